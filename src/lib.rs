@@ -1,0 +1,14 @@
+//! citecheck: audit the sources a report cites.
+//!
+//! The crate is a one-way pipeline, one module per stage:
+//!
+//! 1. [`report`] reads report files and finds citations and their claims;
+//! 2. [`fetch`] fetches each unique URL once, politely (per-host limits, retries);
+//! 3. [`verify`] reads each page (charset, main text, date) and decides whether it
+//!    still supports the claims that cite it;
+//! 4. [`output`] renders the results (JSON, Markdown).
+//!
+//! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
+//! [`model`] holds the plain data every stage shares.
+
+pub mod model;
