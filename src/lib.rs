@@ -12,3 +12,6 @@
 //! [`model`] holds the plain data every stage shares.
 
 pub mod model;
+pub mod cli;
+pub mod config;
+pub mod fetch;

@@ -1,0 +1,130 @@
+//! Command-line arguments as typed, before any validation or I/O.
+//!
+//! Only this module and [`crate::config`] know about clap. Every flag is optional here so
+//! that `config.toml` can supply the value; [`crate::config::Config::resolve`] applies
+//! the precedence flag > config file > built-in default.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Audit the sources a report cites: is every link alive, and does each page still say
+/// what the report claims?
+#[derive(Debug, Parser)]
+#[command(name = "citecheck", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Extract every citation, fetch each URL once and verify it against its claims.
+    Check(CheckArgs),
+    /// List the citations and their claims without any network access.
+    Extract(ExtractArgs),
+    /// Show what citecheck reads from one page: charset, title, date, main text, soft-404 signals.
+    Inspect(InspectArgs),
+}
+
+/// Output format of `check` and `extract`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Markdown,
+}
+
+/// Flags shared by `check` and `extract`.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Report files or directories (walked recursively).
+    #[arg(value_name = "PATH", default_value = "reports/")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Read settings from FILE instead of ./config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `citecheck check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Send every request through this proxy (http://, https://, socks5://).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Whole-request timeout in seconds (connect, headers and body of one attempt).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Requests in flight at once, over all hosts.
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
+    /// Requests in flight at once to one host.
+    #[arg(long, value_name = "N")]
+    pub host_concurrency: Option<usize>,
+    /// Requests per second to one host.
+    #[arg(long, value_name = "R")]
+    pub host_rate: Option<f64>,
+    /// Retries for transient failures (connect errors, timeouts, 408, 429, 5xx).
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
+    /// User-Agent header (`{version}` is replaced by citecheck's version).
+    #[arg(long, value_name = "STRING")]
+    pub user_agent: Option<String>,
+    /// Statuses and verdicts that make the exit code 1 (comma-separated), e.g.
+    /// `broken,unreachable,timeout,invalid,unsupported`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub fail_on: Option<Vec<String>>,
+    /// Do not check URLs matching this regular expression (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// Allow connections to loopback, private, link-local and unspecified addresses.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Fetch robots.txt once per host and honour Disallow and Crawl-delay.
+    #[arg(long)]
+    pub respect_robots: bool,
+    /// Never show the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `citecheck extract`.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `citecheck inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A saved page (file) or a URL to fetch.
+    #[arg(value_name = "FILE_OR_URL")]
+    pub target: String,
+    /// The address of a saved file (used for dates in the URL and relative redirects).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Output format (markdown is a readable summary).
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Read settings from FILE instead of ./config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Send the request through this proxy.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Whole-request timeout in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Allow connections to private addresses.
+    #[arg(long)]
+    pub allow_private: bool,
+}
