@@ -128,3 +128,38 @@ pub struct InspectArgs {
     #[arg(long)]
     pub allow_private: bool,
 }
+
+impl CheckArgs {
+    /// The settings given as flags, for [`crate::config::Config::resolve`].
+    #[must_use]
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            proxy: self.proxy.clone(),
+            timeout: self.timeout,
+            max_concurrency: self.max_concurrency,
+            host_concurrency: self.host_concurrency,
+            host_rate: self.host_rate,
+            max_retries: self.max_retries,
+            user_agent: self.user_agent.clone(),
+            fail_on: self.fail_on.clone(),
+            exclude: self.exclude.clone(),
+            allow_private: self.allow_private,
+            respect_robots: self.respect_robots,
+            no_progress: self.no_progress,
+        }
+    }
+}
+
+impl InspectArgs {
+    /// The settings given as flags, for [`crate::config::Config::resolve`].
+    #[must_use]
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            proxy: self.proxy.clone(),
+            timeout: self.timeout,
+            allow_private: self.allow_private,
+            no_progress: true,
+            ..crate::config::Overrides::default()
+        }
+    }
+}

@@ -14,7 +14,6 @@ use globset::{Glob, GlobMatcher};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::cli::CheckArgs;
 use crate::model::{LinkStatus, Verdict};
 
 /// Default whole-request timeout, seconds.
@@ -199,6 +198,23 @@ impl FileConfig {
     }
 }
 
+/// Values given on the command line; `None`/`false` leaves the file's value.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub proxy: Option<String>,
+    pub timeout: Option<f64>,
+    pub max_concurrency: Option<usize>,
+    pub host_concurrency: Option<usize>,
+    pub host_rate: Option<f64>,
+    pub max_retries: Option<u32>,
+    pub user_agent: Option<String>,
+    pub fail_on: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+    pub allow_private: bool,
+    pub respect_robots: bool,
+    pub no_progress: bool,
+}
+
 /// A per-host override, compiled.
 #[derive(Debug, Clone)]
 pub struct HostRule {
@@ -312,15 +328,14 @@ pub struct Config {
 impl Config {
     /// Built-in defaults, without any file or flag.
     pub fn defaults() -> Result<Self, ConfigError> {
-        Self::resolve(FileConfig::default(), None)
+        Self::resolve(FileConfig::default(), &Overrides::default())
     }
 
-    /// Apply `args` (if any) over `file` and validate.
-    pub fn resolve(file: FileConfig, args: Option<&CheckArgs>) -> Result<Self, ConfigError> {
+    /// Apply the command-line overrides over `file` and validate.
+    pub fn resolve(file: FileConfig, a: &Overrides) -> Result<Self, ConfigError> {
         let mut f = file.fetch;
         let mut report = file.report;
-        let mut progress = true;
-        if let Some(a) = args {
+        {
             if let Some(v) = &a.proxy {
                 f.proxy.clone_from(v);
             }
@@ -348,8 +363,8 @@ impl Config {
             f.exclude.extend(a.exclude.iter().cloned());
             f.allow_private |= a.allow_private;
             f.respect_robots |= a.respect_robots;
-            progress = !a.no_progress;
         }
+        let progress = !a.no_progress;
         Ok(Config {
             fetch: validate_fetch(f)?,
             verify: validate_verify(&file.verify)?,
@@ -482,12 +497,12 @@ mod tests {
         let p = Path::new("x.toml");
         assert!(FileConfig::parse("[fetch]\ntimeuot = 3\n", p).is_err());
         let f = FileConfig::parse("[fetch]\nhost_rate = 0\n", p).unwrap();
-        let err = Config::resolve(f, None).unwrap_err().to_string();
+        let err = Config::resolve(f, &Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("host_rate"), "{err}");
         let f = FileConfig::parse("[report]\nfail_on = [\"brokn\"]\n", p).unwrap();
-        assert!(Config::resolve(f, None).is_err());
+        assert!(Config::resolve(f, &Overrides::default()).is_err());
         let f = FileConfig::parse("[fetch]\nexclude = [\"(\"]\n", p).unwrap();
-        assert!(Config::resolve(f, None).is_err());
+        assert!(Config::resolve(f, &Overrides::default()).is_err());
     }
 
     #[test]
@@ -495,7 +510,7 @@ mod tests {
         let text = "[[fetch.hosts]]\npattern = \"*.gov.cn\"\nrate = 0.5\n\
                     [[fetch.hosts]]\npattern = \"*\"\nconcurrency = 4\n";
         let f = FileConfig::parse(text, Path::new("x")).unwrap();
-        let c = Config::resolve(f, None).unwrap();
+        let c = Config::resolve(f, &Overrides::default()).unwrap();
         assert_eq!(c.fetch.host_limits("www.gov.cn"), (2, 0.5));
         assert_eq!(c.fetch.host_limits("gov.cn"), (2, 0.5));
         assert_eq!(c.fetch.host_limits("example.org"), (4, 1.0));

@@ -1,0 +1,48 @@
+//! The JSON report (`--format json`), version 1.
+
+use std::io::{self, Write};
+
+use chrono::SecondsFormat;
+use serde::Serialize;
+
+use super::{CitationResult, Formatter, Mode, RunReport, Summary};
+use crate::model::UncitedClaim;
+use crate::report::InputError;
+
+/// JSON layout version; bumped only if a field changes meaning or disappears.
+pub const JSON_VERSION: u32 = 1;
+
+/// Renders [`RunReport`] as one JSON document.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Json;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    generated_at: String,
+    mode: Mode,
+    complete: bool,
+    summary: Summary,
+    citations: &'a [CitationResult],
+    uncited_claims: &'a [UncitedClaim],
+    errors: &'a [InputError],
+}
+
+impl Formatter for Json {
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let doc = Doc {
+            version: JSON_VERSION,
+            generated_at: report
+                .generated_at
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            mode: report.mode,
+            complete: report.complete,
+            summary: report.summary(),
+            citations: &report.citations,
+            uncited_claims: &report.uncited,
+            errors: &report.errors,
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+        out.write_all(b"\n")
+    }
+}

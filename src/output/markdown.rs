@@ -1,0 +1,342 @@
+//! The Markdown report (default): a broken-link report an editor can act on.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use chrono::SecondsFormat;
+
+use super::{CitationResult, Formatter, Mode, RunReport};
+use crate::model::{LinkStatus, Verdict};
+
+/// Renders [`RunReport`] as Markdown.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Markdown;
+
+/// Longest claim text shown in a table cell, in characters.
+const CLAIM_CHARS: usize = 120;
+
+/// Make text safe for one table cell: one line, no pipes, bounded length.
+fn cell(text: &str, max_chars: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut s: String = one_line.chars().take(max_chars).collect();
+    if one_line.chars().count() > max_chars {
+        s.push('…');
+    }
+    s.replace('|', "\\|")
+}
+
+fn by_file<'a>(
+    items: impl Iterator<Item = &'a CitationResult>,
+) -> BTreeMap<&'a Path, Vec<&'a CitationResult>> {
+    let mut map: BTreeMap<&Path, Vec<&CitationResult>> = BTreeMap::new();
+    for c in items {
+        map.entry(c.citation.source.path.as_path())
+            .or_default()
+            .push(c);
+    }
+    map
+}
+
+fn link_detail(c: &CitationResult) -> String {
+    let Some(l) = &c.link else {
+        return String::new();
+    };
+    match (&l.http_status, &l.error) {
+        (Some(code), Some(e)) => format!("HTTP {code}: {e}"),
+        (Some(code), None) => format!("HTTP {code}"),
+        (None, Some(e)) => e.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+impl Markdown {
+    fn summary(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let s = report.summary();
+        writeln!(out, "# citecheck report\n")?;
+        writeln!(
+            out,
+            "Generated {} · {} citations · {} distinct URLs · {} uncited claims{}\n",
+            report
+                .generated_at
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            s.citations,
+            s.urls,
+            s.uncited_claims,
+            if report.mode == Mode::Check {
+                format!(" · {:.1} s", report.elapsed_ms as f64 / 1000.0)
+            } else {
+                String::new()
+            }
+        )?;
+        if !report.complete {
+            writeln!(
+                out,
+                "> **Incomplete:** the run was interrupted; {} citations were not checked.\n",
+                report.unchecked
+            )?;
+        }
+        if report.mode == Mode::Check {
+            writeln!(out, "| status | citations |\n|---|---:|")?;
+            for (k, v) in &s.by_status {
+                writeln!(out, "| {k} | {v} |")?;
+            }
+            writeln!(out, "\n| verdict | citations |\n|---|---:|")?;
+            for (k, v) in &s.by_verdict {
+                writeln!(out, "| {k} | {v} |")?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    fn link_table(
+        title: &str,
+        intro: &str,
+        items: &[&CitationResult],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "## {title} ({})\n\n{intro}\n", items.len())?;
+        for (path, list) in by_file(items.iter().copied()) {
+            writeln!(out, "### {}\n", path.display())?;
+            writeln!(
+                out,
+                "| line | claim | status | HTTP / error | URL | final URL |\n|---:|---|---|---|---|---|"
+            )?;
+            for c in list {
+                let l = c.link.as_ref();
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    c.citation.source.line,
+                    cell(&c.citation.claim.text, CLAIM_CHARS),
+                    l.map_or("", |l| l.status.as_str()),
+                    cell(&link_detail(c), 160),
+                    cell(&c.citation.url, 300),
+                    cell(l.and_then(|l| l.final_url.as_deref()).unwrap_or(""), 300),
+                )?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    fn verdict_section(
+        title: &str,
+        intro: &str,
+        items: &[&CitationResult],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "## {title} ({})\n\n{intro}\n", items.len())?;
+        for (path, list) in by_file(items.iter().copied()) {
+            writeln!(out, "### {}\n", path.display())?;
+            for c in list {
+                let cit = &c.citation;
+                writeln!(
+                    out,
+                    "- **line {}** — {}\n  - URL: {}",
+                    cit.source.line,
+                    cell(&cit.claim.text, 300),
+                    cit.url
+                )?;
+                if let Some(e) = &c.evidence {
+                    let claim_date = cit
+                        .claim
+                        .date
+                        .map_or_else(|| "none".to_owned(), |d| d.to_string());
+                    let page_date = match (e.page_date, e.page_date_source) {
+                        (Some(d), Some(src)) => format!("{d} (from {src:?})").to_lowercase(),
+                        (Some(d), None) => d.to_string(),
+                        _ => "not found".to_owned(),
+                    };
+                    writeln!(
+                        out,
+                        "  - claim date {claim_date}; page date {page_date}; claim date in text: {}; score {:.2}",
+                        if e.claim_date_found { "yes" } else { "no" },
+                        e.score
+                    )?;
+                    if !e.matched_keywords.is_empty() {
+                        writeln!(out, "  - found: {}", e.matched_keywords.join(", "))?;
+                    }
+                    if !e.missing_keywords.is_empty() {
+                        writeln!(out, "  - missing: {}", e.missing_keywords.join(", "))?;
+                    }
+                    if let Some(s) = &e.snippet {
+                        writeln!(out, "  - page says: “{}”", cell(s, 200))?;
+                    }
+                    for n in &e.notes {
+                        writeln!(out, "  - note: {n}")?;
+                    }
+                }
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    fn extract_table(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "## Citations ({})\n", report.citations.len())?;
+        for (path, list) in by_file(report.citations.iter()) {
+            writeln!(out, "### {}\n", path.display())?;
+            writeln!(
+                out,
+                "| line | date | claim | URL | keywords |\n|---:|---|---|---|---|"
+            )?;
+            for c in list {
+                let cit = &c.citation;
+                let kws: Vec<&str> = cit
+                    .claim
+                    .keywords
+                    .iter()
+                    .take(5)
+                    .map(|k| k.term.as_str())
+                    .collect();
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    cit.source.line,
+                    cit.claim.date.map(|d| d.to_string()).unwrap_or_default(),
+                    cell(&cit.claim.text, CLAIM_CHARS),
+                    cell(&cit.url, 300),
+                    cell(&kws.join(", "), 100)
+                )?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    fn tail(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        if !report.uncited.is_empty() {
+            writeln!(
+                out,
+                "## Uncited claims ({})\n\nStated without a source next to them.\n",
+                report.uncited.len()
+            )?;
+            writeln!(
+                out,
+                "| where | claim | supported elsewhere by |\n|---|---|---|"
+            )?;
+            for u in &report.uncited {
+                let by = match (&u.supported_by, &u.supported_by_url) {
+                    (Some(s), Some(url)) => format!("{s} {url}"),
+                    (Some(s), None) => s.to_string(),
+                    _ => String::new(),
+                };
+                writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    u.source,
+                    cell(&u.claim.text, CLAIM_CHARS),
+                    cell(&by, 300)
+                )?;
+            }
+            writeln!(out)?;
+        }
+        if !report.errors.is_empty() {
+            writeln!(out, "## Input errors ({})\n", report.errors.len())?;
+            for e in &report.errors {
+                match e.line {
+                    Some(l) => writeln!(out, "- {}:{l}: {}", e.path.display(), e.message)?,
+                    None => writeln!(out, "- {}: {}", e.path.display(), e.message)?,
+                }
+            }
+            writeln!(out)?;
+        }
+        if report.skipped_files > 0 {
+            writeln!(
+                out,
+                "{} files under the given directories were skipped (not .md, .markdown, .html, .htm or .txt).",
+                report.skipped_files
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Formatter for Markdown {
+    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        Self::summary(report, out)?;
+        if report.mode == Mode::Extract {
+            Self::extract_table(report, out)?;
+            return Self::tail(report, out);
+        }
+        let with_status = |pred: &dyn Fn(LinkStatus) -> bool| -> Vec<&CitationResult> {
+            report
+                .citations
+                .iter()
+                .filter(|c| c.link.as_ref().is_some_and(|l| pred(l.status)))
+                .collect()
+        };
+        let with_verdict = |v: Verdict| -> Vec<&CitationResult> {
+            report
+                .citations
+                .iter()
+                .filter(|c| c.verdict == Some(v) && c.link.as_ref().is_some_and(|l| l.status.is_alive()))
+                .collect()
+        };
+        Self::link_table(
+            "Links to fix",
+            "Dead, unreachable, invalid or soft-404 links (a 200 page that says it is gone).",
+            &with_status(&|s| {
+                matches!(
+                    s,
+                    LinkStatus::Broken
+                        | LinkStatus::Unreachable
+                        | LinkStatus::Timeout
+                        | LinkStatus::Invalid
+                        | LinkStatus::Soft404
+                )
+            }),
+            out,
+        )?;
+        Self::link_table(
+            "Blocked links",
+            "The server refused us (401, 403, 429, a bot challenge): inconclusive, not dead. Check these by hand.",
+            &with_status(&|s| s == LinkStatus::Blocked),
+            out,
+        )?;
+        Self::verdict_section(
+            "Unsupported claims",
+            "The page is alive, but its main text does not hold the claim's key terms: the content changed or the link points elsewhere.",
+            &with_verdict(Verdict::Unsupported),
+            out,
+        )?;
+        Self::verdict_section(
+            "Partially supported claims",
+            "The key terms are there, but the claim's date is not (or the page is from another time).",
+            &with_verdict(Verdict::Partial),
+            out,
+        )?;
+        Self::link_table(
+            "Redirected links",
+            "Alive at another address: consider citing the final URL.",
+            &with_status(&|s| s == LinkStatus::Redirected),
+            out,
+        )?;
+        Self::link_table(
+            "Excluded links",
+            "Not checked by policy (exclude patterns, private addresses, robots.txt, non-web links).",
+            &with_status(&|s| s == LinkStatus::Excluded),
+            out,
+        )?;
+        Self::tail(report, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_one_line_escaped_and_bounded() {
+        assert_eq!(cell("a | b\nc", 50), "a \\| b c");
+        assert_eq!(cell("互联网+医疗健康", 3), "互联网…");
+    }
+}
