@@ -12,3 +12,4 @@
 //! [`model`] holds the plain data every stage shares.
 
 pub mod model;
+pub mod report;
