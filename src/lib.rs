@@ -11,5 +11,6 @@
 //! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
 //! [`model`] holds the plain data every stage shares.
 
+pub mod dates;
 pub mod model;
 pub mod report;

@@ -1,4 +1,4 @@
-//! The claim's date: which date mention in a claim is the claim's own date, and which
+//! The claim's date (mentions found by [`crate::dates`]): which date mention in a claim is the claim's own date, and which
 //! year a month-day date (`4月12日`) belongs to, from the report's own context.
 //!
 //! Rules:
@@ -20,33 +20,9 @@ use chrono::{Datelike, NaiveDate};
 use regex::Regex;
 
 /// One date mention in a text (byte range; the year may be missing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Mention {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-    pub(crate) year: Option<i32>,
-    pub(crate) month: u32,
-    pub(crate) day: u32,
-    /// End of a range: (month, day), the month defaulting to the start's.
-    pub(crate) range_end: Option<(Option<i32>, u32, u32)>,
-}
+pub(crate) type Mention = crate::dates::DateMention;
 
 const MONTHS: &str = "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?";
-
-static CJK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号](?:\s*(?:至|到|—|–|-|~|～)\s*(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*[日号])?")
-        .expect("valid CJK date regex")
-});
-static ISO: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\d{4})([-/.])(\d{1,2})([-/.])(\d{1,2})").expect("valid ISO date regex"));
-static EN_DMY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTHS})\.?,?(?:\s+(\d{{4}}))?\b"))
-        .expect("valid English d-m-y regex")
-});
-static EN_MDY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b({MONTHS})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?"))
-        .expect("valid English m-d-y regex")
-});
 
 /// Month number of an English month name or abbreviation.
 fn month_of(name: &str) -> Option<u32> {
@@ -61,65 +37,9 @@ fn num<T: std::str::FromStr>(m: Option<regex::Match<'_>>) -> Option<T> {
     m.and_then(|m| m.as_str().parse().ok())
 }
 
-fn valid(month: u32, day: u32) -> bool {
-    (1..=12).contains(&month) && (1..=31).contains(&day)
-}
-
-/// Every date mention in `text`, in order of position (overlaps resolved by first found).
+/// Every date mention in `text`, in order (the shared recogniser in [`crate::dates`]).
 pub(crate) fn find_mentions(text: &str) -> Vec<Mention> {
-    let mut out: Vec<Mention> = Vec::new();
-    let bytes = text.as_bytes();
-    for c in CJK.captures_iter(text) {
-        let (Some(m), Some(month), Some(day)) = (c.get(0), num(c.get(2)), num(c.get(3))) else { continue };
-        if !valid(month, day) {
-            continue;
-        }
-        let year = num(c.get(1));
-        let range_end = num::<u32>(c.get(5)).map(|d| (None, num(c.get(4)).unwrap_or(month), d));
-        out.push(Mention { start: m.start(), end: m.end(), year, month, day, range_end });
-    }
-    for c in ISO.captures_iter(text) {
-        let Some(m) = c.get(0) else { continue };
-        // Same separator twice, not glued to other digits (`2018-2020`, phone numbers).
-        let glued = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
-        if c.get(2).map(|s| s.as_str()) != c.get(4).map(|s| s.as_str())
-            || glued(m.end())
-            || (m.start() > 0 && glued(m.start() - 1))
-        {
-            continue;
-        }
-        let (Some(year), Some(month), Some(day)) = (num(c.get(1)), num(c.get(3)), num(c.get(5))) else { continue };
-        if valid(month, day) {
-            out.push(Mention { start: m.start(), end: m.end(), year: Some(year), month, day, range_end: None });
-        }
-    }
-    for c in EN_DMY.captures_iter(text) {
-        let (Some(m), Some(day), Some(month)) = (c.get(0), num(c.get(1)), c.get(2).and_then(|s| month_of(s.as_str())))
-        else {
-            continue;
-        };
-        if valid(month, day) {
-            out.push(Mention { start: m.start(), end: m.end(), year: num(c.get(3)), month, day, range_end: None });
-        }
-    }
-    for c in EN_MDY.captures_iter(text) {
-        let (Some(m), Some(month), Some(day)) = (c.get(0), c.get(1).and_then(|s| month_of(s.as_str())), num(c.get(2)))
-        else {
-            continue;
-        };
-        // "May 2018" is a month, not a day: a 4-digit "day" never matches (\d{1,2}\b).
-        if valid(month, day) {
-            out.push(Mention { start: m.start(), end: m.end(), year: num(c.get(3)), month, day, range_end: None });
-        }
-    }
-    out.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
-    let mut kept: Vec<Mention> = Vec::with_capacity(out.len());
-    for m in out {
-        if kept.last().is_none_or(|k| m.start >= k.end) {
-            kept.push(m);
-        }
-    }
-    kept
+    crate::dates::find_dates(text)
 }
 
 /// What a report says about its own dates, used to give month-day dates a year.
@@ -203,47 +123,13 @@ impl YearContext {
 pub(crate) fn claim_date(text: &str, ctx: &YearContext) -> (Option<NaiveDate>, Option<NaiveDate>) {
     let Some(m) = find_mentions(text).into_iter().next() else { return (None, None) };
     let Some(date) = ctx.resolve(m.year, m.month, m.day) else { return (None, None) };
-    let end = m.range_end.and_then(|(y, em, ed)| {
-        let y = y.unwrap_or(date.year());
-        NaiveDate::from_ymd_opt(y, em, ed)
-            .map(|e| if e < date { NaiveDate::from_ymd_opt(y + 1, em, ed).unwrap_or(e) } else { e })
-    });
+    let end = m.range_end_in(date.year());
     (Some(date), end)
 }
 
-static URL_DATES: LazyLock<[Regex; 5]> = LazyLock::new(|| {
-    [
-        // /2018-04/12/, /2018-04-13/, /2018/03-15/
-        r"[/_](\d{4})[-/](\d{2})[-/](\d{2})(?:[/_.-]|$)",
-        // /art/2018/3/18/
-        r"/(\d{4})/(\d{1,2})/(\d{1,2})/",
-        // /2018/0318/, /n2/2018/0410/
-        r"/(\d{4})/(\d{2})(\d{2})/",
-        // /20180411/, /t20180402_, doc-20180402
-        r"[/t_-](\d{4})(\d{2})(\d{2})(?:[/_.-]|$)",
-        // /201804/ (month only: the 1st)
-        r"/(\d{4})(\d{2})()/",
-    ]
-    .map(|p| Regex::new(p).expect("valid URL date regex"))
-});
-
-/// The date a URL's path states (`/2018-04/12/`, `/201804/t20180402_`, `/20180411/`,
-/// `/2018/0318/`, `/art/2018/3/18/`, `/2018/03-15/`), if any.
+/// The date a URL's path states (shared recogniser in [`crate::dates`]).
 pub(crate) fn url_date(url: &str) -> Option<NaiveDate> {
-    let path = url.split_once("://").map_or(url, |(_, r)| r.find('/').map_or("", |p| &r[p..]));
-    for re in URL_DATES.iter() {
-        for c in re.captures_iter(path) {
-            let y: i32 = num(c.get(1))?;
-            let m: u32 = num(c.get(2))?;
-            let d: u32 = num(c.get(3)).unwrap_or(1);
-            if (1990..=2100).contains(&y) {
-                if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
-                    return Some(date);
-                }
-            }
-        }
-    }
-    None
+    crate::dates::url_date(url)
 }
 
 /// Whether `text` starts with a date mention (after a bullet): a dated event.

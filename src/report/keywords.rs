@@ -91,7 +91,7 @@ pub(crate) fn candidates(text: &str) -> Vec<(String, f64)> {
     let masked = mask_dates(text);
     let mut out: Vec<(String, f64)> = Vec::new();
     let mut push = |term: &str, base: f64| {
-        let term = term.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation() && c != '+' && c != '%');
+        let term = term.trim();
         if term.is_empty() || is_stop(term) || term.chars().all(|c| c.is_ascii_digit()) {
             return;
         }
@@ -136,7 +136,7 @@ fn english_terms(text: &str, push: &mut impl FnMut(&str, f64)) {
     let mut i = 0;
     while i < words.len() {
         let (s, e) = words[i];
-        let w = &text[s..e];
+        let w = text[s..e].trim_end_matches(['\'', '’', '-']);
         let cap = w.starts_with(|c: char| c.is_ascii_uppercase());
         if cap {
             let mut j = i + 1;
