@@ -11,7 +11,10 @@
 //! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
 //! [`model`] holds the plain data every stage shares.
 
-pub mod model;
 pub mod cli;
 pub mod config;
+pub mod dates;
 pub mod fetch;
+pub mod model;
+pub mod output;
+pub mod report;

@@ -1,0 +1,216 @@
+//! The unit every front end (Markdown, HTML, text) reduces a report to: a block of plain
+//! text (paragraph, list item, table row, heading) with the links found in it.
+//!
+//! Claim rules live here so every format shares them: in a paragraph the claim is the
+//! sentence that holds the link (or the footnote mark); in a list item it is the item;
+//! in a table row it is the row's cells that are not just links.
+
+use std::ops::Range;
+
+/// What kind of block a [`Block`] is; decides which text becomes a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlockKind {
+    Paragraph,
+    Item,
+    Row,
+    Heading,
+}
+
+/// One link found in a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BlockLink {
+    /// Byte position in [`Block::text`] where the link (or footnote mark) stands.
+    pub(crate) pos: usize,
+    /// Byte range in [`Block::text`] of the link's visible text (empty for hidden ones).
+    pub(crate) text_range: Range<usize>,
+    /// The href / URL as written in the source.
+    pub(crate) written: String,
+    /// 1-based line of the URL in the source.
+    pub(crate) line: usize,
+}
+
+/// A footnote reference mark in a block (`[^1]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FootnoteMark {
+    pub(crate) pos: usize,
+    pub(crate) label: String,
+    pub(crate) line: usize,
+}
+
+/// A block of plain text and the links in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block {
+    pub(crate) kind: BlockKind,
+    pub(crate) text: String,
+    pub(crate) links: Vec<BlockLink>,
+    pub(crate) footnotes: Vec<FootnoteMark>,
+    /// Cell ranges in `text` (table rows only).
+    pub(crate) cells: Vec<Range<usize>>,
+    /// 1-based line where the block starts.
+    pub(crate) line: usize,
+}
+
+impl Block {
+    /// An empty block of `kind` starting at `line`.
+    pub(crate) fn new(kind: BlockKind, line: usize) -> Self {
+        Block { kind, text: String::new(), links: Vec::new(), footnotes: Vec::new(), cells: Vec::new(), line }
+    }
+
+    /// The claim text for a footnote mark at byte `pos`: the mark belongs to the text
+    /// before it (`A claim.[^1] Next.` → `A claim.`).
+    pub(crate) fn claim_before(&self, pos: usize) -> String {
+        let prev = self.text[..pos.min(self.text.len())].char_indices().next_back().map_or(0, |(i, _)| i);
+        self.claim_at(prev)
+    }
+
+    /// The claim text for something standing at byte `pos` of the block.
+    pub(crate) fn claim_at(&self, pos: usize) -> String {
+        match self.kind {
+            BlockKind::Paragraph | BlockKind::Heading => {
+                let r = sentence_around(&self.text, pos);
+                normalize_space(&self.text[r])
+            }
+            BlockKind::Item => normalize_space(&self.text),
+            BlockKind::Row => self.row_claim(),
+        }
+    }
+
+    /// A table row's claim: its cells that hold more than links, joined by a space.
+    fn row_claim(&self) -> String {
+        let mut parts = Vec::new();
+        for cell in &self.cells {
+            let mut rest = String::new();
+            let mut at = cell.start;
+            for link in self.links.iter().filter(|l| cell.contains(&l.text_range.start)) {
+                if link.text_range.start >= at && link.text_range.end <= cell.end {
+                    rest.push_str(&self.text[at..link.text_range.start]);
+                    at = link.text_range.end;
+                }
+            }
+            rest.push_str(&self.text[at..cell.end]);
+            let rest = normalize_space(&rest);
+            if !rest.is_empty() && !rest.chars().all(|c| c.is_ascii_punctuation()) {
+                parts.push(rest);
+            }
+        }
+        parts.join(" ")
+    }
+}
+
+/// Whether `c` ends a sentence.
+pub(crate) fn is_sentence_end(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '!' | '?' | '；' | '…')
+}
+
+/// Byte range of the sentence of `text` that holds byte `pos`.
+///
+/// Sentences end at `。！？!?；` and at `.` followed by whitespace (not inside a URL or a
+/// number). A closing quote or bracket right after the end mark stays with the sentence.
+pub(crate) fn sentence_around(text: &str, pos: usize) -> Range<usize> {
+    let pos = if pos >= text.len() { text.char_indices().next_back().map_or(0, |(i, _)| i) } else { pos };
+    let ends = sentence_ends(text);
+    let mut start = 0;
+    for end in ends {
+        if end > pos {
+            return start..end;
+        }
+        start = end;
+    }
+    start..text.len()
+}
+
+/// Byte offsets just past each sentence end in `text` (the last one is `text.len()`).
+pub(crate) fn sentence_ends(text: &str) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let is_end = is_sentence_end(c)
+            || (c == '.' && iter.peek().is_none_or(|&(_, n)| n.is_whitespace()) && !prev_is_abbrev(text, i));
+        if is_end {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, n)) = iter.peek() {
+                if matches!(n, '”' | '’' | '」' | '』' | '）' | ')' | '"' | '\'' | '】') || is_sentence_end(n) {
+                    end = j + n.len_utf8();
+                    iter.next();
+                } else {
+                    break;
+                }
+            }
+            ends.push(end);
+        }
+    }
+    if ends.last() != Some(&text.len()) {
+        ends.push(text.len());
+    }
+    ends
+}
+
+/// Whether the word before the `.` at `dot` is a common abbreviation (`e.g.`, `Dr.`, `No.`).
+fn prev_is_abbrev(text: &str, dot: usize) -> bool {
+    let before = &text[..dot];
+    let word_start = before.trim_end_matches(|c: char| c.is_alphabetic() || c == '.').len();
+    // Only a free-standing word can be an abbreviation (not the end of a URL or path).
+    if before[..word_start].chars().next_back().is_some_and(|c| !c.is_whitespace() && c != '(') {
+        return false;
+    }
+    let original = &before[word_start..];
+    if original.len() == 1 {
+        // An initial (`J. Smith`), not the word `a`.
+        return original.chars().all(|c| c.is_uppercase());
+    }
+    let word = original.to_ascii_lowercase();
+    matches!(word.as_str(), "e.g" | "i.e" | "dr" | "mr" | "mrs" | "ms" | "no" | "vs" | "etc" | "st" | "inc" | "u.s" | "jan" | "feb" | "mar" | "apr" | "jun" | "jul" | "aug" | "sep" | "sept" | "oct" | "nov" | "dec")
+}
+
+/// Collapse runs of whitespace into one space and trim; drop a leading list bullet.
+pub(crate) fn normalize_space(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    strip_bullet(&out).to_string()
+}
+
+/// Strip a leading bullet (`➤`, `•`, `·`, `-`, `*`, `▪`) and the space after it.
+pub(crate) fn strip_bullet(s: &str) -> &str {
+    let t = s.trim_start();
+    for b in ['➤', '•', '●', '▪', '■', '◆', '➢', '►', '·'] {
+        if let Some(rest) = t.strip_prefix(b) {
+            return rest.trim_start();
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences() {
+        let t = "First one. Second https://a.cn/x. Third!";
+        let pos = t.find("https").unwrap();
+        assert_eq!(&t[sentence_around(t, pos)], " Second https://a.cn/x.");
+        let t = "甲。乙“丙。”丁";
+        let pos = t.find('丙').unwrap();
+        assert_eq!(&t[sentence_around(t, pos)], "乙“丙。”");
+        let t = "See e.g. this [link].";
+        assert_eq!(&t[sentence_around(t, 10)], t);
+        let t = "A claim. Next.";
+        assert_eq!(&t[sentence_around(t, t.len())], " Next.");
+    }
+
+    #[test]
+    fn bullets_and_space() {
+        assert_eq!(normalize_space("  ➤ 4月8日，\n 甲  乙 "), "4月8日， 甲 乙");
+    }
+}

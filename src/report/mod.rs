@@ -1,0 +1,342 @@
+//! Stage 1: read report files and find every citation and its claim.
+//!
+//! Per document: read and decode ([`input`]), cut out the TAB tables ([`table`]), read
+//! the rest as Markdown, HTML or text ([`markdown`], [`html`], [`text`]) into blocks
+//! ([`block`]), turn links into citations with their claim text and date ([`claims`]).
+//! Then, over all documents at once: keyword IDF ([`keywords`]), typo suggestions
+//! ([`suggest`]) and which citation supports each uncited claim ([`uncited`]).
+
+mod block;
+mod claims;
+mod html;
+mod input;
+mod keywords;
+mod lines;
+mod markdown;
+mod suggest;
+mod table;
+mod text;
+mod uncited;
+mod urls;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::{Citation, Claim, Repair, SourceSpan, UncitedClaim};
+use block::{Block, BlockKind, is_sentence_end};
+use claims::{YearContext, claim_date, starts_with_date};
+use lines::LineIndex;
+
+/// Limits for reading report files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractOptions {
+    /// Files larger than this are not read (an [`InputError`] names them).
+    pub max_file_bytes: u64,
+}
+
+impl Default for ExtractOptions {
+    fn default() -> Self {
+        ExtractOptions { max_file_bytes: 64 * 1024 * 1024 }
+    }
+}
+
+/// Everything extracted from one report file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub path: PathBuf,
+    /// Citations in source order (line, then position in the line).
+    pub citations: Vec<Citation>,
+    /// Dated claims stated without a link.
+    pub uncited: Vec<UncitedClaim>,
+}
+
+/// A report file that could not be read; the run goes on without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// The result of reading every report.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Extraction {
+    pub documents: Vec<Document>,
+    pub errors: Vec<InputError>,
+    /// Files under a directory that are not reports (unknown extension).
+    pub skipped_files: usize,
+}
+
+impl Extraction {
+    /// Every citation of every document, in order.
+    pub fn citations(&self) -> impl Iterator<Item = &Citation> {
+        self.documents.iter().flat_map(|d| d.citations.iter())
+    }
+}
+
+/// A citation before dates and keywords: what the front ends produce.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawCitation {
+    pub(crate) line: usize,
+    pub(crate) written: String,
+    pub(crate) url: String,
+    pub(crate) claim: String,
+    pub(crate) context: Option<String>,
+    pub(crate) repairs: Vec<Repair>,
+}
+
+/// An uncited claim before dates and keywords.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawUncited {
+    pub(crate) line: usize,
+    pub(crate) text: String,
+    pub(crate) context: Option<String>,
+}
+
+/// Walk files/dirs (recursively, symlink loops detected, sorted for determinism), read,
+/// decode, extract, then the cross-document steps (keyword IDF over all claims, typo
+/// suggestions, uncited → supported_by). Never panics; every unreadable, binary,
+/// too-large or missing path becomes an [`InputError`] naming it and the rest goes on.
+#[must_use]
+pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
+    let mut ex = Extraction::default();
+    let files = input::collect_files(paths, &mut ex.errors, &mut ex.skipped_files);
+    for file in files {
+        match input::read_report(&file, opts.max_file_bytes) {
+            Ok(text) => ex.documents.push(parse_document(&file, &text)),
+            Err(message) => ex.errors.push(InputError { path: file, line: None, message }),
+        }
+    }
+    finish(&mut ex.documents);
+    ex
+}
+
+/// One document from text already in memory (format chosen by the path's extension:
+/// `.md`/`.markdown` → Markdown, `.html`/`.htm` → HTML, anything else → text; the
+/// seed-style TAB tables are recognised inside Markdown and text). Includes keywords
+/// computed with IDF over this document alone.
+#[must_use]
+pub fn extract_str(path: &Path, text: &str) -> Document {
+    let mut docs = vec![parse_document(path, text)];
+    finish(&mut docs);
+    docs.pop().unwrap_or_else(|| Document { path: path.to_path_buf(), citations: Vec::new(), uncited: Vec::new() })
+}
+
+/// The report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Markdown,
+    Html,
+    Text,
+}
+
+fn format_of(path: &Path) -> Format {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("md" | "markdown") => Format::Markdown,
+        Some("html" | "htm") => Format::Html,
+        _ => Format::Text,
+    }
+}
+
+/// Extract one document (no keywords, suggestions or support links yet).
+fn parse_document(path: &Path, text: &str) -> Document {
+    let lines = LineIndex::new(text);
+    let ctx = YearContext::detect(text, path);
+    let format = format_of(path);
+    let mut raw_cits = Vec::new();
+    let mut raw_unc = Vec::new();
+    let body;
+    let text_for_blocks = if format == Format::Html {
+        text
+    } else {
+        let tables = table::extract_tables(text, &lines, &ctx);
+        raw_cits.extend(tables.citations);
+        raw_unc.extend(tables.uncited);
+        body = blank_ranges(text, &tables.ranges);
+        body.as_str()
+    };
+    let blocks: Vec<(Block, Option<String>, Option<String>)> = match format {
+        Format::Markdown => markdown::markdown_blocks(text_for_blocks, &lines)
+            .into_iter()
+            .map(|b| (b.block, b.context, b.footnote))
+            .collect(),
+        Format::Html => html_with_context(text_for_blocks, &lines),
+        Format::Text => text::text_blocks(text_for_blocks, &lines).into_iter().map(|b| (b, None, None)).collect(),
+    };
+    blocks_to_raw(&blocks, &mut raw_cits, &mut raw_unc);
+    raw_cits.sort_by_key(|c| c.line);
+    raw_unc.sort_by_key(|u| u.line);
+    let citations = raw_cits
+        .into_iter()
+        .map(|c| {
+            let (date, date_end) = claim_date(&c.claim, &ctx);
+            Citation {
+                source: SourceSpan { path: path.to_path_buf(), line: c.line },
+                url: c.url,
+                written_url: c.written,
+                claim: Claim { text: c.claim, date, date_end, keywords: Vec::new() },
+                context: c.context,
+                repairs: c.repairs,
+                suggestions: Vec::new(),
+            }
+        })
+        .collect();
+    let uncited = raw_unc
+        .into_iter()
+        .map(|u| {
+            let (date, date_end) = claim_date(&u.text, &ctx);
+            UncitedClaim {
+                source: SourceSpan { path: path.to_path_buf(), line: u.line },
+                claim: Claim { text: u.text, date, date_end, keywords: Vec::new() },
+                supported_by: None,
+                supported_by_url: None,
+            }
+        })
+        .collect();
+    Document { path: path.to_path_buf(), citations, uncited }
+}
+
+/// HTML blocks with the nearest heading as context.
+fn html_with_context(text: &str, lines: &LineIndex) -> Vec<(Block, Option<String>, Option<String>)> {
+    let mut heading = None;
+    let mut out = Vec::new();
+    for b in html::html_blocks(text, 0, lines) {
+        if b.kind == BlockKind::Heading {
+            let h = block::normalize_space(&b.text);
+            heading = (!h.is_empty()).then_some(h);
+        }
+        out.push((b, heading.clone(), None));
+    }
+    out
+}
+
+/// Replace the bytes of `ranges` by spaces (newlines kept), so offsets and lines stay.
+fn blank_ranges(text: &str, ranges: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for &(s, e) in ranges {
+        let (s, e) = (s.max(at).min(text.len()), e.min(text.len()));
+        if s < at || e < s {
+            continue;
+        }
+        out.push_str(&text[at..s]);
+        for c in text[s..e].chars() {
+            if c == '\n' {
+                out.push('\n');
+            } else {
+                out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+            }
+        }
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Citations and uncited claims from blocks (footnotes resolved across blocks).
+fn blocks_to_raw(
+    blocks: &[(Block, Option<String>, Option<String>)],
+    cits: &mut Vec<RawCitation>,
+    unc: &mut Vec<RawUncited>,
+) {
+    // Footnote marks by label: (block index, mark position).
+    let mut marks: std::collections::HashMap<&str, Vec<(usize, usize)>> = std::collections::HashMap::new();
+    for (i, (b, _, def)) in blocks.iter().enumerate() {
+        if def.is_none() {
+            for m in &b.footnotes {
+                marks.entry(m.label.as_str()).or_default().push((i, m.pos));
+            }
+        }
+    }
+    let mut last_uncited: Option<usize> = None;
+    for (i, (b, context, def)) in blocks.iter().enumerate() {
+        let links: Vec<_> = b.links.iter().filter(|l| urls::is_citation_href(&l.written)).collect();
+        for l in &links {
+            let written = l.written.trim().to_string();
+            let url = urls::decode_entities(&written);
+            let mut repairs = Vec::new();
+            if url != written {
+                repairs.push(Repair { kind: "decoded_entities".into(), detail: format!("HTML entities decoded in `{written}`") });
+            }
+            let claims: Vec<String> = match def.as_deref().and_then(|d| marks.get(d)) {
+                Some(refs) => refs.iter().map(|&(bi, pos)| blocks[bi].0.claim_before(pos)).collect(),
+                None => vec![b.claim_at(l.pos)],
+            };
+            for claim in claims {
+                cits.push(RawCitation {
+                    line: l.line,
+                    written: written.clone(),
+                    url: url.clone(),
+                    claim,
+                    context: context.clone(),
+                    repairs: repairs.clone(),
+                });
+            }
+        }
+        // Uncited dated claims; a page-break continuation paragraph joins the one before.
+        let text = block::normalize_space(&b.text);
+        let plain = links.is_empty() && b.footnotes.is_empty() && def.is_none() && b.kind != BlockKind::Heading;
+        if plain && starts_with_date(&text) {
+            unc.push(RawUncited { line: b.line, text, context: context.clone() });
+            last_uncited = Some(i);
+        } else if plain && last_uncited == i.checked_sub(1) && last_uncited.is_some() && !text.is_empty() {
+            if let Some(u) = unc.last_mut().filter(|u| !u.text.ends_with(is_sentence_end)) {
+                u.text.push_str(&text);
+                last_uncited = Some(i);
+            }
+        }
+    }
+}
+
+/// The cross-document steps: keywords (IDF over all claims), suggestions, support.
+fn finish(docs: &mut [Document]) {
+    // Keywords.
+    let mut cands = Vec::new();
+    for d in docs.iter() {
+        cands.extend(d.citations.iter().map(|c| keywords::candidates(&c.claim.text)));
+        cands.extend(d.uncited.iter().map(|u| keywords::candidates(&u.claim.text)));
+    }
+    let mut weighted = keywords::weigh(&cands).into_iter();
+    for d in docs.iter_mut() {
+        for c in &mut d.citations {
+            c.claim.keywords = weighted.next().unwrap_or_default();
+        }
+        for u in &mut d.uncited {
+            u.claim.keywords = weighted.next().unwrap_or_default();
+        }
+    }
+    // Suggestions.
+    let all: Vec<(String, SourceSpan)> =
+        docs.iter().flat_map(|d| d.citations.iter().map(|c| (c.url.clone(), c.source.clone()))).collect();
+    let mut sugg = suggest::suggestions(&all).into_iter();
+    for d in docs.iter_mut() {
+        for c in &mut d.citations {
+            c.suggestions = sugg.next().unwrap_or_default();
+        }
+    }
+    // Uncited → supporting citation.
+    let cited: Vec<(&str, Option<chrono::NaiveDate>, &SourceSpan, &str)> = docs
+        .iter()
+        .flat_map(|d| d.citations.iter().map(|c| (c.claim.text.as_str(), c.claim.date, &c.source, c.url.as_str())))
+        .collect();
+    let keys: Vec<(&str, Option<chrono::NaiveDate>)> = cited.iter().map(|c| (c.0, c.1)).collect();
+    let unc: Vec<(&str, Option<chrono::NaiveDate>)> =
+        docs.iter().flat_map(|d| d.uncited.iter().map(|u| (u.claim.text.as_str(), u.claim.date))).collect();
+    let support: Vec<Option<(SourceSpan, String)>> = uncited::match_support(&unc, &keys)
+        .into_iter()
+        .map(|m| m.map(|i| (cited[i].2.clone(), cited[i].3.to_string())))
+        .collect();
+    let mut support = support.into_iter();
+    for d in docs.iter_mut() {
+        for u in &mut d.uncited {
+            if let Some((span, url)) = support.next().flatten() {
+                u.supported_by = Some(span);
+                u.supported_by_url = Some(url);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
