@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use crate::config::{Config, VerifyConfig};
 use crate::fetch::{FetchError, Fetched, Fetcher, host_key, without_fragment};
 use crate::model::{Citation, Evidence, LinkResult, LinkStatus, Redirect, Verdict};
-use crate::output::{CitationResult, Mode, RunReport};
+use crate::output::{CitationResult, Mode, Progress, RunReport};
 use crate::report::Extraction;
 use crate::verify::{self, PageInfo, VerifyOptions};
 
@@ -33,25 +33,6 @@ pub const SOFT_404_SIMILARITY: f64 = 0.9;
 
 /// Meta-refresh and script redirects followed per URL (within the redirect limit).
 const MAX_PAGE_REDIRECTS: usize = 3;
-
-/// Progress events for the display; the consumer sends them, workers never print.
-pub trait Progress: Send {
-    /// The number of distinct URLs to check is known.
-    fn start(&mut self, urls: usize);
-    /// One URL is done; `failing` counts failing citations so far.
-    fn advance(&mut self, failing: usize);
-    /// The run is over.
-    fn finish(&mut self, report: &RunReport);
-}
-
-/// A progress display that shows nothing.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn start(&mut self, _urls: usize) {}
-    fn advance(&mut self, _failing: usize) {}
-    fn finish(&mut self, _report: &RunReport) {}
-}
 
 /// One distinct URL and the citations that cite it.
 struct Job {

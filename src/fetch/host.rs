@@ -42,6 +42,8 @@ pub(crate) struct Host {
     limiter: Limiter,
     clock: DefaultClock,
     backoff_until: Mutex<Option<Instant>>,
+    /// robots.txt `Crawl-delay`: the least time between two requests.
+    crawl_delay: Mutex<Option<Duration>>,
 }
 
 /// Held while one request to a host is in flight.
@@ -58,7 +60,13 @@ impl Host {
             limiter: RateLimiter::direct_with_clock(quota_for(rate), clock.clone()),
             clock,
             backoff_until: Mutex::new(None),
+            crawl_delay: Mutex::new(None),
         }
+    }
+
+    /// Keep at least `delay` between two requests to this host (robots.txt).
+    pub(crate) fn set_crawl_delay(&self, delay: Duration) {
+        *self.crawl_delay.lock().expect("crawl-delay lock poisoned") = Some(delay);
     }
 
     /// Wait for this host's turn, then for a global slot.
@@ -82,6 +90,10 @@ impl Host {
                 .acquire()
                 .await
                 .expect("the global semaphore is never closed");
+            let crawl_delay = *self.crawl_delay.lock().expect("crawl-delay lock poisoned");
+            if let Some(delay) = crawl_delay {
+                self.back_off_until(Instant::now() + delay);
+            }
             return Gate {
                 _host: host,
                 _global: global,

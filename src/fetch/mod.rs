@@ -9,6 +9,7 @@
 mod classify;
 mod guard;
 mod host;
+mod robots;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
@@ -27,6 +28,7 @@ use crate::model::{LinkResult, LinkStatus, Redirect};
 use classify::{backoff, classify_error, is_transient_code, parse_retry_after, status_for_code};
 use guard::{GuardedResolver, check_url_host};
 use host::HostPool;
+use robots::Robots;
 
 
 /// Longest URL accepted, in bytes.
@@ -100,6 +102,7 @@ pub struct Fetcher {
     hosts: HostPool,
     global: Semaphore,
     config: Arc<FetchConfig>,
+    robots: std::sync::Mutex<HashMap<String, Arc<OnceCell<Robots>>>>,
 }
 
 impl Fetcher {
@@ -150,6 +153,7 @@ impl Fetcher {
             hosts: HostPool::new(Arc::clone(&config)),
             global: Semaphore::new(config.max_concurrency),
             config,
+            robots: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -189,6 +193,13 @@ impl Fetcher {
                 && let Err(p) = check_url_host(&current)
             {
                 break Fetched::failed(LinkStatus::Excluded, p.to_string(), None);
+            }
+            if self.config.respect_robots && !self.robots_allow(&current).await {
+                break Fetched::failed(
+                    LinkStatus::Excluded,
+                    format!("disallowed by {}", robots_url(&current)),
+                    None,
+                );
             }
             let answer = match self.request(&current).await {
                 Attempted::Failed {
@@ -251,6 +262,41 @@ impl Fetcher {
         result.link.redirects = redirects;
         result.link.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         result
+    }
+
+    /// Whether robots.txt of `url`'s host lets us fetch it; robots.txt is fetched once
+    /// per host (politely, like any request) and its Crawl-delay applied to the host.
+    async fn robots_allow(&self, url: &Url) -> bool {
+        let key = format!("{}://{}", url.scheme(), host_key(url));
+        let cell = {
+            let mut map = self.robots.lock().expect("robots lock poisoned");
+            Arc::clone(map.entry(key).or_default())
+        };
+        let robots = cell
+            .get_or_init(|| async {
+                let Ok(robots_url) = Url::parse(&robots_url(url)) else {
+                    return Robots::default();
+                };
+                let agent = self.config.user_agent.split('/').next().unwrap_or("citecheck");
+                let robots = match self.request(&robots_url).await {
+                    Attempted::Answer(a) if (200..300).contains(&a.code) => {
+                        Robots::parse(&String::from_utf8_lossy(&a.body.unwrap_or_default()), agent)
+                    }
+                    // 4xx, 5xx after retries, or no answer: no rules to honour.
+                    _ => Robots::default(),
+                };
+                if let Some(d) = robots.crawl_delay {
+                    self.hosts.get(&host_key(url)).set_crawl_delay(d);
+                }
+                robots
+            })
+            .await;
+        let mut path = url.path().to_owned();
+        if let Some(q) = url.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        robots.allows(&path)
     }
 
     /// Refuse a redirect target that is not HTTP, loops back or exceeds the limit.
@@ -416,6 +462,10 @@ pub fn host_key(url: &Url) -> String {
         Some(p) => format!("{host}:{p}"),
         None => host,
     }
+}
+
+fn robots_url(url: &Url) -> String {
+    format!("{}://{}/robots.txt", url.scheme(), host_key(url))
 }
 
 /// The URL without its fragment (what is actually requested).

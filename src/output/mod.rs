@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::model::{Citation, Evidence, LinkResult, LinkStatus, UncitedClaim, Verdict};
 use crate::report::InputError;
 
-pub use json::Json;
+pub use json::{JSON_VERSION, Json};
 pub use markdown::Markdown;
 pub use progress::{StderrProgress, summary_line};
 
@@ -113,4 +113,23 @@ impl RunReport {
 pub trait Formatter {
     /// Write the whole report.
     fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Progress events for the display; the consumer sends them, workers never print.
+pub trait Progress: Send {
+    /// The number of distinct URLs to check is known.
+    fn start(&mut self, urls: usize);
+    /// One URL is done; `failing` counts failing citations so far.
+    fn advance(&mut self, failing: usize);
+    /// The run is over.
+    fn finish(&mut self, report: &RunReport);
+}
+
+/// A progress display that shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&mut self, _urls: usize) {}
+    fn advance(&mut self, _failing: usize) {}
+    fn finish(&mut self, _report: &RunReport) {}
 }

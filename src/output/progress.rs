@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::RunReport;
-use crate::pipeline::Progress;
+use super::{Progress, RunReport};
 
 /// The progress display of `citecheck check`.
 pub struct StderrProgress {

@@ -1,0 +1,200 @@
+//! Shared helpers of the end-to-end tests: real HTTP servers on 127.0.0.1, each on its
+//! own runtime thread, that record every request they receive.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub path: String,
+    pub host: String,
+    pub at: Instant,
+    pub user_agent: String,
+}
+
+/// What a test server recorded.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub hits: Mutex<Vec<Hit>>,
+    pub in_flight: AtomicUsize,
+    pub max_in_flight: AtomicUsize,
+}
+
+impl Log {
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+
+    pub fn count(&self, path: &str) -> usize {
+        self.hits().iter().filter(|h| h.path == path).count()
+    }
+}
+
+/// A running test server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub log: Arc<Log>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Server {
+    /// Serve `router` on a free port of 127.0.0.1, recording every request.
+    pub fn start(router: Router) -> Server {
+        let log = Arc::new(Log::default());
+        let l = Arc::clone(&log);
+        let router = router.layer(middleware::from_fn(move |req: Request, next: Next| {
+            let log = Arc::clone(&l);
+            async move { record(log, req, next).await }
+        }));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async {
+                        let _ = shutdown_rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Server {
+            addr,
+            log,
+            _shutdown: shutdown_tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+async fn record(log: Arc<Log>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let user_agent = req
+        .headers()
+        .get("user-agent")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    log.hits.lock().unwrap().push(Hit {
+        path: req.uri().path().to_owned(),
+        host,
+        at: Instant::now(),
+        user_agent,
+    });
+    let now = log.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    log.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let resp = next.run(req).await;
+    log.in_flight.fetch_sub(1, Ordering::SeqCst);
+    resp
+}
+
+/// A raw TCP server for behaviour a well-behaved HTTP library will not produce: each
+/// connection gets `handler(stream)`.
+pub fn raw_server<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            let handler = Arc::new(handler);
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { break };
+                let h = Arc::clone(&handler);
+                tokio::spawn(async move { h(stream).await });
+            }
+        });
+    });
+    addr_rx.recv().unwrap()
+}
+
+/// Write a report file into `dir`.
+pub fn report(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// A `citecheck` command with settings that make tests quick and local.
+pub fn citecheck() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("citecheck").unwrap();
+    // No config.toml from the working directory, no proxy from the environment.
+    c.current_dir(std::env::temp_dir());
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+    ] {
+        c.env_remove(v);
+    }
+    c.timeout(Duration::from_secs(120));
+    c
+}
+
+/// Run `check` with JSON output and return the parsed document and the exit code.
+pub fn check_json(args: &[&str]) -> (serde_json::Value, i32) {
+    let out = citecheck()
+        .arg("check")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (doc, code)
+}
+
+/// The citation of `doc` whose `url` is `url`.
+pub fn citation<'a>(doc: &'a serde_json::Value, url: &str) -> &'a serde_json::Value {
+    doc["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["url"] == url)
+        .unwrap_or_else(|| panic!("no citation of {url} in {doc:#}"))
+}
