@@ -1,1 +1,306 @@
-fn main() {}
+//! Benchmarks at scale against a local test web (never the internet).
+//!
+//! `cargo bench --bench scale` runs every scenario and prints one table; name scenarios
+//! to run only those: `cargo bench --bench scale -- extract throughput memory schedule`.
+//! `BENCH_SCALE=0.1` shrinks the schedule scenario for a quick look.
+//!
+//! - `schedule`: 10,000 URLs over 500 hosts (skewed: a few hosts with hundreds of
+//!   links, most with one or two), 50 ms latency per response, default politeness.
+//!   Efficiency = ideal time (busiest host's URLs ÷ host rate + latency) ÷ wall time.
+//! - `throughput`: politeness lifted, one local host, no latency: URLs per second and CPU
+//!   time per URL.
+//! - `memory`: peak RSS of a whole `check` of 100,000 citations (run in a child process so
+//!   the figure is its own).
+//! - `extract`: extraction speed on a large generated Markdown report, MB/s.
+//!
+//! The local test web is one HTTP server on 127.0.0.1 that answers for every host name;
+//! host names reach it through `fetch.resolve` (fixed answers, like curl's `--resolve`),
+//! so every host has its own connections and its own politeness, as on the real web.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::response::IntoResponse;
+use citecheck::config::{Config, FileConfig};
+use citecheck::output::NoProgress;
+use citecheck::report::{ExtractOptions, extract_paths, extract_str};
+
+const LATENCY_MS: u64 = 50;
+
+fn page(path: &str) -> String {
+    format!(
+        "<html><head><title>Notice {path}</title><meta name=\"PubDate\" content=\"2018-04-12 09:00\"></head>\
+         <body><div class=\"article\"><h1>Notice {path}</h1><p>2018年4月12日，测试单位发布《测试文件》，\
+         推进“互联网+政务服务”。The Zephyr Council approved the plan on 12 April 2018.</p></div></body></html>"
+    )
+}
+
+/// Start the test web on its own runtime thread; every response waits `latency`.
+fn start_web(latency: Duration) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let app = Router::new().fallback(move |uri: axum::http::Uri| async move {
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                if uri.path().contains("citecheck-probe") {
+                    return axum::http::StatusCode::NOT_FOUND.into_response();
+                }
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    page(uri.path()),
+                )
+                    .into_response()
+            });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    rx.recv().expect("server address")
+}
+
+/// Host sizes: a few hosts with hundreds of links, most with one or two.
+fn skewed_hosts(urls: usize, hosts: usize) -> Vec<usize> {
+    // Zipf-like weights 1/(rank^1.2), then the remainder spread as 1–2 per host.
+    let heavy = [300, 240, 200, 160, 120, 100, 80, 80, 60, 60];
+    let scale = urls as f64 / 10_000.0;
+    let mut sizes: Vec<usize> = heavy
+        .iter()
+        .map(|n| ((*n as f64) * scale).round().max(1.0) as usize)
+        .collect();
+    let mut rest = urls.saturating_sub(sizes.iter().sum());
+    let others = hosts - sizes.len();
+    // medium tier: 40 hosts share 40% of the rest
+    let medium = 40.min(others);
+    let medium_total = rest * 4 / 10;
+    for _ in 0..medium {
+        sizes.push((medium_total / medium).max(1));
+    }
+    rest = urls.saturating_sub(sizes.iter().sum());
+    let small = hosts - sizes.len();
+    for i in 0..small {
+        let n = rest / (small - i);
+        sizes.push(n.max(1));
+        rest = rest.saturating_sub(n.max(1));
+    }
+    sizes
+}
+
+fn config_for(addr: SocketAddr, hosts: usize, extra: &str) -> Config {
+    let mut toml = String::from("[fetch]\nallow_private = true\n");
+    toml.push_str(extra);
+    toml.push_str("\n[fetch.resolve]\n");
+    for h in 0..hosts {
+        writeln!(toml, "\"h{h}.test\" = \"{}\"", addr.ip()).expect("write");
+    }
+    let file = FileConfig::parse(&toml, std::path::Path::new("bench.toml")).expect("config");
+    let mut c = Config::resolve(file, &citecheck::config::Overrides::default()).expect("valid");
+    c.progress = false;
+    c
+}
+
+fn write_report(dir: &std::path::Path, lines: impl Iterator<Item = String>) -> PathBuf {
+    let p = dir.join("bench.md");
+    let mut text = String::from("# Bench report (2018 年 4 月)\n\n");
+    for l in lines {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    std::fs::write(&p, text).expect("write report");
+    p
+}
+
+fn run_check(path: &std::path::Path, config: &Config) -> citecheck::output::RunReport {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let extraction = extract_paths(
+        &[path.to_owned()],
+        &ExtractOptions {
+            max_file_bytes: 1 << 30,
+        },
+    );
+    rt.block_on(citecheck::pipeline::check(
+        extraction,
+        config,
+        &mut NoProgress,
+        std::future::pending(),
+    ))
+    .expect("check")
+}
+
+fn cpu_time() -> Duration {
+    // utime + stime of this process, from /proc (Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn schedule(scale: f64) -> String {
+    let urls = (10_000.0 * scale) as usize;
+    let hosts = ((500.0 * scale) as usize).max(20);
+    let addr = start_web(Duration::from_millis(LATENCY_MS));
+    let sizes = skewed_hosts(urls, hosts);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = addr.port();
+    let lines = sizes.iter().enumerate().flat_map(|(h, n)| {
+        (0..*n).map(move |i| format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}"))
+    });
+    let path = write_report(dir.path(), lines);
+    let config = config_for(addr, hosts, "");
+    let busiest = *sizes.iter().max().unwrap_or(&0);
+    let ideal = busiest as f64 / config.fetch.host_rate + LATENCY_MS as f64 / 1000.0;
+    let t0 = Instant::now();
+    let report = run_check(&path, &config);
+    let wall = t0.elapsed().as_secs_f64();
+    let ok = report.citations.iter().filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive())).count();
+    format!(
+        "schedule: {} URLs over {} hosts (busiest {busiest}), {LATENCY_MS} ms latency, default politeness: \
+         ideal {ideal:.1} s, actual {wall:.1} s, efficiency {:.3} ({ok} alive)",
+        sizes.iter().sum::<usize>(),
+        sizes.len(),
+        ideal / wall
+    )
+}
+
+fn throughput() -> String {
+    let n = 20_000;
+    let addr = start_web(Duration::ZERO);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = addr.port();
+    let path = write_report(
+        dir.path(),
+        (0..n).map(|i| format!("- 4月12日，单位发布通知{i}。 http://h0.test:{port}/n/{i}")),
+    );
+    let config = config_for(
+        addr,
+        1,
+        "host_rate = 1000000.0\nhost_concurrency = 64\nmax_concurrency = 64\nsoft404_probe = false\n",
+    );
+    let cpu0 = cpu_time();
+    let t0 = Instant::now();
+    let report = run_check(&path, &config);
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - cpu0).as_secs_f64();
+    let ok = report.citations.iter().filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive())).count();
+    format!(
+        "throughput: {n} URLs, one host, politeness lifted: {:.0} URLs/s, CPU {:.0} µs per URL \
+         (fetch + verify, server in the same process) ({ok} alive)",
+        n as f64 / wall,
+        cpu * 1e6 / n as f64
+    )
+}
+
+fn memory_child() {
+    let n = 100_000;
+    let hosts = 1000;
+    let addr = start_web(Duration::ZERO);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = addr.port();
+    let path = write_report(
+        dir.path(),
+        (0..n).map(|i| {
+            format!(
+                "- 4月{}日，第{i}号单位召开“互联网+政务服务”推进会并发布《实施方案{i}》。 http://h{}.test:{port}/n/{i}",
+                1 + i % 28,
+                i % hosts
+            )
+        }),
+    );
+    let config = config_for(
+        addr,
+        hosts,
+        "host_rate = 1000000.0\nhost_concurrency = 8\nmax_concurrency = 64\nsoft404_probe = false\n",
+    );
+    let report = run_check(&path, &config);
+    let sink = std::io::sink();
+    let mut w = std::io::BufWriter::new(sink);
+    citecheck::output::Formatter::write(&citecheck::output::Json, &report, &mut w).expect("json");
+    println!("{} {}", report.citations.len(), peak_rss_mb());
+}
+
+fn memory() -> String {
+    let exe = std::env::current_exe().expect("exe");
+    let out = std::process::Command::new(exe)
+        .arg("--memory-child")
+        .output()
+        .expect("child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or_default().to_owned();
+    let mut parts = last.split_whitespace();
+    let (n, mb) = (parts.next().unwrap_or("?"), parts.next().unwrap_or("?"));
+    format!("memory: peak RSS {mb} MB for a whole check of {n} citations (extract, fetch, verify, JSON)")
+}
+
+fn extract() -> String {
+    let mut text = String::from("# 大报告 (2018 年 4 月)\n\n");
+    let mut i = 0;
+    while text.len() < 20 * 1024 * 1024 {
+        writeln!(
+            text,
+            "{i}. On 12 April 2018 the council published [the plan](https://example.org/a/{i}) and \
+             4月12日，国务院发布《关于落实重点工作的意见》 http://www.gov.cn/zhengce/{i}.htm 。\n"
+        )
+        .expect("write");
+        i += 1;
+    }
+    let mb = text.len() as f64 / (1024.0 * 1024.0);
+    let t0 = Instant::now();
+    let doc = extract_str(std::path::Path::new("big.md"), &text);
+    let secs = t0.elapsed().as_secs_f64();
+    format!(
+        "extract: {mb:.1} MB Markdown, {} citations in {secs:.2} s: {:.1} MB/s",
+        doc.citations.len(),
+        mb / secs
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--bench")).collect();
+    if args.iter().any(|a| a == "--memory-child") {
+        memory_child();
+        return;
+    }
+    let scale: f64 = std::env::var("BENCH_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
+    let all = ["extract", "throughput", "memory", "schedule"];
+    let chosen: Vec<&str> = if args.is_empty() {
+        all.to_vec()
+    } else {
+        all.iter().copied().filter(|s| args.iter().any(|a| a == s)).collect()
+    };
+    for s in chosen {
+        let line = match s {
+            "extract" => extract(),
+            "throughput" => throughput(),
+            "memory" => memory(),
+            _ => schedule(scale),
+        };
+        println!("{line}");
+    }
+}
