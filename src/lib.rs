@@ -11,4 +11,5 @@
 //! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
 //! [`model`] holds the plain data every stage shares.
 
+pub mod dates;
 pub mod model;

@@ -1,0 +1,596 @@
+//! Date recognition in free text and in URLs.
+//!
+//! Claims state their dates in many forms (`4月12日`, `2018年4月12日`, `2018-04-12`,
+//! `12 April 2018`, `April 12, 2018`, …) and pages repeat them in others; URLs of news
+//! sites carry the publication date in their path (`/2018-04/12/`, `/201804/t20180402_…`).
+//! This module finds all of them, with byte offsets, so claims (the claim date) and
+//! verification (the page date, the claim date in the page text) share one recogniser.
+//! Year ranges (`2018—2022年`), article numbers (`24条`), phone numbers and invalid
+//! calendar dates (`2月30日`) are not dates.
+
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use regex::{Captures, Regex};
+
+/// Plausible years for a date written in text.
+const TEXT_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
+/// Plausible years for a date found in a URL path.
+const URL_YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
+
+/// One date written in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateMention {
+    /// Byte offset of the first byte of the mention.
+    pub start: usize,
+    /// Byte offset just past the mention.
+    pub end: usize,
+    /// The year, when the mention states one.
+    pub year: Option<i32>,
+    /// Month, `1..=12`.
+    pub month: u32,
+    /// Day of the month, `1..=31`.
+    pub day: u32,
+    /// End of a range (`4月12日至13日`, `4月12日至5月2日`): month if stated, and day.
+    pub range_end: Option<(Option<u32>, u32)>,
+}
+
+impl DateMention {
+    /// The full date, when the mention states a year and the date is valid.
+    #[must_use]
+    pub fn date(&self) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(self.year?, self.month, self.day)
+    }
+
+    /// The full date with `year` supplied for a month-day mention (its own year wins).
+    #[must_use]
+    pub fn date_in(&self, year: i32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(self.year.unwrap_or(year), self.month, self.day)
+    }
+
+    /// The end of the range as a full date, in the year of the start.
+    #[must_use]
+    pub fn range_end_in(&self, year: i32) -> Option<NaiveDate> {
+        let (month, day) = self.range_end?;
+        let year = self.year.unwrap_or(year);
+        let month = month.unwrap_or(self.month);
+        // `12月30日至1月2日` crosses into the next year.
+        let year = if month < self.month { year + 1 } else { year };
+        NaiveDate::from_ymd_opt(year, month, day)
+    }
+}
+
+/// A decimal digit, ASCII or full-width.
+const D: &str = "[0-9０-９]";
+/// Range separators between the two ends of a date range.
+const RANGE_SEP: &str = r"(?:至|到|~|～|-|－|—|–|―)+";
+
+static CJK: LazyLock<Regex> = LazyLock::new(|| {
+    let re = format!(
+        r"(?:(?P<y>{D}{{4}})\s*年\s*)?(?P<m>{D}{{1,2}})\s*月\s*(?P<d>{D}{{1,2}})\s*(?:(?:日|号)(?:\s*{RANGE_SEP}\s*(?:(?P<m2>{D}{{1,2}})\s*月\s*)?(?P<d2>{D}{{1,2}})\s*(?:日|号))?|{RANGE_SEP}\s*(?P<d3>{D}{{1,2}})\s*(?:日|号))"
+    );
+    Regex::new(&re).expect("static CJK date regex is valid")
+});
+
+static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
+    let re =
+        format!(r"(?P<y>{D}{{4}})(?P<s1>[-/.])(?P<m>{D}{{1,2}})(?P<s2>[-/.])(?P<d>{D}{{1,2}})");
+    Regex::new(&re).expect("static numeric date regex is valid")
+});
+
+/// `12.04.2018`: day first, dot-separated (European pages).
+static DOTTED_DMY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})")
+        .expect("static dotted date regex is valid")
+});
+
+const MONTH: &str = r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|JAN(?:UARY)?|FEB(?:RUARY)?|MAR(?:CH)?|APR(?:IL)?|MAY|JUNE?|JULY?|AUG(?:UST)?|SEP(?:T(?:EMBER)?)?|OCT(?:OBER)?|NOV(?:EMBER)?|DEC(?:EMBER)?)\.?";
+
+/// `12 April 2018`, `3rd April 2018`, `12-13 April 2018`, `12 April`.
+static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    let re = format!(
+        r"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*[-–]\s*(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)?\s+(?:of\s+)?{MONTH},?(?:\s+(?P<y>\d{{4}}))?"
+    );
+    Regex::new(&re).expect("static day-month regex is valid")
+});
+
+/// `April 12, 2018`, `Apr. 12, 2018`, `April 12-13, 2018`, `April 12`.
+static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
+    let re = format!(
+        r"{MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*[-–]\s*(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)?(?:,?\s+(?P<y>\d{{4}}))?"
+    );
+    Regex::new(&re).expect("static month-day regex is valid")
+});
+
+/// Parse ASCII or full-width decimal digits.
+fn parse_num(s: &str) -> Option<u32> {
+    let mut n: u32 = 0;
+    for c in s.chars() {
+        let digit = match c {
+            '0'..='9' => u32::from(c) - u32::from('0'),
+            '０'..='９' => u32::from(c) - u32::from('０'),
+            _ => return None,
+        };
+        n = n.checked_mul(10)?.checked_add(digit)?;
+    }
+    Some(n)
+}
+
+fn cap_num(caps: &Captures<'_>, name: &str) -> Option<u32> {
+    caps.name(name).and_then(|m| parse_num(m.as_str()))
+}
+
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+
+fn month_number(name: &str) -> Option<u32> {
+    let lower = name.trim_end_matches('.').to_ascii_lowercase();
+    let prefix = lower.get(..3)?;
+    let n = match prefix {
+        "jan" => 1,
+        "feb" => 2,
+        "mar" => 3,
+        "apr" => 4,
+        "may" => 5,
+        "jun" => 6,
+        "jul" => 7,
+        "aug" => 8,
+        "sep" => 9,
+        "oct" => 10,
+        "nov" => 11,
+        "dec" => 12,
+        _ => return None,
+    };
+    Some(n)
+}
+
+/// Whether month/day form a valid calendar day (in a leap year when the year is unknown).
+fn valid(year: Option<i32>, month: u32, day: u32) -> bool {
+    match year {
+        Some(y) => TEXT_YEARS.contains(&y) && NaiveDate::from_ymd_opt(y, month, day).is_some(),
+        None => NaiveDate::from_ymd_opt(2000, month, day).is_some(),
+    }
+}
+
+fn char_before(text: &str, at: usize) -> Option<char> {
+    text.get(..at).and_then(|s| s.chars().next_back())
+}
+
+fn char_after(text: &str, at: usize) -> Option<char> {
+    text.get(at..).and_then(|s| s.chars().next())
+}
+
+fn year_of(caps: &Captures<'_>) -> Option<Option<i32>> {
+    match caps.name("y") {
+        None => Some(None),
+        Some(m) => parse_num(m.as_str())
+            .and_then(|y| i32::try_from(y).ok())
+            .map(Some),
+    }
+}
+
+fn find_cjk(text: &str, out: &mut Vec<DateMention>) {
+    for caps in CJK.captures_iter(text) {
+        let whole = caps.get(0).expect("group 0 always exists");
+        let (Some(month), Some(day), Some(year)) =
+            (cap_num(&caps, "m"), cap_num(&caps, "d"), year_of(&caps))
+        else {
+            continue;
+        };
+        // A longer number before the month or the year is something else (`124月`).
+        if char_before(text, whole.start()).is_some_and(is_digit) || !valid(year, month, day) {
+            continue;
+        }
+        let range_end = match (cap_num(&caps, "d2"), cap_num(&caps, "d3")) {
+            (Some(d2), _) => Some((cap_num(&caps, "m2"), d2)),
+            (None, Some(d3)) => Some((None, d3)),
+            (None, None) => None,
+        };
+        let range_end = range_end
+            .filter(|&(m2, d2)| NaiveDate::from_ymd_opt(2000, m2.unwrap_or(month), d2).is_some());
+        out.push(DateMention {
+            start: whole.start(),
+            end: whole.end(),
+            year,
+            month,
+            day,
+            range_end,
+        });
+    }
+}
+
+fn find_numeric(text: &str, out: &mut Vec<DateMention>) {
+    for caps in NUMERIC.captures_iter(text) {
+        let whole = caps.get(0).expect("group 0 always exists");
+        let (Some(s1), Some(s2)) = (caps.name("s1"), caps.name("s2")) else {
+            continue;
+        };
+        if s1.as_str() != s2.as_str() {
+            continue;
+        }
+        let (Some(month), Some(day), Some(year)) =
+            (cap_num(&caps, "m"), cap_num(&caps, "d"), year_of(&caps))
+        else {
+            continue;
+        };
+        if char_before(text, whole.start()).is_some_and(|c| is_digit(c) || c == '.')
+            || char_after(text, whole.end()).is_some_and(is_digit)
+            || followed_by_sep_digit(text, whole.end(), s1.as_str())
+            || !valid(year, month, day)
+        {
+            continue;
+        }
+        out.push(DateMention {
+            start: whole.start(),
+            end: whole.end(),
+            year,
+            month,
+            day,
+            range_end: None,
+        });
+    }
+    for caps in DOTTED_DMY.captures_iter(text) {
+        let whole = caps.get(0).expect("group 0 always exists");
+        let (Some(month), Some(day), Some(year)) =
+            (cap_num(&caps, "m"), cap_num(&caps, "d"), year_of(&caps))
+        else {
+            continue;
+        };
+        if char_before(text, whole.start()).is_some_and(|c| is_digit(c) || c == '.')
+            || char_after(text, whole.end()).is_some_and(is_digit)
+            || followed_by_sep_digit(text, whole.end(), ".")
+            || !valid(year, month, day)
+        {
+            continue;
+        }
+        out.push(DateMention {
+            start: whole.start(),
+            end: whole.end(),
+            year,
+            month,
+            day,
+            range_end: None,
+        });
+    }
+}
+
+/// `2018.04.12.3` (a version or an address) continues with the separator and a digit.
+/// A time glued on with the same separator (gov.cn `2018-04-12-20:31:56`) is fine.
+fn followed_by_sep_digit(text: &str, end: usize, sep: &str) -> bool {
+    let Some(rest) = text.get(end..).and_then(|rest| rest.strip_prefix(sep)) else {
+        return false;
+    };
+    let after_digits = rest.trim_start_matches(is_digit);
+    after_digits.len() < rest.len() && !after_digits.starts_with(':')
+}
+
+fn find_english(text: &str, out: &mut Vec<DateMention>) {
+    for re in [&*DAY_MONTH, &*MONTH_DAY] {
+        for caps in re.captures_iter(text) {
+            let whole = caps.get(0).expect("group 0 always exists");
+            let (Some(month), Some(day), Some(year)) = (
+                caps.name("mon").and_then(|m| month_number(m.as_str())),
+                cap_num(&caps, "d"),
+                year_of(&caps),
+            ) else {
+                continue;
+            };
+            if char_before(text, whole.start()).is_some_and(|c| c.is_ascii_alphanumeric())
+                || char_after(text, whole.end()).is_some_and(|c| c.is_ascii_alphanumeric())
+                || !valid(year, month, day)
+            {
+                continue;
+            }
+            let range_end = cap_num(&caps, "d2")
+                .filter(|&d2| d2 > day && NaiveDate::from_ymd_opt(2000, month, d2).is_some())
+                .map(|d2| (None, d2));
+            out.push(DateMention {
+                start: whole.start(),
+                end: whole.end(),
+                year,
+                month,
+                day,
+                range_end,
+            });
+        }
+    }
+}
+
+/// Every date written in `text`, in order of appearance, without overlaps.
+///
+/// Recognises `4月12日`, `4月12日至13日` / `4月12日-13日` (ranges), `2018年4月12日`,
+/// `2018年04月12日 09:12`, `2018-04-12`, `2018/04/12`, `2018.04.12`, `12.04.2018`,
+/// `12 April 2018`, `3rd April 2018`, `April 12, 2018`, `Apr. 12, 2018`, and
+/// full-width digits. Year ranges, article numbers, phone numbers and invalid dates
+/// are skipped.
+#[must_use]
+pub fn find_dates(text: &str) -> Vec<DateMention> {
+    let mut all = Vec::new();
+    find_cjk(text, &mut all);
+    find_numeric(text, &mut all);
+    find_english(text, &mut all);
+    // Earliest first; at the same start, the longest (most complete) mention wins.
+    all.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut out: Vec<DateMention> = Vec::with_capacity(all.len());
+    for m in all {
+        if out.last().is_none_or(|last| m.start >= last.end) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// URL path patterns, most specific first: (regex, how to read year/month/day).
+static URL_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // /201804/t20180402_123.html, /t20180402_
+        r"/t(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})_",
+        // /c/2018-04-13/doc-…, /2018-04-13/
+        r"/(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[/_.]|$)",
+        // /2018-04/12/
+        r"/(?P<y>\d{4})-(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/|$)",
+        // /2018/03-15/
+        r"/(?P<y>\d{4})/(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:/|$)",
+        // /2018/0318/, /n2/2018/0410/
+        r"/(?P<y>\d{4})/(?P<m>\d{2})(?P<d>\d{2})(?:/|$)",
+        // /art/2018/3/18/, /2018/03/23/
+        r"/(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/|$)",
+        // /20180411/, /a/20180411/574…, /20180411_123.html
+        r"/(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[/_.-]|$)",
+        // …/2018_04_12_title.html, news_20180412.html
+        r"[/_-](?P<y>\d{4})[_-]?(?P<m>\d{2})[_-]?(?P<d>\d{2})(?:[/_.-]|$)",
+    ]
+    .into_iter()
+    .map(|re| Regex::new(re).expect("static URL date regex is valid"))
+    .collect()
+});
+
+/// The date in a URL path (`/2018-04/12/`, `/201804/t20180402_…`, `/20180411/`,
+/// `/2018/0318/`, `/art/2018/3/18/`, `/2018/03-15/`, `/2018/03/23/`,
+/// `/c/2018-04-13/doc-…`, `/n2/2018/0410/`), if it holds a valid date in a plausible
+/// year (1990–2100).
+#[must_use]
+pub fn url_date(url: &str) -> Option<NaiveDate> {
+    let path = match url::Url::parse(url) {
+        Ok(parsed) => parsed.path().to_owned(),
+        Err(_) => url.split(['?', '#']).next().unwrap_or(url).to_owned(),
+    };
+    for re in URL_PATTERNS.iter() {
+        for caps in re.captures_iter(&path) {
+            let (Some(y), Some(m), Some(d)) = (
+                cap_num(&caps, "y"),
+                cap_num(&caps, "m"),
+                cap_num(&caps, "d"),
+            ) else {
+                continue;
+            };
+            let Ok(y) = i32::try_from(y) else { continue };
+            if !URL_YEARS.contains(&y) {
+                continue;
+            }
+            if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                return Some(date);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Expect = (Option<i32>, u32, u32, Option<(Option<u32>, u32)>);
+
+    fn dates(text: &str) -> Vec<(String, Expect)> {
+        find_dates(text)
+            .into_iter()
+            .map(|m| {
+                (
+                    text[m.start..m.end].to_owned(),
+                    (m.year, m.month, m.day, m.range_end),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_every_date_form() {
+        let cases: &[(&str, &str, Expect)] = &[
+            ("会议于4月12日举行", "4月12日", (None, 4, 12, None)),
+            (
+                "4月12日至13日，会议召开",
+                "4月12日至13日",
+                (None, 4, 12, Some((None, 13))),
+            ),
+            (
+                "4月12日-13日",
+                "4月12日-13日",
+                (None, 4, 12, Some((None, 13))),
+            ),
+            ("4月12-13日", "4月12-13日", (None, 4, 12, Some((None, 13)))),
+            (
+                "4月30日至5月2日",
+                "4月30日至5月2日",
+                (None, 4, 30, Some((Some(5), 2))),
+            ),
+            ("4月9日消息，", "4月9日", (None, 4, 9, None)),
+            (
+                "2018年4月12日，",
+                "2018年4月12日",
+                (Some(2018), 4, 12, None),
+            ),
+            (
+                "2018 年 4 月 12 日",
+                "2018 年 4 月 12 日",
+                (Some(2018), 4, 12, None),
+            ),
+            (
+                "2018年04月12日 09:12 来源",
+                "2018年04月12日",
+                (Some(2018), 4, 12, None),
+            ),
+            (
+                "２０１８年４月１２日",
+                "２０１８年４月１２日",
+                (Some(2018), 4, 12, None),
+            ),
+            ("4月12号", "4月12号", (None, 4, 12, None)),
+            (
+                "发布时间：2018-04-12",
+                "2018-04-12",
+                (Some(2018), 4, 12, None),
+            ),
+            (
+                "2018-04-10 10:13:52",
+                "2018-04-10",
+                (Some(2018), 4, 10, None),
+            ),
+            (
+                "2018-04-12-20:31:56",
+                "2018-04-12",
+                (Some(2018), 4, 12, None),
+            ),
+            ("2018/04/12", "2018/04/12", (Some(2018), 4, 12, None)),
+            ("2018.04.12", "2018.04.12", (Some(2018), 4, 12, None)),
+            ("2018-4-2", "2018-4-2", (Some(2018), 4, 2, None)),
+            (
+                "am 12.04.2018 in Berlin",
+                "12.04.2018",
+                (Some(2018), 4, 12, None),
+            ),
+            ("12 April 2018", "12 April 2018", (Some(2018), 4, 12, None)),
+            (
+                "April 12, 2018",
+                "April 12, 2018",
+                (Some(2018), 4, 12, None),
+            ),
+            ("Apr. 12, 2018", "Apr. 12, 2018", (Some(2018), 4, 12, None)),
+            (
+                "On 3 April 2018 the",
+                "3 April 2018",
+                (Some(2018), 4, 3, None),
+            ),
+            ("3rd April 2018", "3rd April 2018", (Some(2018), 4, 3, None)),
+            ("Sept. 5, 2017", "Sept. 5, 2017", (Some(2017), 9, 5, None)),
+            (
+                "12-13 April 2018",
+                "12-13 April 2018",
+                (Some(2018), 4, 12, Some((None, 13))),
+            ),
+            ("on April 12 the", "April 12", (None, 4, 12, None)),
+            (
+                "Published April 12, 2018",
+                "April 12, 2018",
+                (Some(2018), 4, 12, None),
+            ),
+            (
+                "Updated: 2018-04-12",
+                "2018-04-12",
+                (Some(2018), 4, 12, None),
+            ),
+        ];
+        for (text, span, expect) in cases {
+            let found = dates(text);
+            assert_eq!(found, vec![((*span).to_owned(), *expect)], "input {text:?}");
+        }
+    }
+
+    #[test]
+    fn skips_things_that_are_not_dates() {
+        let cases = [
+            "2018—2022年行动计划",
+            "(2018-2020)",
+            "第24条",
+            "电话：010-6552-1234",
+            "电话 0571-88881234",
+            "2月30日",
+            "2018-02-30",
+            "13月1日",
+            "May 2018",
+            "版本 1.2.2018.5",
+            "2018.04.12.3",
+            "共有124月份",
+            "April 123",
+            "人数为2018人",
+        ];
+        for text in cases {
+            assert_eq!(dates(text), vec![], "input {text:?}");
+        }
+    }
+
+    #[test]
+    fn finds_several_dates_in_order() {
+        let text = "3月21日消息，会议于15日召开。2018年4月12日至13日举办；另见 April 3, 2018。";
+        let found: Vec<String> = dates(text).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(found, ["3月21日", "2018年4月12日至13日", "April 3, 2018"]);
+    }
+
+    #[test]
+    fn mention_dates_resolve_years() {
+        let m = find_dates("12月30日至1月2日")[0];
+        assert_eq!(m.date(), None);
+        assert_eq!(m.date_in(2017), NaiveDate::from_ymd_opt(2017, 12, 30));
+        assert_eq!(m.range_end_in(2017), NaiveDate::from_ymd_opt(2018, 1, 2));
+    }
+
+    #[test]
+    fn reads_dates_from_urls() {
+        let cases = [
+            (
+                "http://www.xinhuanet.com/2018-04/12/c_1122672372.htm",
+                Some((2018, 4, 12)),
+            ),
+            (
+                "http://www.gov.cn/xinwen/2018-04/12/content_5281960.htm",
+                Some((2018, 4, 12)),
+            ),
+            (
+                "http://www.miit.gov.cn/n1146290/201804/t20180402_545678.html",
+                Some((2018, 4, 2)),
+            ),
+            (
+                "http://news.ifeng.com/a/20180411/57472785_0.shtml",
+                Some((2018, 4, 11)),
+            ),
+            (
+                "http://www.chinanews.com/gn/2018/03-15/8468018.shtml",
+                Some((2018, 3, 15)),
+            ),
+            (
+                "http://sh.people.com.cn/n2/2018/0410/c134768-31443427.html",
+                Some((2018, 4, 10)),
+            ),
+            (
+                "http://www.zj.gov.cn/art/2018/3/18/art_1554467_1234.html",
+                Some((2018, 3, 18)),
+            ),
+            (
+                "https://example.com/2018/03/23/some-title/",
+                Some((2018, 3, 23)),
+            ),
+            (
+                "https://finance.sina.com.cn/roll/2018-04-13/doc-ifyteqtq8571234.shtml",
+                Some((2018, 4, 13)),
+            ),
+            (
+                "http://www.cnr.cn/sxpd/shgl/20180327/t20180327_524178302.shtml",
+                Some((2018, 3, 27)),
+            ),
+            (
+                "http://www.example.com/2018/0318/123.html",
+                Some((2018, 3, 18)),
+            ),
+            ("https://example.com/news/12345678/", None),
+            ("https://example.com/2018/13/45/", None),
+            ("https://example.com/1890/03/23/", None),
+            ("https://example.com/about/", None),
+            ("https://example.com/?d=2018-04-12", None),
+        ];
+        for (url, expect) in cases {
+            let expect = expect.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d));
+            assert_eq!(url_date(url), expect, "url {url}");
+        }
+    }
+}
