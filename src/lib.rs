@@ -13,3 +13,4 @@
 
 pub mod dates;
 pub mod model;
+pub mod text;
