@@ -14,3 +14,4 @@
 pub mod dates;
 pub mod model;
 pub mod text;
+pub mod verify;
