@@ -11,10 +11,15 @@
 //! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
 //! [`model`] holds the plain data every stage shares.
 
+<<<<<<< HEAD
 pub mod cli;
 pub mod config;
 pub mod dates;
 pub mod fetch;
+pub mod inspect;
 pub mod model;
 pub mod output;
+pub mod pipeline;
 pub mod report;
+pub mod text;
+pub mod verify;

@@ -1,0 +1,348 @@
+//! Decoding a page's bytes to text.
+//!
+//! Order, as browsers do: a byte-order mark, the `Content-Type` header's `charset`, a
+//! `<meta charset>` / `<meta http-equiv="Content-Type">` in the first 4 KB, and else a
+//! guess by chardetng (with the URL's TLD as a hint). Chinese sites often declare
+//! nothing, or declare UTF-8 while serving GBK: a declaration whose decoding is full
+//! of malformed sequences is overruled by detection, and a declared legacy charset is
+//! overruled when the bytes are valid, non-ASCII UTF-8.
+
+use std::sync::LazyLock;
+
+use encoding_rs::{Encoding, UTF_8};
+use regex::bytes::Regex;
+
+/// How many bytes the `<meta>` pre-scan looks at.
+const PRESCAN_BYTES: usize = 4096;
+/// Share of malformed sequences (per decoded char) above which a declaration is a lie.
+const MAX_MALFORMED_SHARE: f64 = 0.002;
+/// At least this many malformed sequences before a declaration is doubted.
+const MIN_MALFORMED: usize = 3;
+
+/// The text of a page and how its charset was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    pub(crate) text: String,
+    /// The encoding used (`UTF-8`, `GBK`, `Big5`, `Shift_JIS`, …).
+    pub(crate) charset: String,
+    /// `header`, `bom`, `meta` or `detected`.
+    pub(crate) source: String,
+    /// The declared charset that was overruled, with where it was declared.
+    pub(crate) overruled: Option<String>,
+}
+
+static META_CHARSET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#)
+        .expect("static meta charset regex is valid")
+});
+
+/// The `charset` parameter of a Content-Type value.
+fn header_charset(content_type: &str) -> Option<&'static Encoding> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        Encoding::for_label(value.trim().trim_matches(['"', '\'']).as_bytes())
+    })
+}
+
+/// The charset declared by a `<meta>` in the first bytes of the page.
+fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(PRESCAN_BYTES)];
+    let caps = META_CHARSET.captures(head)?;
+    let label = caps.get(1)?.as_bytes();
+    let encoding = Encoding::for_label(label)?;
+    // A UTF-16 declaration in an ASCII-compatible stream means UTF-8 (HTML spec).
+    if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+        return Some(UTF_8);
+    }
+    Some(encoding)
+}
+
+fn detect(body: &[u8], tld: Option<&str>) -> &'static Encoding {
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(body, true);
+    let tld = tld.map(str::as_bytes);
+    detector.guess(tld, chardetng::Utf8Detection::Allow)
+}
+
+/// Decode without BOM handling; the count of malformed sequences.
+fn decode_counting(body: &[u8], encoding: &'static Encoding) -> (String, usize) {
+    let (text, had_errors) = encoding.decode_without_bom_handling(body);
+    let malformed = if had_errors {
+        text.chars()
+            .filter(|&c| c == char::REPLACEMENT_CHARACTER)
+            .count()
+            - count_literal_replacements(body)
+    } else {
+        0
+    };
+    (text.into_owned(), malformed)
+}
+
+/// U+FFFD written in the page itself (as UTF-8) is not a decoding error.
+fn count_literal_replacements(body: &[u8]) -> usize {
+    body.windows(3).filter(|w| *w == [0xEF, 0xBF, 0xBD]).count()
+}
+
+fn too_malformed(malformed: usize, text: &str) -> bool {
+    let chars = text.chars().count().max(1);
+    #[allow(clippy::cast_precision_loss)]
+    let share = malformed as f64 / chars as f64;
+    malformed >= MIN_MALFORMED && share > MAX_MALFORMED_SHARE
+}
+
+/// Decode a page body.
+///
+/// `tld` (e.g. `cn`) helps detection when nothing is declared.
+pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>) -> Decoded {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
+        let (text, _) = encoding.decode_without_bom_handling(&body[bom_len..]);
+        return Decoded {
+            text: text.into_owned(),
+            charset: encoding.name().to_owned(),
+            source: "bom".to_owned(),
+            overruled: None,
+        };
+    }
+    let declared = content_type
+        .and_then(header_charset)
+        .map(|e| (e, "header"))
+        .or_else(|| meta_charset(body).map(|e| (e, "meta")));
+    if let Some((encoding, source)) = declared {
+        let (text, malformed) = decode_counting(body, encoding);
+        let lying_legacy =
+            encoding != UTF_8 && !body.is_ascii() && std::str::from_utf8(body).is_ok();
+        if lying_legacy {
+            return Decoded {
+                text: String::from_utf8_lossy(body).into_owned(),
+                charset: UTF_8.name().to_owned(),
+                source: "detected".to_owned(),
+                overruled: Some(format!("{} ({source})", encoding.name())),
+            };
+        }
+        if !too_malformed(malformed, &text) {
+            return Decoded {
+                text,
+                charset: encoding.name().to_owned(),
+                source: source.to_owned(),
+                overruled: None,
+            };
+        }
+        let guess = detect(body, tld);
+        if guess != encoding {
+            let (guessed_text, guessed_malformed) = decode_counting(body, guess);
+            if guessed_malformed < malformed {
+                return Decoded {
+                    text: guessed_text,
+                    charset: guess.name().to_owned(),
+                    source: "detected".to_owned(),
+                    overruled: Some(format!("{} ({source})", encoding.name())),
+                };
+            }
+        }
+        return Decoded {
+            text,
+            charset: encoding.name().to_owned(),
+            source: source.to_owned(),
+            overruled: None,
+        };
+    }
+    let guess = detect(body, tld);
+    let (text, _) = decode_counting(body, guess);
+    Decoded {
+        text,
+        charset: guess.name().to_owned(),
+        source: "detected".to_owned(),
+        overruled: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZH: &str = "国务院常务会议部署推进“互联网＋医疗健康”发展，加快发展数字经济，建设网络强国。\
+        会议指出，要加快推进政务服务一网通办，让企业和群众办事更便捷。";
+
+    fn page(head: &str, body: &str) -> String {
+        format!(
+            "<!DOCTYPE html><html><head>{head}<title>News</title></head><body><p>{body}</p></body></html>"
+        )
+    }
+
+    fn encode(encoding: &'static Encoding, s: &str) -> Vec<u8> {
+        let (bytes, _, unmappable) = encoding.encode(s);
+        assert!(
+            !unmappable,
+            "test text must be encodable in {}",
+            encoding.name()
+        );
+        bytes.into_owned()
+    }
+
+    /// name, Content-Type, body, expected charset, source, text.
+    type Case = (
+        &'static str,
+        Option<&'static str>,
+        Vec<u8>,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+
+    #[test]
+    fn decodes_declared_and_undeclared_pages() {
+        let gbk_meta = encode(encoding_rs::GBK, &page(r#"<meta charset="gb2312">"#, ZH));
+        let gbk_http_equiv = encode(
+            encoding_rs::GBK,
+            &page(
+                r#"<meta http-equiv="Content-Type" content="text/html; charset=GBK">"#,
+                ZH,
+            ),
+        );
+        let gbk_bare = encode(encoding_rs::GBK, &page("", ZH));
+        let gb18030 = encode(
+            encoding_rs::GB18030,
+            &page(r#"<meta charset="gb18030">"#, ZH),
+        );
+        let big5_text = "行政院會議推動數位經濟發展，加快建設網路強國。會議指出，要推進政務服務，讓企業和民眾辦事更便捷。";
+        let big5 = encode(encoding_rs::BIG5, &page("", big5_text));
+        let sjis_text = "日本政府はデジタル経済の発展を推進し、行政サービスのオンライン化を加速すると発表した。会議では企業と市民の手続きを簡素化する方針が示された。";
+        let sjis = encode(
+            encoding_rs::SHIFT_JIS,
+            &page(r#"<meta charset="shift_jis">"#, sjis_text),
+        );
+        let sjis_bare = encode(encoding_rs::SHIFT_JIS, &page("", sjis_text));
+        let utf8 = page("", ZH).into_bytes();
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(&utf8);
+        let utf16 = {
+            let mut v = vec![0xFF, 0xFE];
+            for unit in page("", ZH).encode_utf16() {
+                v.extend_from_slice(&unit.to_le_bytes());
+            }
+            v
+        };
+        let cases: Vec<Case> = vec![
+            (
+                "gbk nothing declared, no tld",
+                None,
+                gbk_bare.clone(),
+                "GBK",
+                "detected",
+                ZH,
+            ),
+            ("gbk meta", None, gbk_meta.clone(), "GBK", "meta", ZH),
+            ("gbk http-equiv", None, gbk_http_equiv, "GBK", "meta", ZH),
+            (
+                "gbk header",
+                Some("text/html; charset=gbk"),
+                gbk_bare.clone(),
+                "GBK",
+                "header",
+                ZH,
+            ),
+            (
+                "gbk header beats meta",
+                Some("text/html;charset=\"GB2312\""),
+                gbk_meta,
+                "GBK",
+                "header",
+                ZH,
+            ),
+            (
+                "gbk nothing declared",
+                None,
+                gbk_bare.clone(),
+                "GBK",
+                "detected",
+                ZH,
+            ),
+            (
+                "gbk content-type without charset",
+                Some("text/html"),
+                gbk_bare,
+                "GBK",
+                "detected",
+                ZH,
+            ),
+            ("gb18030", None, gb18030, "gb18030", "meta", ZH),
+            ("big5 undeclared", None, big5, "Big5", "detected", big5_text),
+            ("shift_jis meta", None, sjis, "Shift_JIS", "meta", sjis_text),
+            (
+                "shift_jis undeclared",
+                None,
+                sjis_bare,
+                "Shift_JIS",
+                "detected",
+                sjis_text,
+            ),
+            (
+                "utf-8 undeclared",
+                None,
+                utf8.clone(),
+                "UTF-8",
+                "detected",
+                ZH,
+            ),
+            (
+                "utf-8 header",
+                Some("text/html; charset=utf-8"),
+                utf8,
+                "UTF-8",
+                "header",
+                ZH,
+            ),
+            (
+                "utf-8 bom",
+                Some("text/html; charset=gbk"),
+                bom,
+                "UTF-8",
+                "bom",
+                ZH,
+            ),
+            ("utf-16le bom", None, utf16, "UTF-16LE", "bom", ZH),
+        ];
+        for (name, content_type, body, charset, source, text) in cases {
+            let tld = match charset {
+                "Big5" => Some("tw"),
+                "Shift_JIS" => Some("jp"),
+                _ if name.contains("no tld") => None,
+                _ => Some("cn"),
+            };
+            let decoded = decode(content_type, &body, tld);
+            assert_eq!(decoded.charset, charset, "{name}");
+            assert_eq!(decoded.source, source, "{name}");
+            assert!(decoded.text.contains(text), "{name}: {}", decoded.text);
+        }
+    }
+
+    #[test]
+    fn overrules_a_lying_declaration() {
+        // Declares UTF-8 (header and meta) but the bytes are GBK.
+        let body = encode(encoding_rs::GBK, &page(r#"<meta charset="utf-8">"#, ZH));
+        let decoded = decode(Some("text/html; charset=UTF-8"), &body, Some("cn"));
+        assert_eq!(decoded.charset, "GBK");
+        assert_eq!(decoded.source, "detected");
+        assert_eq!(decoded.overruled.as_deref(), Some("UTF-8 (header)"));
+        assert!(decoded.text.contains(ZH));
+
+        // Declares GBK but the bytes are UTF-8.
+        let body = page(r#"<meta charset="gbk">"#, ZH).into_bytes();
+        let decoded = decode(None, &body, None);
+        assert_eq!(decoded.charset, "UTF-8");
+        assert_eq!(decoded.overruled.as_deref(), Some("GBK (meta)"));
+        assert!(decoded.text.contains(ZH));
+    }
+
+    #[test]
+    fn keeps_a_declaration_with_a_stray_bad_byte() {
+        let mut body = page(r#"<meta charset="utf-8">"#, &ZH.repeat(20)).into_bytes();
+        body.insert(200, 0xFF);
+        let decoded = decode(None, &body, None);
+        assert_eq!(decoded.charset, "UTF-8");
+        assert_eq!(decoded.source, "meta");
+    }
+}

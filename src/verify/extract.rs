@@ -1,0 +1,577 @@
+//! Main text: the article, not the page chrome.
+//!
+//! A small readability-style extractor tuned for news and government pages. The page is
+//! walked once and cut into text blocks (paragraphs, list items, cells, text between
+//! `<br>`s). Script/style are ignored; navigation, header, footer, aside, forms and
+//! elements whose class/id say `nav`, `menu`, `sidebar`, `footer`, `related`,
+//! `breadcrumb`, `comment`, `share`, … are chrome; so is a "related news" list
+//! (`相关新闻`, `相关阅读`, `Related`) after its label. Remaining blocks that are mostly
+//! link text are chrome too. Paragraph-like blocks score their ancestors (as Mozilla's
+//! Readability does) and the main text is the best-scoring container plus strong
+//! siblings, with the headline in front.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use ego_tree::{NodeId, NodeRef};
+use regex::Regex;
+use scraper::{ElementRef, Html, Node, Selector};
+
+/// Elements whose content is never visible text.
+const INVISIBLE_TAGS: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "iframe", "svg", "select", "button",
+    "textarea", "object", "embed", "canvas", "map", "title",
+];
+/// Elements that are page chrome by their tag.
+const CHROME_TAGS: &[&str] = &["nav", "header", "footer", "aside", "form", "menu"];
+/// Elements that end one text block and start another.
+const BLOCK_TAGS: &[&str] = &[
+    "address",
+    "article",
+    "blockquote",
+    "body",
+    "br",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "li",
+    "main",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+/// class/id tokens (split on space, `-`, `_`) that mark chrome.
+const CHROME_HINTS: &[&str] = &[
+    "nav",
+    "navbar",
+    "navigation",
+    "subnav",
+    "menu",
+    "sidebar",
+    "side",
+    "sidenav",
+    "footer",
+    "foot",
+    "header",
+    "breadcrumb",
+    "breadcrumbs",
+    "crumb",
+    "crumbs",
+    "comment",
+    "comments",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "relate",
+    "recommend",
+    "recommended",
+    "copyright",
+    "toolbar",
+    "topbar",
+    "ad",
+    "ads",
+    "advert",
+    "advertisement",
+    "banner",
+    "login",
+    "friendlink",
+    "hot",
+    "hotnews",
+    "rank",
+    "ranking",
+    "popular",
+    "xgxw",
+    "xgyd",
+    "widget",
+    "sns",
+    "cookie",
+];
+/// Labels that open a "related news" list.
+const RELATED_LABELS: &[&str] = &[
+    "相关新闻",
+    "相关阅读",
+    "相关链接",
+    "相关报道",
+    "相关文章",
+    "相关稿件",
+    "相关内容",
+    "延伸阅读",
+    "推荐阅读",
+    "热点推荐",
+    "热门推荐",
+    "热点新闻",
+    "热门新闻",
+    "猜你喜欢",
+    "更多新闻",
+    "精彩推荐",
+    "往期回顾",
+    "图片新闻",
+    "新闻排行",
+    "related",
+    "more stories",
+    "read more",
+    "read next",
+    "recommended",
+    "you may also like",
+    "most popular",
+    "most read",
+    "trending",
+    "more from",
+];
+
+/// Blocks shorter than this (in chars) do not score their containers.
+const MIN_SCORING_CHARS: usize = 25;
+/// A chrome-hinted element with at least this much text and 80% of the page is a wrapper.
+const MIN_WRAPPER_CHARS: usize = 100;
+/// Blocks with more link text than this share are link lists.
+const MAX_LINK_DENSITY: f64 = 0.5;
+
+static SEL_H1: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("h1").expect("static selector is valid"));
+static SEL_TITLE: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("title").expect("static selector is valid"));
+static SEL_OG_TITLE: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"meta[property="og:title"]"#).expect("static selector is valid")
+});
+static WHITESPACE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s+").expect("static regex is valid"));
+
+/// One block of visible text.
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub(crate) text: String,
+    link_chars: usize,
+    /// Block-level ancestors, outermost first, the block's own element last.
+    path: Vec<NodeId>,
+    /// Inside chrome (by tag, hint, related list or link density).
+    pub(crate) chrome: bool,
+    /// Inside the headline `<h1>`.
+    pub(crate) headline: bool,
+}
+
+impl Block {
+    fn chars(&self) -> usize {
+        self.text.chars().count()
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn link_density(&self) -> f64 {
+        self.link_chars as f64 / self.chars().max(1) as f64
+    }
+}
+
+/// What the extractor read from a page.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extracted {
+    pub(crate) title: Option<String>,
+    pub(crate) main_text: String,
+    /// Visible text that is not main text (navigation, sidebars, related lists, …).
+    pub(crate) chrome_text: String,
+    /// Every block, in document order (for the date near the headline).
+    pub(crate) blocks: Vec<Block>,
+}
+
+struct Walker {
+    blocks: Vec<Block>,
+    current: String,
+    current_links: usize,
+    stack: Vec<NodeId>,
+    chrome_depth: usize,
+    headline_depth: usize,
+    headline: Option<NodeId>,
+    body_chars: usize,
+}
+
+fn collapse(s: &str) -> String {
+    WHITESPACE.replace_all(s, " ").trim().to_owned()
+}
+
+fn hint_tokens(el: &scraper::node::Element) -> impl Iterator<Item = String> + '_ {
+    el.attr("class")
+        .into_iter()
+        .chain(el.id())
+        .flat_map(|v| v.split(|c: char| c.is_whitespace() || c == '-' || c == '_'))
+        .filter(|t| !t.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+fn visible_chars(node: NodeRef<'_, Node>) -> usize {
+    node.descendants()
+        .filter_map(|n| n.value().as_text())
+        .map(|t| t.chars().filter(|c| !c.is_whitespace()).count())
+        .sum()
+}
+
+impl Walker {
+    fn flush(&mut self) {
+        let text = collapse(&self.current);
+        self.current.clear();
+        let links = std::mem::take(&mut self.current_links);
+        if text.is_empty() {
+            return;
+        }
+        self.blocks.push(Block {
+            text,
+            link_chars: links,
+            path: self.stack.clone(),
+            chrome: self.chrome_depth > 0,
+            headline: self.headline_depth > 0,
+        });
+    }
+
+    /// Whether an element is chrome; a "chrome" wrapper holding most of the page is not.
+    fn is_chrome(&self, node: NodeRef<'_, Node>, el: &scraper::node::Element) -> bool {
+        let by_tag = CHROME_TAGS.contains(&el.name());
+        let by_hint = !matches!(el.name(), "body" | "html" | "article" | "main")
+            && hint_tokens(el).any(|t| CHROME_HINTS.contains(&t.as_str()));
+        if !(by_tag || by_hint) {
+            return false;
+        }
+        // A hinted wrapper of (nearly) the whole page is a layout wrapper, not chrome.
+        let chars = visible_chars(node);
+        !(chars >= MIN_WRAPPER_CHARS && chars * 10 >= self.body_chars * 8)
+    }
+
+    fn walk(&mut self, node: NodeRef<'_, Node>, in_link: bool) {
+        match node.value() {
+            Node::Text(text) => {
+                self.current.push_str(text);
+                if in_link {
+                    self.current_links += text.chars().filter(|c| !c.is_whitespace()).count();
+                }
+            }
+            Node::Element(el) => {
+                let name = el.name();
+                if INVISIBLE_TAGS.contains(&name) {
+                    return;
+                }
+                let chrome = self.is_chrome(node, el);
+                let block = BLOCK_TAGS.contains(&name);
+                let headline =
+                    name == "h1" && self.headline.is_none() && self.chrome_depth == 0 && !chrome;
+                if block {
+                    self.flush();
+                    self.stack.push(node.id());
+                }
+                if chrome {
+                    self.chrome_depth += 1;
+                }
+                if headline {
+                    self.headline = Some(node.id());
+                    self.headline_depth += 1;
+                }
+                let link = in_link || name == "a";
+                for child in node.children() {
+                    self.walk(child, link);
+                }
+                if block {
+                    self.flush();
+                    self.stack.pop();
+                }
+                if chrome {
+                    self.chrome_depth -= 1;
+                }
+                if headline {
+                    self.headline_depth -= 1;
+                }
+            }
+            _ => {
+                for child in node.children() {
+                    self.walk(child, in_link);
+                }
+            }
+        }
+    }
+}
+
+fn is_related_label(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let trimmed = lower.trim_matches(|c: char| !c.is_alphanumeric());
+    trimmed.chars().count() <= 30
+        && RELATED_LABELS
+            .iter()
+            .any(|label| trimmed.starts_with(label))
+}
+
+/// Mark related-news lists (label, then short or link-heavy blocks) and link lists.
+fn mark_chrome(blocks: &mut [Block]) {
+    let mut in_related = false;
+    for block in blocks.iter_mut() {
+        if is_related_label(&block.text) {
+            in_related = true;
+            block.chrome = true;
+            continue;
+        }
+        let linky = block.link_density() > MAX_LINK_DENSITY;
+        if in_related {
+            if linky || block.chars() < MIN_SCORING_CHARS {
+                block.chrome = true;
+                continue;
+            }
+            in_related = false;
+        }
+        if linky {
+            block.chrome = true;
+        }
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn block_score(block: &Block) -> f64 {
+    let commas = block
+        .text
+        .chars()
+        .filter(|c| matches!(c, ',' | '，' | '。' | '、' | ';' | '；'))
+        .count();
+    1.0 + commas as f64 + (block.chars() as f64 / 100.0).min(3.0)
+}
+
+/// The ids of the containers whose blocks make up the main text.
+fn choose_containers(blocks: &[Block]) -> Option<(NodeId, Vec<NodeId>)> {
+    let mut scores: HashMap<NodeId, f64> = HashMap::new();
+    for block in blocks
+        .iter()
+        .filter(|b| !b.chrome && b.chars() >= MIN_SCORING_CHARS)
+    {
+        let score = block_score(block);
+        for (depth, id) in block.path.iter().rev().take(3).enumerate() {
+            let share = if depth < 2 { 1.0 } else { 0.5 };
+            *scores.entry(*id).or_default() += score * share;
+        }
+    }
+    let (&best, &best_score) = scores.iter().max_by(|a, b| a.1.total_cmp(b.1))?;
+    // Strong siblings of the best container (lead paragraph, second body part).
+    let parent = blocks
+        .iter()
+        .find_map(|b| b.path.iter().position(|id| *id == best).map(|i| (b, i)))
+        .and_then(|(b, i)| i.checked_sub(1).map(|p| b.path[p]));
+    let mut siblings = Vec::new();
+    if let Some(parent) = parent {
+        let threshold = (best_score * 0.2).max(3.0);
+        for block in blocks {
+            if let Some(i) = block.path.iter().position(|id| *id == parent)
+                && let Some(&child) = block.path.get(i + 1)
+                && child != best
+                && scores.get(&child).is_some_and(|s| *s >= threshold)
+                && !siblings.contains(&child)
+            {
+                siblings.push(child);
+            }
+        }
+    }
+    siblings.push(best);
+    Some((best, siblings))
+}
+
+fn first_text(html: &Html, selector: &Selector) -> Option<String> {
+    html.select(selector)
+        .map(|el| collapse(&el.text().collect::<String>()))
+        .find(|t| !t.is_empty())
+}
+
+fn og_title(html: &Html) -> Option<String> {
+    html.select(&SEL_OG_TITLE)
+        .filter_map(|el| el.attr("content"))
+        .map(collapse)
+        .find(|t| !t.is_empty())
+}
+
+/// Read the title, the main text and the chrome text of a parsed page.
+pub(crate) fn extract(html: &Html) -> Extracted {
+    let root = html.root_element();
+    let body_chars = html
+        .select(&Selector::parse("body").expect("static selector is valid"))
+        .next()
+        .map_or(0, |b| visible_chars(*b));
+    let mut walker = Walker {
+        blocks: Vec::new(),
+        current: String::new(),
+        current_links: 0,
+        stack: Vec::new(),
+        chrome_depth: 0,
+        headline_depth: 0,
+        headline: None,
+        body_chars,
+    };
+    walker.walk(*root, false);
+    walker.flush();
+    let mut blocks = walker.blocks;
+    mark_chrome(&mut blocks);
+
+    let chosen = choose_containers(&blocks);
+    let mut main = Vec::new();
+    let mut chrome = Vec::new();
+    for block in &blocks {
+        let in_main = !block.chrome
+            && match &chosen {
+                Some((_, containers)) => block.path.iter().any(|id| containers.contains(id)),
+                None => true,
+            };
+        if in_main {
+            main.push(block.text.as_str());
+        } else if !block.headline {
+            chrome.push(block.text.as_str());
+        }
+    }
+    let title = first_text(html, &SEL_TITLE).or_else(|| og_title(html));
+    let headline = blocks
+        .iter()
+        .find(|b| b.headline)
+        .map(|b| b.text.clone())
+        .or_else(|| first_text(html, &SEL_H1))
+        .or_else(|| og_title(html));
+    let mut main_text = main.join("\n");
+    if let Some(headline) = headline
+        && !main.contains(&headline.as_str())
+    {
+        main_text = if main_text.is_empty() {
+            headline
+        } else {
+            format!("{headline}\n{main_text}")
+        };
+    }
+    Extracted {
+        title,
+        main_text,
+        chrome_text: chrome.join("\n"),
+        blocks,
+    }
+}
+
+/// Whether an element sits inside chrome (tag or class/id hint) — for dates in markup.
+pub(crate) fn in_chrome(el: ElementRef<'_>) -> bool {
+    el.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        let value = a.value();
+        CHROME_TAGS.contains(&value.name())
+            || (!matches!(value.name(), "body" | "html" | "article" | "main")
+                && hint_tokens(value).any(|t| CHROME_HINTS.contains(&t.as_str())))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARTICLE: &str = "国务院总理李克强4月12日主持召开国务院常务会议，部署推进“互联网＋医疗健康”发展，\
+        更好满足群众健康需求。会议指出，要加快发展远程医疗，推动医联体内信息互通共享。";
+    const ARTICLE2: &str = "会议要求，各地要健全“互联网＋医疗健康”服务体系，完善支撑体系，加强行业监管和安全保障，\
+        确保患者信息安全。会议还研究了其他事项。";
+
+    fn page(body: &str) -> Html {
+        Html::parse_document(&format!(
+            "<html><head><title>国务院常务会议_中国政府网</title><script>var nav='互联网+';</script>\
+             <style>.x{{}}</style></head><body>{body}</body></html>"
+        ))
+    }
+
+    #[test]
+    fn keeps_the_article_and_drops_chrome() {
+        let body = format!(
+            r#"<div class="header"><ul><li><a href="/">首页</a></li><li><a href="/a">政务公开</a></li></ul>
+            <p>今天是2026年11月28日 星期六</p></div>
+            <nav><a href="/x">数字经济专题</a></nav>
+            <div class="main"><div class="content">
+              <h1>李克强主持召开国务院常务会议</h1>
+              <div class="pages-date">2018-04-12 20:31 来源：新华社</div>
+              <div id="UCAP-CONTENT"><p>{ARTICLE}</p><p>{ARTICLE2}</p></div>
+              <div class="xgxw"><h3>相关新闻</h3><ul><li><a href="/1">区块链技术发展论坛在京举行并发布白皮书</a></li></ul></div>
+              <p>相关阅读：</p><ul><li><a href="/2">人工智能产业大会开幕</a></li></ul>
+            </div>
+            <div class="sidebar"><p>热点：第二届数字中国建设峰会在福州开幕，发布大量成果和合作项目，吸引数万人参会。</p></div></div>
+            <div id="footer"><p>版权所有：中国政府网 京ICP备05070218号</p></div>
+            <aside><p>友情链接说明文字，这是一段在aside中的较长文本内容用于测试。</p></aside>"#
+        );
+        let extracted = extract(&page(&body));
+        let main = &extracted.main_text;
+        assert!(main.starts_with("李克强主持召开国务院常务会议"), "{main}");
+        assert!(main.contains("互联网＋医疗健康"), "{main}");
+        assert!(main.contains("确保患者信息安全"), "{main}");
+        for chrome in [
+            "首页",
+            "数字经济专题",
+            "区块链",
+            "人工智能产业",
+            "数字中国建设峰会",
+            "版权所有",
+            "友情链接",
+            "2026年11月28日",
+            "var nav",
+        ] {
+            assert!(
+                !main.contains(chrome),
+                "{chrome} leaked into main text: {main}"
+            );
+        }
+        assert!(extracted.chrome_text.contains("区块链"));
+        assert!(extracted.chrome_text.contains("数字中国建设峰会"));
+        assert_eq!(
+            extracted.title.as_deref(),
+            Some("国务院常务会议_中国政府网")
+        );
+    }
+
+    #[test]
+    fn text_between_br_in_table_layouts() {
+        let body = format!(
+            r#"<table><tr><td class="nav"><a href="/">首页</a> | <a href="/b">机构</a></td></tr>
+            <tr><td><font>省政府召开常务会议</font><br>{ARTICLE}<br>{ARTICLE2}</td>
+            <td width="200"><a href="/r1">热门文章一则比较长的标题用于测试侧栏</a><br><a href="/r2">另一则标题</a></td></tr></table>"#
+        );
+        let extracted = extract(&page(&body));
+        assert!(
+            extracted.main_text.contains("远程医疗"),
+            "{}",
+            extracted.main_text
+        );
+        assert!(!extracted.main_text.contains("热门文章"));
+        assert!(!extracted.main_text.contains("首页"));
+    }
+
+    #[test]
+    fn a_chrome_hint_on_a_wrapper_of_everything_is_ignored() {
+        let body = format!(
+            r#"<div class="side-wrapper"><p>{ARTICLE}</p><p>{ARTICLE2}</p><p>{ARTICLE}</p></div>"#
+        );
+        let extracted = extract(&page(&body));
+        assert!(
+            extracted.main_text.contains("远程医疗"),
+            "{}",
+            extracted.main_text
+        );
+    }
+
+    #[test]
+    fn english_related_block_is_dropped() {
+        let body = "<article><h1>Digital China Summit opens</h1><p>The first Digital China Summit opened in Fuzhou on 22 April 2018, \
+            with officials, companies and researchers discussing e-government.</p><p>Speakers said the data economy would grow, and \
+            that cities must share data.</p></article><section><h2>Related</h2><ul><li><a href='/x'>Blockchain forum ends in Beijing</a></li></ul></section>";
+        let extracted = extract(&page(body));
+        assert!(extracted.main_text.contains("Fuzhou"));
+        assert!(!extracted.main_text.contains("Blockchain"));
+        assert!(extracted.chrome_text.contains("Blockchain"));
+    }
+}

@@ -1,0 +1,235 @@
+//! Matching one claim against one page: keywords, date, verdict and evidence.
+//!
+//! Keywords are searched in the normalised main text ([`crate::text`]); their weights
+//! give a coverage score compared with a threshold. The date matches when the claim's
+//! date is written in the main text in any form ([`crate::dates::find_dates`]) or the
+//! page date lies within a window around it. Keywords found only in the page chrome
+//! (navigation, sidebar, related lists) are not evidence, but are noted.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::PageInfo;
+use crate::dates::find_dates;
+use crate::model::{Claim, Evidence, Verdict};
+use crate::text::{find_term, normalize, normalize_mapped, normalize_term};
+
+/// Default days a page may be dated before the claim date.
+pub const DEFAULT_WINDOW_BEFORE_DAYS: i64 = 7;
+/// Default days a page may be dated after the claim date.
+pub const DEFAULT_WINDOW_AFTER_DAYS: i64 = 14;
+/// Default share of keyword weight that must be found.
+pub const DEFAULT_KEYWORD_THRESHOLD: f64 = 0.5;
+/// Characters of context on each side of the best match in the snippet.
+const SNIPPET_RADIUS: usize = 60;
+/// A month-day mention belongs to the claim's year when the page date is at most this
+/// many days before it (a page announcing an event) …
+const MONTH_DAY_BEFORE_DAYS: i64 = 60;
+/// … or at most this many days after it (a page reporting on it).
+const MONTH_DAY_AFTER_DAYS: i64 = 366;
+
+/// Tuning of [`verify`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VerifyOptions {
+    /// Days the page date may lie before the claim date (7).
+    pub window_before_days: i64,
+    /// Days the page date may lie after the claim date (14).
+    pub window_after_days: i64,
+    /// Share of the claim's keyword weight the main text must hold (0.5).
+    pub keyword_threshold: f64,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            window_before_days: DEFAULT_WINDOW_BEFORE_DAYS,
+            window_after_days: DEFAULT_WINDOW_AFTER_DAYS,
+            keyword_threshold: DEFAULT_KEYWORD_THRESHOLD,
+        }
+    }
+}
+
+/// Whether the claim's date (or any day of its range) is written in `text`.
+fn claim_date_in_text(
+    claim_date: NaiveDate,
+    claim_end: Option<NaiveDate>,
+    page_date: Option<NaiveDate>,
+    text: &str,
+) -> bool {
+    let end = claim_end.filter(|e| *e >= claim_date).unwrap_or(claim_date);
+    let covers = |start: NaiveDate, stop: NaiveDate| start <= end && stop >= claim_date;
+    find_dates(text).iter().any(|m| {
+        if let Some(start) = m.date() {
+            let stop = m.range_end_in(start.year()).unwrap_or(start);
+            return covers(start, stop.max(start));
+        }
+        // A month-day mention: read it in the claim's year, and check that the page's
+        // own date does not put it in another year.
+        let Some(start) = m.date_in(claim_date.year()) else {
+            return false;
+        };
+        let stop = m.range_end_in(claim_date.year()).unwrap_or(start);
+        let year_consistent = page_date.is_none_or(|p| {
+            let delta = (p - start).num_days();
+            (-MONTH_DAY_BEFORE_DAYS..=MONTH_DAY_AFTER_DAYS).contains(&delta)
+        });
+        year_consistent && covers(start, stop.max(start))
+    })
+}
+
+/// The best ~120-char passage of `text` around matched terms.
+fn snippet(text: &str, terms: &[(String, f64)]) -> Option<String> {
+    let (norm, map) = normalize_mapped(text);
+    let mut hits: Vec<(usize, usize, f64)> = Vec::new(); // (offset, term index, weight)
+    for (i, (term, weight)) in terms.iter().enumerate() {
+        for at in find_term(&norm, term).into_iter().take(20) {
+            hits.push((at, i, *weight));
+        }
+    }
+    let radius_bytes = SNIPPET_RADIUS * 3;
+    let (center, _) = hits
+        .iter()
+        .map(|&(at, _, _)| {
+            let mut seen = Vec::new();
+            let score: f64 = hits
+                .iter()
+                .filter(|(other, i, _)| {
+                    other.abs_diff(at) <= radius_bytes && !seen.contains(i) && {
+                        seen.push(*i);
+                        true
+                    }
+                })
+                .map(|(_, _, w)| w)
+                .sum();
+            (at, score)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))?;
+    let original_at = *map.get(center)?;
+    let before: Vec<(usize, char)> = text[..original_at]
+        .char_indices()
+        .rev()
+        .take(SNIPPET_RADIUS)
+        .collect();
+    let start = before.last().map_or(original_at, |(i, _)| *i);
+    let end = text[original_at..]
+        .char_indices()
+        .nth(SNIPPET_RADIUS)
+        .map_or(text.len(), |(i, _)| original_at + i);
+    let piece = text[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let prefix = if start > 0 { "…" } else { "" };
+    let suffix = if end < text.len() { "…" } else { "" };
+    Some(format!("{prefix}{piece}{suffix}"))
+}
+
+/// Decide whether `page` supports `claim`, and say why.
+///
+/// - `unverifiable`: not HTML, a bot challenge, a soft 404, no main text, or a claim
+///   without keywords (nothing to check);
+/// - `unsupported`: keyword coverage below the threshold;
+/// - `supported`: coverage reached and the date matched (or the claim states no date);
+/// - `partial`: coverage reached but the date is missing or contradicts the claim.
+#[must_use]
+pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict, Evidence) {
+    let mut ev = Evidence {
+        page_date: page.page_date,
+        page_date_source: page.page_date_source,
+        ..Evidence::default()
+    };
+    let unusable = if !page.is_html {
+        Some("not an HTML page".to_owned())
+    } else if let Some(reason) = &page.challenge {
+        Some(format!("bot challenge: {reason}"))
+    } else if let Some(reason) = &page.soft_404 {
+        Some(format!("soft 404: {reason}"))
+    } else if page.main_text.trim().is_empty() {
+        Some("no main text".to_owned())
+    } else {
+        None
+    };
+    if let Some(note) = unusable {
+        ev.notes.push(note);
+        ev.missing_keywords = claim.keywords.iter().map(|k| k.term.clone()).collect();
+        return (Verdict::Unverifiable, ev);
+    }
+
+    // Keywords.
+    let main = normalize(&page.main_text);
+    let chrome = normalize(&page.chrome_text);
+    let mut total = 0.0;
+    let mut found = 0.0;
+    let mut matched_terms = Vec::new();
+    let mut chrome_only = Vec::new();
+    for keyword in &claim.keywords {
+        let term = normalize_term(&keyword.term);
+        let weight = keyword.weight.max(0.0);
+        if term.is_empty() {
+            continue;
+        }
+        total += weight;
+        if find_term(&main, &term).is_empty() {
+            if !find_term(&chrome, &term).is_empty() {
+                chrome_only.push(keyword.term.clone());
+            }
+            ev.missing_keywords.push(keyword.term.clone());
+        } else {
+            found += weight;
+            ev.matched_keywords.push(keyword.term.clone());
+            matched_terms.push((term, weight));
+        }
+    }
+    if total <= 0.0 {
+        ev.notes.push("claim has no keywords to check".to_owned());
+        return (Verdict::Unverifiable, ev);
+    }
+    ev.score = (found / total).clamp(0.0, 1.0);
+    ev.snippet = snippet(&page.main_text, &matched_terms);
+    if !chrome_only.is_empty() {
+        ev.notes.push(format!(
+            "only in navigation/sidebar/related links, not evidence: {}",
+            chrome_only.join(", ")
+        ));
+    }
+    let terms_ok = ev.score >= opts.keyword_threshold;
+
+    // Date.
+    let date_ok = match claim.date {
+        None => {
+            ev.notes.push("claim states no date".to_owned());
+            true
+        }
+        Some(claim_date) => {
+            ev.claim_date_found =
+                claim_date_in_text(claim_date, claim.date_end, page.page_date, &page.main_text);
+            ev.page_date_in_window = page.page_date.map(|p| {
+                let end = claim
+                    .date_end
+                    .filter(|e| *e >= claim_date)
+                    .unwrap_or(claim_date);
+                (p - claim_date).num_days() >= -opts.window_before_days
+                    && (p - end).num_days() <= opts.window_after_days
+            });
+            if ev.page_date_in_window == Some(false)
+                && let Some(p) = page.page_date
+            {
+                let days = (p - claim_date).num_days();
+                ev.notes.push(format!(
+                    "page date {p} is {days} days from the claim date {claim_date}"
+                ));
+            }
+            ev.claim_date_found || ev.page_date_in_window == Some(true)
+        }
+    };
+    let verdict = match (terms_ok, date_ok) {
+        (false, _) => Verdict::Unsupported,
+        (true, true) => Verdict::Supported,
+        (true, false) => {
+            if page.page_date.is_none() && !ev.claim_date_found {
+                ev.notes.push("claim date not found on the page".to_owned());
+            }
+            Verdict::Partial
+        }
+    };
+    (verdict, ev)
+}

@@ -1,0 +1,217 @@
+//! Stage 3: read each fetched page and decide whether it still supports its claim.
+//!
+//! [`read_page`] turns the bytes of a response into a [`PageInfo`]: charset
+//! ([`charset`]), title and main text ([`extract`]), page date ([`pagedate`]),
+//! meta-refresh and script redirects, soft-404 and bot-challenge signals ([`soft404`]).
+//! [`verify`] then matches one claim against it ([`matching`]). Everything here is pure
+//! and synchronous: no network, no clock except for "a date in the future".
+
+mod charset;
+mod extract;
+mod matching;
+mod pagedate;
+mod soft404;
+
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use regex::Regex;
+use scraper::{Html, Selector};
+use serde::Serialize;
+
+use crate::model::DateSource;
+
+pub use matching::{
+    DEFAULT_KEYWORD_THRESHOLD, DEFAULT_WINDOW_AFTER_DAYS, DEFAULT_WINDOW_BEFORE_DAYS,
+    VerifyOptions, verify,
+};
+pub use soft404::{page_similarity, redirect_soft_404};
+
+/// Main text shorter than this (chars) lets a script redirect count.
+const SCRIPT_REDIRECT_MAX_TEXT: usize = 200;
+/// A meta refresh slower than this (seconds) is a reload, not a redirect.
+const META_REFRESH_MAX_DELAY: f64 = 30.0;
+
+/// What the tool reads from one page (also the `inspect` output).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct PageInfo {
+    /// The encoding used to decode the page (`UTF-8`, `GBK`, …).
+    pub charset: String,
+    /// Where the charset came from: `header`, `bom`, `meta` or `detected`.
+    pub charset_source: String,
+    /// A declared charset that the bytes contradicted, e.g. `UTF-8 (header)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charset_overruled: Option<String>,
+    /// `<title>` (or `og:title`).
+    pub title: Option<String>,
+    /// The article text: headline first, chrome removed.
+    pub main_text: String,
+    /// Visible text outside the main text (navigation, sidebars, related lists).
+    #[serde(skip)]
+    pub chrome_text: String,
+    /// The chosen publication date.
+    pub page_date: Option<NaiveDate>,
+    /// Where [`PageInfo::page_date`] came from.
+    pub page_date_source: Option<DateSource>,
+    /// Every date candidate, most trustworthy source first.
+    pub date_candidates: Vec<(NaiveDate, DateSource)>,
+    /// A client-side redirect: absolute target URL and `meta_refresh` or `script`.
+    pub redirect: Option<(String, String)>,
+    /// Why the page reads as "gone", if it does.
+    pub soft_404: Option<String>,
+    /// Why the page reads as a bot challenge, if it does.
+    pub challenge: Option<String>,
+    /// Whether the body is HTML (by Content-Type, else by sniffing).
+    pub is_html: bool,
+}
+
+static SEL_META_REFRESH: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse("meta[http-equiv][content]").expect("static selector is valid")
+});
+static SEL_SCRIPT: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("script").expect("static selector is valid"));
+static SCRIPT_REDIRECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?:\blocation(?:\.href)?\s*=\s*|\blocation\.(?:replace|assign)\(\s*)["']([^"']+)["']"#,
+    )
+    .expect("static regex is valid")
+});
+
+static CONDITIONAL_JS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:if|function|switch|addEventListener|onclick|setTimeout)\b|=>|\?")
+        .expect("static regex is valid")
+});
+
+fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
+    if let Some(ct) = content_type {
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if !mime.is_empty() && mime != "application/octet-stream" {
+            return mime.contains("html") || mime.contains("xml");
+        }
+    }
+    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    head.starts_with('<')
+        && (head.contains("<html")
+            || head.contains("<!doctype html")
+            || head.contains("<head")
+            || head.contains("<body")
+            || head.contains("<p"))
+}
+
+fn host_tld(url: &str) -> Option<String> {
+    let host = url::Url::parse(url).ok()?.host_str()?.to_owned();
+    host.rsplit('.').next().map(str::to_owned)
+}
+
+fn resolve(base: &str, target: &str) -> String {
+    url::Url::parse(base)
+        .and_then(|b| b.join(target))
+        .map_or_else(|_| target.to_owned(), String::from)
+}
+
+fn meta_refresh(html: &Html) -> Option<String> {
+    html.select(&SEL_META_REFRESH).find_map(|el| {
+        let value = el.value();
+        if !value
+            .attr("http-equiv")?
+            .trim()
+            .eq_ignore_ascii_case("refresh")
+        {
+            return None;
+        }
+        let content = value.attr("content")?;
+        let (delay, rest) = content.split_once([';', ','])?;
+        if delay.trim().parse::<f64>().ok()? > META_REFRESH_MAX_DELAY {
+            return None;
+        }
+        let rest = rest.trim();
+        let target = if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case("url=") {
+            &rest[4..]
+        } else {
+            rest
+        };
+        let target = target.trim().trim_matches(['\'', '"']).trim();
+        (!target.is_empty()).then(|| target.to_owned())
+    })
+}
+
+fn script_redirect(html: &Html) -> Option<String> {
+    html.select(&SEL_SCRIPT)
+        .filter(|el| el.value().attr("src").is_none())
+        .find_map(|el| {
+            let code: String = el.text().collect();
+            // Only an unconditional redirect: no branches, no functions, no handlers.
+            if CONDITIONAL_JS.is_match(&code) {
+                return None;
+            }
+            SCRIPT_REDIRECT
+                .captures(&code)
+                .and_then(|caps| caps.get(1))
+                .map(|m| m.as_str().to_owned())
+        })
+}
+
+/// Read a fetched page: decode, extract title/main text/date, detect client-side
+/// redirects, soft 404s and bot challenges. `url` is the page's (final) address, used
+/// for URL dates, resolving redirects and as a charset hint (TLD).
+#[must_use]
+pub fn read_page(url: &str, content_type: Option<&str>, body: &[u8]) -> PageInfo {
+    let html_page = is_html(content_type, body);
+    let tld = host_tld(url);
+    let decoded = charset::decode(content_type, body, tld.as_deref());
+    let mut info = PageInfo {
+        charset: decoded.charset,
+        charset_source: decoded.source,
+        charset_overruled: decoded.overruled,
+        is_html: html_page,
+        ..PageInfo::default()
+    };
+    if !html_page {
+        info.date_candidates = pagedate::candidates(url, None, &[]);
+        if let Some((date, source)) = pagedate::choose(&info.date_candidates, today()) {
+            info.page_date = Some(date);
+            info.page_date_source = Some(source);
+        }
+        return info;
+    }
+    let html = Html::parse_document(&decoded.text);
+    let extracted = extract::extract(&html);
+    info.date_candidates = pagedate::candidates(url, Some(&html), &extracted.blocks);
+    if let Some((date, source)) = pagedate::choose(&info.date_candidates, today()) {
+        info.page_date = Some(date);
+        info.page_date_source = Some(source);
+    }
+    info.redirect = meta_refresh(&html)
+        .map(|t| (resolve(url, &t), "meta_refresh".to_owned()))
+        .or_else(|| {
+            (extracted.main_text.chars().count() < SCRIPT_REDIRECT_MAX_TEXT)
+                .then(|| script_redirect(&html))
+                .flatten()
+                .map(|t| (resolve(url, &t), "script".to_owned()))
+        });
+    info.challenge = soft404::challenge_reason(
+        extracted.title.as_deref(),
+        &extracted.main_text,
+        &decoded.text,
+    );
+    if info.challenge.is_none() {
+        info.soft_404 = soft404::soft_404_reason(extracted.title.as_deref(), &extracted.main_text);
+    }
+    info.title = extracted.title;
+    info.main_text = extracted.main_text;
+    info.chrome_text = extracted.chrome_text;
+    info
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+#[cfg(test)]
+mod tests;

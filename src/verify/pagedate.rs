@@ -1,0 +1,370 @@
+//! The page's publication date and where it came from.
+//!
+//! Sources, most trustworthy first ([`DateSource`] order): `<meta>` publication tags
+//! (`article:published_time`, `PubDate`, gov.cn `firstpublishedtime`, …), `datePublished`
+//! in JSON-LD, `<time datetime>`, visible text near the headline (`发布时间：…`,
+//! `Published April 12, 2018`), the URL path. Dates before 1990, in the future, or
+//! well after the date the URL was minted with are implausible and ignored.
+
+use std::sync::LazyLock;
+
+use chrono::{Days, NaiveDate};
+use regex::Regex;
+use scraper::{ElementRef, Html, Selector};
+
+use super::extract::{Block, in_chrome};
+use crate::dates::{find_dates, url_date};
+use crate::model::DateSource;
+
+/// `<meta name|property|itemprop>` values that carry the publication date.
+const META_KEYS: &[&str] = &[
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
+    "article:published",
+    "article.published",
+    "pubdate",
+    "publishdate",
+    "publish_date",
+    "publish-date",
+    "published_date",
+    "published-date",
+    "publication_date",
+    "firstpublishedtime",
+    "datepublished",
+    "datecreated",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dc.date.created",
+    "dcterms.date",
+    "dcterms.issued",
+    "dcterms.created",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article_date_original",
+    "originalpublicationdate",
+    "og:pubdate",
+    "bt:pubdate",
+    "pub_date",
+    "weibo:article:create_at",
+    "citation_publication_date",
+    "citation_date",
+    "release_date",
+];
+/// A date and where it was read.
+pub(crate) type Dated = (NaiveDate, DateSource);
+
+/// How many days after the URL's date a publication date may plausibly be.
+const URL_SLACK_DAYS: u64 = 7;
+/// Blocks before/after the headline searched for a visible date.
+const BLOCKS_BEFORE_HEADLINE: usize = 3;
+const BLOCKS_AFTER_HEADLINE: usize = 12;
+/// Blocks searched at the top of the main text when there is no headline.
+const BLOCKS_WITHOUT_HEADLINE: usize = 15;
+
+static SEL_META: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("meta[content]").expect("static selector is valid"));
+static SEL_JSONLD: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"script[type="application/ld+json"]"#).expect("static selector is valid")
+});
+static SEL_TIME: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse("time[datetime], time[pubdate], [itemprop=datePublished]")
+        .expect("static selector is valid")
+});
+static JSONLD_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""(datePublished|dateCreated)"\s*:\s*"([^"]+)""#).expect("static regex is valid")
+});
+static COMPACT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(\d{4})(\d{2})(\d{2})(?:\D|$)").expect("static regex is valid")
+});
+static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(发布时间|发布日期|发表时间|发稿时间|更新时间|时间|日期|来源|published( on)?|posted( on)?|updated|last updated|date)\s*[:：]?\s*",
+    )
+    .expect("static regex is valid")
+});
+
+/// The first full date (with a year) in a metadata value.
+pub(crate) fn parse_date_value(value: &str) -> Option<NaiveDate> {
+    if let Some(caps) = COMPACT.captures(value) {
+        let y = caps.get(1)?.as_str().parse().ok()?;
+        let m = caps.get(2)?.as_str().parse().ok()?;
+        let d = caps.get(3)?.as_str().parse().ok()?;
+        return NaiveDate::from_ymd_opt(y, m, d);
+    }
+    find_dates(value).iter().find_map(|m| m.date())
+}
+
+fn meta_dates(html: &Html, out: &mut Vec<Dated>) {
+    for el in html.select(&SEL_META) {
+        let value = el.value();
+        let key = value
+            .attr("property")
+            .or_else(|| value.attr("name"))
+            .or_else(|| value.attr("itemprop"))
+            .map(str::to_ascii_lowercase);
+        if key.is_some_and(|k| META_KEYS.contains(&k.as_str()))
+            && let Some(date) = value.attr("content").and_then(parse_date_value)
+        {
+            out.push((date, DateSource::Meta));
+        }
+    }
+}
+
+fn jsonld_dates(html: &Html, out: &mut Vec<Dated>) {
+    for script in html.select(&SEL_JSONLD) {
+        let text: String = script.text().collect();
+        // `datePublished` before `dateCreated`, whatever the order in the script.
+        let mut found: Vec<(bool, NaiveDate)> = JSONLD_DATE
+            .captures_iter(&text)
+            .filter_map(|caps| {
+                let published = caps.get(1)?.as_str() == "datePublished";
+                Some((published, parse_date_value(caps.get(2)?.as_str())?))
+            })
+            .collect();
+        found.sort_by_key(|(published, _)| !published);
+        if let Some((_, date)) = found.first() {
+            out.push((*date, DateSource::JsonLd));
+        }
+    }
+}
+
+fn time_dates(html: &Html, out: &mut Vec<Dated>) {
+    let date_of = |el: ElementRef<'_>| {
+        let value = el.value();
+        value
+            .attr("datetime")
+            .or_else(|| value.attr("content"))
+            .and_then(parse_date_value)
+            .or_else(|| parse_date_value(&el.text().collect::<String>()))
+    };
+    if let Some(date) = html
+        .select(&SEL_TIME)
+        .filter(|el| !in_chrome(*el))
+        .find_map(date_of)
+    {
+        out.push((date, DateSource::Time));
+    }
+}
+
+/// A date in the visible text near the headline: a labelled one first, else the first.
+fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
+    let window: Vec<&Block> = match blocks.iter().position(|b| b.headline) {
+        Some(h) => blocks
+            .iter()
+            .skip(h.saturating_sub(BLOCKS_BEFORE_HEADLINE))
+            .take(BLOCKS_BEFORE_HEADLINE + 1 + BLOCKS_AFTER_HEADLINE)
+            .collect(),
+        None => blocks
+            .iter()
+            .filter(|b| !b.chrome)
+            .take(BLOCKS_WITHOUT_HEADLINE)
+            .collect(),
+    };
+    let labelled = window.iter().find_map(|block| {
+        LABELLED.find_iter(&block.text).find_map(|label| {
+            let rest = &block.text[label.end()..];
+            find_dates(rest)
+                .first()
+                .filter(|m| m.start == 0)
+                .and_then(crate::dates::DateMention::date)
+        })
+    });
+    labelled.or_else(|| {
+        window
+            .iter()
+            .filter(|b| !b.chrome || b.headline)
+            .find_map(|b| {
+                find_dates(&b.text)
+                    .iter()
+                    .find_map(crate::dates::DateMention::date)
+            })
+    })
+}
+
+/// Every date candidate of a page, most trustworthy source first.
+pub(crate) fn candidates(url: &str, html: Option<&Html>, blocks: &[Block]) -> Vec<Dated> {
+    let mut out = Vec::new();
+    if let Some(html) = html {
+        meta_dates(html, &mut out);
+        jsonld_dates(html, &mut out);
+        time_dates(html, &mut out);
+    }
+    if let Some(date) = text_date(blocks) {
+        out.push((date, DateSource::Text));
+    }
+    if let Some(date) = url_date(url) {
+        out.push((date, DateSource::Url));
+    }
+    let mut seen = Vec::new();
+    out.retain(|c| {
+        let new = !seen.contains(c);
+        seen.push(*c);
+        new
+    });
+    out.sort_by_key(|(_, source)| *source);
+    out
+}
+
+/// The page date: the most trustworthy plausible candidate.
+///
+/// Implausible: before 1990, after `today` (plus a day for time zones), or more than a
+/// week after the date in the URL (a URL is minted when the page is published, so a
+/// later "publication" date is a site-wide render or crawl date).
+pub(crate) fn choose(candidates: &[Dated], today: NaiveDate) -> Option<Dated> {
+    let floor = NaiveDate::from_ymd_opt(1990, 1, 1)?;
+    let ceiling = today.checked_add_days(Days::new(1))?;
+    let url_limit = candidates
+        .iter()
+        .find(|(_, s)| *s == DateSource::Url)
+        .and_then(|(d, _)| d.checked_add_days(Days::new(URL_SLACK_DAYS)));
+    candidates
+        .iter()
+        .filter(|(d, _)| *d >= floor && *d <= ceiling && url_limit.is_none_or(|limit| *d <= limit))
+        .min_by_key(|(_, s)| *s)
+        .copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::extract::extract;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    fn page_dates(url: &str, html: &str) -> (Vec<Dated>, Option<Dated>) {
+        let html = Html::parse_document(html);
+        let extracted = extract(&html);
+        let all = candidates(url, Some(&html), &extracted.blocks);
+        let chosen = choose(&all, d(2026, 1, 1));
+        (all, chosen)
+    }
+
+    const BODY: &str = "<p>国务院常务会议部署推进互联网医疗健康发展，更好满足群众健康需求，会议还研究了其他事项。</p>";
+
+    #[test]
+    fn reads_each_source() {
+        let plain = "https://example.com/news/a.html";
+        let cases: Vec<(&str, String, Option<Dated>)> = vec![
+            (
+                "meta article:published_time",
+                format!(
+                    r#"<head><meta property="article:published_time" content="2018-04-12T09:12:00+08:00"></head><body>{BODY}</body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::Meta)),
+            ),
+            (
+                "meta PubDate",
+                format!(
+                    r#"<head><meta name="PubDate" content="2018-04-12 09:12"></head><body>{BODY}</body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::Meta)),
+            ),
+            (
+                "meta gov.cn firstpublishedtime",
+                format!(
+                    r#"<head><meta name="firstpublishedtime" content="2018-04-12-20:31:56"></head><body>{BODY}</body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::Meta)),
+            ),
+            (
+                "meta compact",
+                format!(
+                    r#"<head><meta name="publishdate" content="20180412"></head><body>{BODY}</body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::Meta)),
+            ),
+            (
+                "json-ld",
+                format!(
+                    r#"<head><script type="application/ld+json">{{"@type":"NewsArticle","dateModified":"2019-01-01","datePublished":"2018-04-12T08:00:00Z"}}</script></head><body>{BODY}</body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::JsonLd)),
+            ),
+            (
+                "time",
+                format!(
+                    r#"<body><article><h1>标题</h1><time datetime="2018-04-12">April 12</time>{BODY}</article></body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::Time)),
+            ),
+            (
+                "text 发布时间",
+                format!(
+                    r#"<body><h1>标题</h1><div>发布时间：2018-04-12 来源：新华社</div>{BODY}</body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::Text)),
+            ),
+            (
+                "text CJK with time",
+                format!(
+                    r#"<body><h1>标题</h1><div>2018年04月12日 09:12 来源：人民网</div>{BODY}</body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::Text)),
+            ),
+            (
+                "text seconds",
+                format!(r#"<body><h1>标题</h1><span>2018-04-10 10:13:52</span>{BODY}</body>"#),
+                Some((d(2018, 4, 10), DateSource::Text)),
+            ),
+            (
+                "text Published",
+                format!(
+                    r#"<body><h1>Title</h1><p class="byline">Published April 12, 2018</p>{BODY}</body>"#
+                ),
+                Some((d(2018, 4, 12), DateSource::Text)),
+            ),
+            (
+                "text Updated",
+                format!(r#"<body><h1>Title</h1><p>Updated: 2018-04-12</p>{BODY}</body>"#),
+                Some((d(2018, 4, 12), DateSource::Text)),
+            ),
+            ("nothing", format!("<body>{BODY}</body>"), None),
+        ];
+        for (name, html, expect) in cases {
+            let (_, chosen) = page_dates(plain, &html);
+            assert_eq!(chosen, expect, "{name}");
+        }
+        let (_, chosen) = page_dates(
+            "http://www.gov.cn/xinwen/2018-04/12/content_5281960.htm",
+            &format!("<body>{BODY}</body>"),
+        );
+        assert_eq!(chosen, Some((d(2018, 4, 12), DateSource::Url)));
+    }
+
+    #[test]
+    fn prefers_trustworthy_sources_and_skips_implausible_dates() {
+        let html = format!(
+            r#"<head><meta name="PubDate" content="2018-04-11"></head><body><div class="header">今天是2025年12月30日</div>
+            <h1>标题</h1><div>发布时间：2018-04-12</div>{BODY}</body>"#
+        );
+        let (all, chosen) = page_dates("http://www.gov.cn/xinwen/2018-04/12/content_1.htm", &html);
+        assert_eq!(chosen, Some((d(2018, 4, 11), DateSource::Meta)));
+        assert_eq!(all.len(), 3, "{all:?}");
+
+        // A meta date long after the URL's date is a render date.
+        let html =
+            format!(r#"<head><meta name="date" content="2024-06-01"></head><body>{BODY}</body>"#);
+        let (_, chosen) = page_dates("http://www.gov.cn/xinwen/2018-04/12/content_1.htm", &html);
+        assert_eq!(chosen, Some((d(2018, 4, 12), DateSource::Url)));
+
+        // Future and ancient dates are skipped.
+        let html = format!(
+            r#"<head><meta name="date" content="2031-06-01"><meta name="pubdate" content="1970-01-01"></head><body><h1>T</h1><p>发布时间：2018-04-12</p>{BODY}</body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2018, 4, 12), DateSource::Text)));
+    }
+
+    #[test]
+    fn header_date_of_today_is_not_the_page_date() {
+        let html = format!(
+            r#"<body><div class="header"><p>2025年12月30日 星期二</p></div><div class="content">{BODY}</div></body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, None);
+    }
+}

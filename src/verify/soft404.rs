@@ -1,0 +1,410 @@
+//! Pages that answer 200 but are not the page: soft 404s and bot challenges.
+//!
+//! Three signals: the page says it is gone (title, or a short main text: `页面不存在`,
+//! `Page not found`, `404`), a redirect to the site root or to an error page, and a host
+//! that answers any path with the same page (Bar-Yossef et al., *Sic transit gloria
+//! telae*, WWW 2004: fetch a random path on the same host and compare; see
+//! [`page_similarity`]). Bot challenges (`Just a moment...`, captcha pages) are told
+//! apart: they say nothing about the page behind them.
+
+use std::collections::HashSet;
+
+use crate::text::{is_cjk, normalize};
+
+use super::PageInfo;
+
+/// Phrases that say the page is gone wherever they stand in a short page.
+const GONE_PHRASES: &[&str] = &[
+    "页面不存在",
+    "该页面不存在",
+    "您访问的页面不存在",
+    "访问的页面不存在",
+    "页面已删除",
+    "页面已被删除",
+    "已被删除或不存在",
+    "页面未找到",
+    "找不到页面",
+    "找不到您要的页面",
+    "找不到该页面",
+    "页面找不到",
+    "您要访问的页面",
+    "文章不存在",
+    "信息不存在",
+    "内容不存在",
+    "稿件不存在",
+    "页面已过期",
+    "page not found",
+    "page cannot be found",
+    "page could not be found",
+    "page does not exist",
+    "page you requested",
+    "no longer available",
+    "has been removed",
+    "file not found",
+    "404 not found",
+    "error 404",
+    "404 error",
+];
+/// Weaker phrases: only a short title or a very short page counts.
+const WEAK_PHRASES: &[&str] = &["404", "not found", "找不到", "出错了", "错误页", "error"];
+/// Bot-challenge phrases in the title or a short page.
+const CHALLENGE_PHRASES: &[&str] = &[
+    "just a moment",
+    "attention required",
+    "checking your browser",
+    "verify you are human",
+    "are you a robot",
+    "ddos protection",
+    "access denied",
+    "please enable cookies",
+    "captcha",
+    "验证码",
+    "安全验证",
+    "人机验证",
+    "滑动验证",
+    "请完成验证",
+    "访问验证",
+    "安全检查",
+];
+/// Markers of challenge pages in the raw HTML.
+const CHALLENGE_MARKUP: &[&str] = &[
+    "cf-chl",
+    "challenge-platform",
+    "cf_chl_opt",
+    "g-recaptcha",
+    "h-captcha",
+    "geetest",
+    "nc_1_wrapper",
+    "tcaptcha",
+];
+
+/// Main text shorter than this (chars) counts as a "short page".
+const SHORT_PAGE_CHARS: usize = 600;
+/// Main text shorter than this may be judged on weak phrases.
+const TINY_PAGE_CHARS: usize = 200;
+/// A title longer than this is an article title, not an error title, for weak phrases.
+const SHORT_TITLE_CHARS: usize = 40;
+/// Words per shingle in [`page_similarity`].
+const SHINGLE: usize = 4;
+
+fn has_weak(text: &str) -> Option<&'static str> {
+    WEAK_PHRASES
+        .iter()
+        .copied()
+        .find(|p| crate::text::find_term(text, p).into_iter().next().is_some())
+}
+
+/// Why a page reads as "gone", if it does.
+pub(crate) fn soft_404_reason(title: Option<&str>, main_text: &str) -> Option<String> {
+    let title = title.map(normalize).unwrap_or_default();
+    let main = normalize(main_text);
+    let main_chars = main.chars().count();
+    if let Some(p) = GONE_PHRASES.iter().find(|p| title.contains(**p)) {
+        return Some(format!("title says {p:?}"));
+    }
+    if main_chars < SHORT_PAGE_CHARS
+        && let Some(p) = GONE_PHRASES.iter().find(|p| main.contains(**p))
+    {
+        return Some(format!("short page says {p:?}"));
+    }
+    if title.chars().count() <= SHORT_TITLE_CHARS
+        && main_chars < SHORT_PAGE_CHARS
+        && let Some(p) = has_weak(&title)
+    {
+        return Some(format!("title says {p:?}"));
+    }
+    if main_chars < TINY_PAGE_CHARS
+        && let Some(p) = has_weak(&main)
+    {
+        return Some(format!("short page says {p:?}"));
+    }
+    None
+}
+
+/// Why a page reads as a bot challenge, if it does.
+pub(crate) fn challenge_reason(
+    title: Option<&str>,
+    main_text: &str,
+    raw_html: &str,
+) -> Option<String> {
+    let title = title.map(normalize).unwrap_or_default();
+    let main = normalize(main_text);
+    if let Some(p) = CHALLENGE_PHRASES.iter().find(|p| title.contains(**p)) {
+        return Some(format!("title says {p:?}"));
+    }
+    if main.chars().count() >= SHORT_PAGE_CHARS {
+        return None;
+    }
+    if let Some(p) = CHALLENGE_PHRASES.iter().find(|p| main.contains(**p)) {
+        return Some(format!("short page says {p:?}"));
+    }
+    let lower = raw_html.to_ascii_lowercase();
+    CHALLENGE_MARKUP
+        .iter()
+        .find(|m| lower.contains(**m))
+        .map(|m| format!("challenge markup {m:?}"))
+}
+
+/// Whether a redirect from `original_url` to `final_url` means the page is gone: a
+/// redirect to the site root (from a deeper path) or to an error page (`/404.html`,
+/// `notfound`, `error`). Returns the reason.
+#[must_use]
+pub fn redirect_soft_404(original_url: &str, final_url: &str) -> Option<String> {
+    let original = url::Url::parse(original_url).ok()?;
+    let target = url::Url::parse(final_url).ok()?;
+    if original == target {
+        return None;
+    }
+    let path = target.path().to_ascii_lowercase();
+    let file = path.rsplit('/').next().unwrap_or("");
+    let error_markers = [
+        "404",
+        "notfound",
+        "not-found",
+        "not_found",
+        "pagenotfound",
+        "error",
+        "errorpage",
+    ];
+    if error_markers.iter().any(|m| {
+        path.split(['/', '.', '_', '-']).any(|seg| seg == *m)
+            || file.starts_with(m)
+            || path.contains("notfound")
+    }) {
+        return Some(format!("redirected to an error page ({final_url})"));
+    }
+    let is_root = |p: &str| {
+        matches!(
+            p.trim_end_matches('/'),
+            "" | "/index.html"
+                | "/index.htm"
+                | "/index.shtml"
+                | "/index.php"
+                | "/index.jsp"
+                | "/default.aspx"
+                | "/default.htm"
+                | "/default.html"
+        )
+    };
+    if is_root(&path) && !is_root(&original.path().to_ascii_lowercase()) {
+        return Some(format!("redirected to the site root ({final_url})"));
+    }
+    None
+}
+
+/// Word-ish tokens: each CJK character alone, runs of other alphanumerics together.
+fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if is_cjk(c) && c.is_alphanumeric() {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            out.push(c.to_string());
+        } else if c.is_alphanumeric() {
+            word.push(c);
+        } else if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+fn shingles(page: &PageInfo) -> HashSet<String> {
+    let text = format!(
+        "{}\n{}",
+        page.title.as_deref().unwrap_or(""),
+        page.main_text
+    );
+    let toks = tokens(&normalize(&text));
+    if toks.len() < SHINGLE {
+        return std::iter::once(toks.join(" "))
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    toks.windows(SHINGLE).map(|w| w.join(" ")).collect()
+}
+
+/// Similarity of two pages in `0.0..=1.0`: Jaccard over 4-token shingles of the
+/// normalised title and main text (CJK characters count as tokens).
+///
+/// For the per-host soft-404 probe: a cited page very similar (say ≥ 0.9) to the answer
+/// for a random path on the same host is that host's "not found" page.
+#[must_use]
+pub fn page_similarity(a: &PageInfo, b: &PageInfo) -> f64 {
+    let (sa, sb) = (shingles(a), shingles(b));
+    if sa.is_empty() && sb.is_empty() {
+        return 1.0;
+    }
+    let inter = sa.intersection(&sb).count();
+    let union = sa.union(&sb).count();
+    #[allow(clippy::cast_precision_loss)]
+    let similarity = inter as f64 / union.max(1) as f64;
+    similarity
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_soft_404_pages() {
+        let long_article = "国务院常务会议部署推进互联网医疗健康发展。".repeat(40);
+        let cases: &[(&str, Option<&str>, &str, bool)] = &[
+            ("title 页面不存在", Some("页面不存在"), "返回首页", true),
+            (
+                "text 您访问的页面不存在或已被删除",
+                Some("中国政府网"),
+                "抱歉，您访问的页面不存在或已被删除！ 返回首页",
+                true,
+            ),
+            ("title 404", Some("404"), "", true),
+            (
+                "title 404 - site",
+                Some("404 - 新华网"),
+                "返回首页 联系我们",
+                true,
+            ),
+            (
+                "text 找不到",
+                Some("提示信息"),
+                "对不起，找不到您要的页面",
+                true,
+            ),
+            (
+                "title Page not found",
+                Some("Page Not Found | Example"),
+                "Sorry.",
+                true,
+            ),
+            (
+                "text not found",
+                None,
+                "Not Found. The requested URL was not found on this server.",
+                true,
+            ),
+            ("text 页面已删除", Some("新闻"), "该页面已删除", true),
+            ("text 该页面不存在", Some("新闻"), "该页面不存在", true),
+            (
+                "long article mentioning 404",
+                Some("国务院常务会议"),
+                &format!("{long_article}错误码404的网页找不到问题也在会上讨论。{long_article}"),
+                false,
+            ),
+            (
+                "article title with 404 in a long page",
+                Some("交通部：G404国道改扩建工程4月开工"),
+                &long_article,
+                false,
+            ),
+            (
+                "ordinary page",
+                Some("国务院常务会议"),
+                &long_article,
+                false,
+            ),
+            (
+                "short real page",
+                Some("李克强会见外宾"),
+                "国务院总理李克强4月12日在人民大会堂会见外宾。",
+                false,
+            ),
+        ];
+        for (name, title, main, expect) in cases {
+            assert_eq!(soft_404_reason(*title, main).is_some(), *expect, "{name}");
+        }
+    }
+
+    #[test]
+    fn recognises_challenges() {
+        let cases: &[(&str, Option<&str>, &str, &str, bool)] = &[
+            (
+                "cloudflare moment",
+                Some("Just a moment..."),
+                "Checking your browser before accessing",
+                "",
+                true,
+            ),
+            (
+                "cloudflare attention",
+                Some("Attention Required! | Cloudflare"),
+                "Please complete the security check",
+                "",
+                true,
+            ),
+            ("验证码", Some("提示"), "请输入验证码后继续访问", "", true),
+            ("安全验证", Some("安全验证"), "", "", true),
+            (
+                "captcha markup",
+                Some("example.com"),
+                "",
+                r#"<div class="g-recaptcha"></div>"#,
+                true,
+            ),
+            (
+                "article about captchas",
+                Some("新闻"),
+                &"验证码技术的发展。".repeat(100),
+                "",
+                false,
+            ),
+            (
+                "plain",
+                Some("新闻"),
+                "会议召开。",
+                "<p>会议召开。</p>",
+                false,
+            ),
+        ];
+        for (name, title, main, raw, expect) in cases {
+            assert_eq!(
+                challenge_reason(*title, main, raw).is_some(),
+                *expect,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn redirects_that_mean_gone() {
+        let cases = [
+            ("http://a.cn/x/2018/1.htm", "http://a.cn/", true),
+            ("http://a.cn/x/2018/1.htm", "http://a.cn/index.html", true),
+            ("http://a.cn/x/2018/1.htm", "http://a.cn/404.html", true),
+            (
+                "http://a.cn/x/2018/1.htm",
+                "http://a.cn/notfound.aspx",
+                true,
+            ),
+            ("http://a.cn/x/2018/1.htm", "http://a.cn/error/page", true),
+            (
+                "http://a.cn/x/2018/1.htm",
+                "https://a.cn/x/2018/1.htm",
+                false,
+            ),
+            (
+                "http://a.cn/x/2018/1.htm",
+                "http://www.a.cn/x/2018/1.htm",
+                false,
+            ),
+            ("http://a.cn/", "https://a.cn/", false),
+            ("http://a.cn/x/1.htm", "http://a.cn/x/1.htm", false),
+            (
+                "http://a.cn/terror/1.htm",
+                "http://a.cn/terror/2.htm",
+                false,
+            ),
+        ];
+        for (from, to, expect) in cases {
+            assert_eq!(
+                redirect_soft_404(from, to).is_some(),
+                expect,
+                "{from} -> {to}"
+            );
+        }
+    }
+}
