@@ -11,7 +11,6 @@
 //! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
 //! [`model`] holds the plain data every stage shares.
 
-<<<<<<< HEAD
 pub mod cli;
 pub mod config;
 pub mod dates;
