@@ -36,7 +36,6 @@ const MAX_PAGE_REDIRECTS: usize = 3;
 
 /// One distinct URL and the citations that cite it.
 struct Job {
-    key: String,
     url: String,
     citations: Vec<usize>,
 }
@@ -136,9 +135,8 @@ pub async fn check(
         match by_key.get(&key) {
             Some(&j) => jobs[j].citations.push(i),
             None => {
-                by_key.insert(key.clone(), jobs.len());
+                by_key.insert(key, jobs.len());
                 jobs.push(Job {
-                    key,
                     url: c.url.clone(),
                     citations: vec![i],
                 });

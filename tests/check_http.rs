@@ -320,7 +320,11 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
 /// A tiny forward proxy: it takes absolute-form requests and forwards them to `origin`,
 /// whatever host they name.
 fn forward_proxy(origin: std::net::SocketAddr) -> Server {
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
     Server::start(Router::new().fallback(move |uri: Uri| {
         let client = client.clone();
         async move {
@@ -329,8 +333,17 @@ fn forward_proxy(origin: std::net::SocketAddr) -> Server {
             match client.get(target).send().await {
                 Ok(r) => {
                     let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
+                    let location = r
+                        .headers()
+                        .get(header::LOCATION)
+                        .map(|v| v.to_str().unwrap().to_owned());
                     let body = r.bytes().await.unwrap_or_default();
-                    (status, [(header::CONTENT_TYPE, "text/html")], Body::from(body)).into_response()
+                    let mut resp =
+                        (status, [(header::CONTENT_TYPE, "text/html")], Body::from(body)).into_response();
+                    if let Some(l) = location {
+                        resp.headers_mut().insert(header::LOCATION, l.parse().unwrap());
+                    }
+                    resp
                 }
                 Err(_) => StatusCode::BAD_GATEWAY.into_response(),
             }

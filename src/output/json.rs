@@ -42,7 +42,11 @@ impl Formatter for Json {
             uncited_claims: &report.uncited,
             errors: &report.errors,
         };
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| match e.io_error_kind() {
+            // Keep the kind (a closed pipe must stay recognisable).
+            Some(kind) => io::Error::new(kind, e),
+            None => io::Error::other(e),
+        })?;
         out.write_all(b"\n")
     }
 }

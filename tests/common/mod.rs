@@ -182,7 +182,8 @@ pub fn check_json(args: &[&str]) -> (serde_json::Value, i32) {
     let code = out.status.code().unwrap_or(-1);
     let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "stdout is not JSON ({e}); stderr: {}",
+            "stdout is not JSON ({e}); exit {:?}; stderr: {}",
+            out.status,
             String::from_utf8_lossy(&out.stderr)
         )
     });
