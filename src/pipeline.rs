@@ -40,6 +40,9 @@ struct Job {
     citations: Vec<usize>,
 }
 
+/// What was found out about one citation: its link and, for a live page, its verdict.
+type Checked = (LinkResult, Option<(Verdict, Evidence)>);
+
 /// The result for one distinct URL.
 struct Done {
     citations: Vec<usize>,
@@ -200,8 +203,7 @@ pub async fn check(
     }
     drop(tx);
 
-    let mut results: Vec<Option<(LinkResult, Option<(Verdict, Evidence)>)>> =
-        vec![None; shared.citations.len()];
+    let mut results: Vec<Option<Checked>> = vec![None; shared.citations.len()];
     let mut failing = 0;
     let mut interrupt = Box::pin(interrupt);
     let mut interrupted = false;
