@@ -60,6 +60,8 @@ const URL_SLACK_DAYS: u64 = 7;
 /// Blocks before/after the headline searched for a visible date.
 const BLOCKS_BEFORE_HEADLINE: usize = 3;
 const BLOCKS_AFTER_HEADLINE: usize = 12;
+/// Blocks right after the headline whose date counts even inside chrome.
+const BLOCKS_DATELINE: usize = 2;
 /// Blocks searched at the top of the main text when there is no headline.
 const BLOCKS_WITHOUT_HEADLINE: usize = 15;
 
@@ -150,19 +152,26 @@ fn time_dates(html: &Html, out: &mut Vec<Dated>) {
 
 /// A date in the visible text near the headline: a labelled one first, else the first.
 fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
-    let window: Vec<&Block> = match blocks.iter().position(|b| b.headline) {
+    let headline = blocks.iter().position(|b| b.headline);
+    // (block, whether an unlabelled date in it counts): right after the headline the
+    // dateline counts even inside chrome (`<div class="header">…<span class="h-time">`);
+    // elsewhere only outside chrome (a header's "today is …" is not the page date).
+    let window: Vec<(&Block, bool)> = match headline {
         Some(h) => blocks
             .iter()
+            .enumerate()
             .skip(h.saturating_sub(BLOCKS_BEFORE_HEADLINE))
             .take(BLOCKS_BEFORE_HEADLINE + 1 + BLOCKS_AFTER_HEADLINE)
+            .map(|(i, b)| (b, !b.chrome || (h..=h + BLOCKS_DATELINE).contains(&i)))
             .collect(),
         None => blocks
             .iter()
             .filter(|b| !b.chrome)
             .take(BLOCKS_WITHOUT_HEADLINE)
+            .map(|b| (b, true))
             .collect(),
     };
-    let labelled = window.iter().find_map(|block| {
+    let labelled = window.iter().find_map(|(block, _)| {
         LABELLED.find_iter(&block.text).find_map(|label| {
             let rest = &block.text[label.end()..];
             find_dates(rest)
@@ -174,8 +183,8 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
     labelled.or_else(|| {
         window
             .iter()
-            .filter(|b| !b.chrome || b.headline)
-            .find_map(|b| {
+            .filter(|(_, counts)| *counts)
+            .find_map(|(b, _)| {
                 find_dates(&b.text)
                     .iter()
                     .find_map(crate::dates::DateMention::date)
