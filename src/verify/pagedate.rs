@@ -71,7 +71,9 @@ static SEL_JSONLD: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(r#"script[type="application/ld+json"]"#).expect("static selector is valid")
 });
 static SEL_TIME: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse("time[datetime], time[pubdate], [itemprop=datePublished]")
+    Selector::parse(
+        "time[datetime], time[pubdate], [itemprop=datePublished], abbr.published[title], .published[title]",
+    )
         .expect("static selector is valid")
 });
 static JSONLD_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -138,6 +140,7 @@ fn time_dates(html: &Html, out: &mut Vec<Dated>) {
         value
             .attr("datetime")
             .or_else(|| value.attr("content"))
+            .or_else(|| value.attr("title"))
             .and_then(parse_date_value)
             .or_else(|| parse_date_value(&el.text().collect::<String>()))
     };
@@ -330,6 +333,13 @@ mod tests {
                 "text Updated",
                 format!(r#"<body><h1>Title</h1><p>Updated: 2018-04-12</p>{BODY}</body>"#),
                 Some((d(2018, 4, 12), DateSource::Text)),
+            ),
+            (
+                "abbr published",
+                format!(
+                    r#"<body><h1>T</h1><p><abbr class="published" title="2019-06-27T10:21:40Z">jeudi</abbr></p>{BODY}</body>"#
+                ),
+                Some((d(2019, 6, 27), DateSource::Time)),
             ),
             ("nothing", format!("<body>{BODY}</body>"), None),
         ];
