@@ -102,6 +102,35 @@ static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&re).expect("static month-day regex is valid")
 });
 
+/// French and German month names, day first, year required (`27 juin 2019`, `3. Januar 2019`).
+static DAY_MONTH_EU: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?P<d>\d{1,2})(?:\.|er)?\s+(?P<mon>janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|januar|jänner|februar|märz|maerz|april|juni|juli|august|september|oktober|dezember)\s+(?P<y>\d{4})",
+    )
+    .expect("static European month regex is valid")
+});
+
+/// Month number of a French or German month name.
+fn eu_month_number(name: &str) -> Option<u32> {
+    let lower = name.to_lowercase();
+    let n = match lower.as_str() {
+        "janvier" | "januar" | "jänner" => 1,
+        "février" | "fevrier" | "februar" => 2,
+        "mars" | "märz" | "maerz" => 3,
+        "avril" | "april" => 4,
+        "mai" => 5,
+        "juin" | "juni" => 6,
+        "juillet" | "juli" => 7,
+        "août" | "aout" | "august" => 8,
+        "septembre" | "september" => 9,
+        "octobre" | "oktober" => 10,
+        "novembre" | "november" => 11,
+        "décembre" | "decembre" | "dezember" => 12,
+        _ => return None,
+    };
+    Some(n)
+}
+
 /// Parse ASCII or full-width decimal digits.
 fn parse_num(s: &str) -> Option<u32> {
     let mut n: u32 = 0;
@@ -266,11 +295,12 @@ fn followed_by_sep_digit(text: &str, end: usize, sep: &str) -> bool {
 }
 
 fn find_english(text: &str, out: &mut Vec<DateMention>) {
-    for re in [&*DAY_MONTH, &*MONTH_DAY] {
+    for re in [&*DAY_MONTH, &*MONTH_DAY, &*DAY_MONTH_EU] {
         for caps in re.captures_iter(text) {
             let whole = caps.get(0).expect("group 0 always exists");
             let (Some(month), Some(day), Some(year)) = (
-                caps.name("mon").and_then(|m| month_number(m.as_str())),
+                caps.name("mon")
+                    .and_then(|m| month_number(m.as_str()).or_else(|| eu_month_number(m.as_str()))),
                 cap_num(&caps, "d"),
                 year_of(&caps),
             ) else {

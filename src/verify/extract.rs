@@ -400,6 +400,19 @@ fn og_title(html: &Html) -> Option<String> {
         .find(|t| !t.is_empty())
 }
 
+/// A page title without the site name (`法国全国大罢工-新华网` → `法国全国大罢工`).
+fn strip_site_name(title: &str) -> String {
+    const SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", "_", "|", "-", "－", "–", "—"];
+    for sep in SEPARATORS {
+        if let Some((head, _)) = title.split_once(sep)
+            && head.trim().chars().count() >= 4
+        {
+            return head.trim().to_owned();
+        }
+    }
+    title.trim().to_owned()
+}
+
 /// Read the title, the main text and the chrome text of a parsed page.
 pub(crate) fn extract(html: &Html) -> Extracted {
     let root = html.root_element();
@@ -421,6 +434,21 @@ pub(crate) fn extract(html: &Html) -> Extracted {
     walker.flush();
     let mut blocks = walker.blocks;
     mark_chrome(&mut blocks);
+    let title = first_text(html, &SEL_TITLE).or_else(|| og_title(html));
+    if !blocks.iter().any(|b| b.headline) {
+        // No `<h1>`: the headline is the block that repeats the title (`<div class="h-title">`).
+        let candidates: Vec<String> = og_title(html)
+            .into_iter()
+            .chain(title.as_deref().map(strip_site_name))
+            .collect();
+        if let Some(block) = blocks.iter_mut().find(|b| {
+            candidates
+                .iter()
+                .any(|c| c.chars().count() >= 4 && b.text == *c)
+        }) {
+            block.headline = true;
+        }
+    }
 
     let chosen = choose_containers(&blocks);
     let mut main = Vec::new();
@@ -437,7 +465,6 @@ pub(crate) fn extract(html: &Html) -> Extracted {
             chrome.push(block.text.as_str());
         }
     }
-    let title = first_text(html, &SEL_TITLE).or_else(|| og_title(html));
     let headline = blocks
         .iter()
         .find(|b| b.headline)
@@ -573,5 +600,31 @@ mod tests {
         assert!(extracted.main_text.contains("Fuzhou"));
         assert!(!extracted.main_text.contains("Blockchain"));
         assert!(extracted.chrome_text.contains("Blockchain"));
+    }
+
+    #[test]
+    fn headline_without_h1_is_found_by_title() {
+        let html = Html::parse_document(&format!(
+            r#"<html><head><title>法国全国大罢工再次严重影响交通-新华网</title></head><body>
+            <div class="header"><div class="h-title">法国全国大罢工再次严重影响交通</div>
+            <div class="h-info"><span class="h-time">2019-12-10 07:57:40</span></div></div>
+            <div id="p-detail"><p>{ARTICLE}</p><p>{ARTICLE2}</p></div></body></html>"#
+        ));
+        let extracted = extract(&html);
+        assert!(
+            extracted
+                .main_text
+                .starts_with("法国全国大罢工再次严重影响交通\n"),
+            "{}",
+            extracted.main_text
+        );
+        assert_eq!(
+            strip_site_name("China holds summit | Example News"),
+            "China holds summit"
+        );
+        assert_eq!(
+            strip_site_name("国务院常务会议_滚动新闻_中国政府网"),
+            "国务院常务会议"
+        );
     }
 }

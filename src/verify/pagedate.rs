@@ -60,6 +60,8 @@ const URL_SLACK_DAYS: u64 = 7;
 /// Blocks before/after the headline searched for a visible date.
 const BLOCKS_BEFORE_HEADLINE: usize = 3;
 const BLOCKS_AFTER_HEADLINE: usize = 12;
+/// Blocks right after the headline whose date counts even inside chrome.
+const BLOCKS_DATELINE: usize = 2;
 /// Blocks searched at the top of the main text when there is no headline.
 const BLOCKS_WITHOUT_HEADLINE: usize = 15;
 
@@ -69,7 +71,9 @@ static SEL_JSONLD: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(r#"script[type="application/ld+json"]"#).expect("static selector is valid")
 });
 static SEL_TIME: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse("time[datetime], time[pubdate], [itemprop=datePublished]")
+    Selector::parse(
+        "time[datetime], time[pubdate], [itemprop=datePublished], abbr.published[title], .published[title]",
+    )
         .expect("static selector is valid")
 });
 static JSONLD_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -136,6 +140,7 @@ fn time_dates(html: &Html, out: &mut Vec<Dated>) {
         value
             .attr("datetime")
             .or_else(|| value.attr("content"))
+            .or_else(|| value.attr("title"))
             .and_then(parse_date_value)
             .or_else(|| parse_date_value(&el.text().collect::<String>()))
     };
@@ -150,19 +155,26 @@ fn time_dates(html: &Html, out: &mut Vec<Dated>) {
 
 /// A date in the visible text near the headline: a labelled one first, else the first.
 fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
-    let window: Vec<&Block> = match blocks.iter().position(|b| b.headline) {
+    let headline = blocks.iter().position(|b| b.headline);
+    // (block, whether an unlabelled date in it counts): right after the headline the
+    // dateline counts even inside chrome (`<div class="header">…<span class="h-time">`);
+    // elsewhere only outside chrome (a header's "today is …" is not the page date).
+    let window: Vec<(&Block, bool)> = match headline {
         Some(h) => blocks
             .iter()
+            .enumerate()
             .skip(h.saturating_sub(BLOCKS_BEFORE_HEADLINE))
             .take(BLOCKS_BEFORE_HEADLINE + 1 + BLOCKS_AFTER_HEADLINE)
+            .map(|(i, b)| (b, !b.chrome || (h..=h + BLOCKS_DATELINE).contains(&i)))
             .collect(),
         None => blocks
             .iter()
             .filter(|b| !b.chrome)
             .take(BLOCKS_WITHOUT_HEADLINE)
+            .map(|b| (b, true))
             .collect(),
     };
-    let labelled = window.iter().find_map(|block| {
+    let labelled = window.iter().find_map(|(block, _)| {
         LABELLED.find_iter(&block.text).find_map(|label| {
             let rest = &block.text[label.end()..];
             find_dates(rest)
@@ -174,8 +186,8 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
     labelled.or_else(|| {
         window
             .iter()
-            .filter(|b| !b.chrome || b.headline)
-            .find_map(|b| {
+            .filter(|(_, counts)| *counts)
+            .find_map(|(b, _)| {
                 find_dates(&b.text)
                     .iter()
                     .find_map(crate::dates::DateMention::date)
@@ -321,6 +333,13 @@ mod tests {
                 "text Updated",
                 format!(r#"<body><h1>Title</h1><p>Updated: 2018-04-12</p>{BODY}</body>"#),
                 Some((d(2018, 4, 12), DateSource::Text)),
+            ),
+            (
+                "abbr published",
+                format!(
+                    r#"<body><h1>T</h1><p><abbr class="published" title="2019-06-27T10:21:40Z">jeudi</abbr></p>{BODY}</body>"#
+                ),
+                Some((d(2019, 6, 27), DateSource::Time)),
             ),
             ("nothing", format!("<body>{BODY}</body>"), None),
         ];

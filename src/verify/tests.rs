@@ -305,3 +305,63 @@ fn page_info_serialises() {
     assert_eq!(json["charset_source"], "detected");
     assert!(json.get("chrome_text").is_none());
 }
+
+/// The realistic fixture pages in `tests/fixtures/pages/` (made by `generate.py` there,
+/// also served by the end-to-end tests): main text, date, soft 404, challenge, redirect.
+#[test]
+fn fixture_pages() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages");
+    let expect: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("expect.json")).expect("expect.json present"),
+    )
+    .expect("expect.json is JSON");
+    let expect = expect.as_object().expect("an object of pages");
+    assert!(expect.len() >= 8);
+    for (name, exp) in expect {
+        let body = std::fs::read(dir.join(name)).expect("fixture present");
+        let url = exp["url"].as_str().expect("fixture url");
+        let page = read_page(url, Some("text/html"), &body);
+        for must in exp["must"].as_array().expect("must list") {
+            let must = must.as_str().expect("string");
+            assert!(
+                page.main_text.contains(must),
+                "{name}: {must:?} missing from main text:\n{}",
+                page.main_text
+            );
+        }
+        for not in exp["must_not"].as_array().expect("must_not list") {
+            let not = not.as_str().expect("string");
+            assert!(
+                !page.main_text.contains(not),
+                "{name}: {not:?} leaked into main text:\n{}",
+                page.main_text
+            );
+        }
+        if let Some(date) = exp.get("date").and_then(|d| d.as_str()) {
+            assert_eq!(
+                page.page_date.map(|d| d.to_string()).as_deref(),
+                Some(date),
+                "{name}: {:?}",
+                page.date_candidates
+            );
+        }
+        assert_eq!(
+            page.soft_404.is_some(),
+            exp.get("soft_404").is_some(),
+            "{name}: {:?}",
+            page.soft_404
+        );
+        assert_eq!(
+            page.challenge.is_some(),
+            exp.get("challenge").is_some(),
+            "{name}: {:?}",
+            page.challenge
+        );
+        let redirect = page.redirect.as_ref().map(|(u, _)| u.as_str());
+        assert_eq!(
+            redirect,
+            exp.get("redirect").and_then(|r| r.as_str()),
+            "{name}"
+        );
+    }
+}
