@@ -118,6 +118,7 @@ pub enum LinkStatus {
     /// Not a fetchable URL.
     Invalid,
     /// Answers 200 but the page says it is gone.
+    #[serde(rename = "soft_404")]
     Soft404,
 }
 

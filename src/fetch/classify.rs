@@ -99,7 +99,13 @@ pub(crate) fn classify_error(err: &reqwest::Error) -> ErrorClass {
         };
     }
     let lower = detail.to_ascii_lowercase();
-    let (what, transient) = if lower.contains("dns") || lower.contains("failed to lookup") {
+    let (what, transient) = if lower.contains("name or service not known")
+        || lower.contains("no address associated")
+        || lower.contains("nodename nor servname")
+    {
+        // The name does not exist: asking again will not help.
+        ("DNS: no such host", false)
+    } else if lower.contains("dns") || lower.contains("failed to lookup") {
         ("DNS lookup failed", true)
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
     {
