@@ -31,7 +31,11 @@ pub enum Command {
 /// Output format of `check` and `extract`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// One JSON document, written when the run ends.
     Json,
+    /// JSON Lines, streamed as results arrive (one line per citation).
+    Jsonl,
+    /// A report for editors.
     Markdown,
 }
 

@@ -11,7 +11,9 @@ use clap::Parser;
 
 use citecheck::cli::{CheckArgs, Cli, Command, Format, InspectArgs};
 use citecheck::config::{Config, FileConfig, Overrides};
-use citecheck::output::{Formatter, Json, Markdown, RunReport, StderrProgress};
+use citecheck::output::{
+    Formatter, Json, JsonLines, JsonLinesStream, Markdown, RunReport, StderrProgress,
+};
 use citecheck::report::{ExtractOptions, extract_paths};
 use citecheck::{inspect, pipeline};
 
@@ -102,11 +104,25 @@ fn check(a: &CheckArgs) -> Result<u8> {
                 std::future::pending::<()>().await;
             }
         };
-        let mut progress = StderrProgress::new(config.progress);
-        pipeline::check(extraction, &config, &mut progress, interrupt).await
+        let progress = StderrProgress::new(config.progress);
+        if a.common.format == Format::Jsonl {
+            // Stream: every result is written (and flushed) the moment it is known.
+            let mut stream = JsonLinesStream::new(out, progress);
+            let report = pipeline::check(extraction, &config, &mut stream, interrupt).await;
+            Ok::<_, anyhow::Error>((report?, stream.into_error().map(Err)))
+        } else {
+            let mut progress = progress;
+            let report = pipeline::check(extraction, &config, &mut progress, interrupt).await?;
+            Ok((report, Some(Ok(out))))
+        }
     })?;
     rt.shutdown_background();
-    write_to(&report, a.common.format, out)?;
+    let (report, pending) = report;
+    match pending {
+        Some(Ok(out)) => write_to(&report, a.common.format, out)?,
+        Some(Err(e)) => return Err(anyhow::Error::new(e).context("cannot write the report")),
+        None => {}
+    }
     Ok(if !report.complete {
         EXIT_INTERRUPTED
     } else if !report.errors.is_empty() {
@@ -122,18 +138,19 @@ fn check(a: &CheckArgs) -> Result<u8> {
     })
 }
 
-fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     Ok(match path {
         Some(p) => Box::new(BufWriter::new(
             File::create(p).with_context(|| format!("cannot create output file {}", p.display()))?,
         )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+        None => Box::new(BufWriter::new(io::stdout())),
     })
 }
 
-fn write_to(report: &RunReport, format: Format, mut out: Box<dyn Write>) -> Result<()> {
+fn write_to(report: &RunReport, format: Format, mut out: Box<dyn Write + Send>) -> Result<()> {
     let formatter: &dyn Formatter = match format {
         Format::Json => &Json,
+        Format::Jsonl => &JsonLines,
         Format::Markdown => &Markdown,
     };
     formatter
@@ -163,7 +180,7 @@ fn inspect_cmd(a: &InspectArgs) -> Result<u8> {
     };
     let mut out = BufWriter::new(io::stdout().lock());
     match a.format {
-        Format::Json => {
+        Format::Json | Format::Jsonl => {
             serde_json::to_writer_pretty(&mut out, &inspection)?;
             writeln!(out)?;
         }

@@ -40,9 +40,6 @@ struct Job {
     citations: Vec<usize>,
 }
 
-/// What was found out about one citation: its link and, for a live page, its verdict.
-type Checked = (LinkResult, Option<(Verdict, Evidence)>);
-
 /// The result for one distinct URL.
 struct Done {
     citations: Vec<usize>,
@@ -93,12 +90,10 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
 /// Whether a citation result makes the exit code 1 under `config.fail_on`.
 #[must_use]
 pub fn is_failing(c: &CitationResult, config: &Config) -> bool {
-    fails(c.link.as_ref(), c.verdict, config)
-}
-
-fn fails(link: Option<&LinkResult>, verdict: Option<Verdict>, config: &Config) -> bool {
-    link.is_some_and(|l| config.fail_on.statuses.contains(&l.status))
-        || verdict.is_some_and(|v| config.fail_on.verdicts.contains(&v))
+    c.link
+        .as_ref()
+        .is_some_and(|l| config.fail_on.statuses.contains(&l.status))
+        || c.verdict.is_some_and(|v| config.fail_on.verdicts.contains(&v))
 }
 
 /// Shared state of the workers.
@@ -203,7 +198,7 @@ pub async fn check(
     }
     drop(tx);
 
-    let mut results: Vec<Option<Checked>> = vec![None; shared.citations.len()];
+    let mut results: Vec<Option<CitationResult>> = vec![None; shared.citations.len()];
     let mut failing = 0;
     let mut interrupt = Box::pin(interrupt);
     let mut interrupted = false;
@@ -221,11 +216,18 @@ pub async fn check(
                 let mut verdicts: HashMap<usize, (Verdict, Evidence)> =
                     done.verdicts.into_iter().map(|(i, v, e)| (i, (v, e))).collect();
                 for i in done.citations {
-                    let verdict = verdicts.remove(&i);
-                    if fails(Some(&done.link), verdict.as_ref().map(|v| v.0), config) {
+                    let (verdict, evidence) = verdicts.remove(&i).unzip();
+                    let row = CitationResult {
+                        citation: shared.citations[i].clone(),
+                        link: Some(done.link.clone()),
+                        verdict,
+                        evidence,
+                    };
+                    if is_failing(&row, config) {
                         failing += 1;
                     }
-                    results[i] = Some((done.link.clone(), verdict));
+                    progress.checked(&row);
+                    results[i] = Some(row);
                 }
                 progress.advance(failing);
             }
@@ -242,25 +244,9 @@ pub async fn check(
     }
     hosts.abort_all();
 
-    let mut rows = Vec::with_capacity(results.len());
-    let mut unchecked = 0;
-    for (citation, result) in shared.citations.iter().zip(results) {
-        match result {
-            Some((link, v)) => {
-                let (verdict, evidence) = match v {
-                    Some((v, e)) => (Some(v), Some(e)),
-                    None => (None, None),
-                };
-                rows.push(CitationResult {
-                    citation: citation.clone(),
-                    link: Some(link),
-                    verdict,
-                    evidence,
-                });
-            }
-            None => unchecked += 1,
-        }
-    }
+    let total = results.len();
+    let rows: Vec<CitationResult> = results.into_iter().flatten().collect();
+    let unchecked = total - rows.len();
     let report = RunReport {
         mode: Mode::Check,
         generated_at: Utc::now(),

@@ -116,6 +116,10 @@ pub(crate) fn classify_error(err: &reqwest::Error) -> ErrorClass {
         ("connection reset", true)
     } else if err.is_connect() {
         ("connection failed", true)
+    } else if lower.contains("end of file before message length")
+        || lower.contains("incomplete message")
+    {
+        ("connection closed mid-body", true)
     } else if err.is_body() || err.is_decode() {
         ("response body failed", true)
     } else {

@@ -4,6 +4,7 @@
 //! ever added to it. The Markdown report is for editors: what to fix, where, and why.
 
 mod json;
+mod jsonl;
 mod markdown;
 mod progress;
 
@@ -17,6 +18,7 @@ use crate::model::{Citation, Evidence, LinkResult, LinkStatus, UncitedClaim, Ver
 use crate::report::InputError;
 
 pub use json::{JSON_VERSION, Json};
+pub use jsonl::{JsonLines, JsonLinesStream};
 pub use markdown::Markdown;
 pub use progress::{StderrProgress, summary_line};
 
@@ -121,6 +123,8 @@ pub trait Progress: Send {
     fn start(&mut self, urls: usize);
     /// One URL is done; `failing` counts failing citations so far.
     fn advance(&mut self, failing: usize);
+    /// One citation is checked (called as results arrive, for streaming output).
+    fn checked(&mut self, _result: &CitationResult) {}
     /// The run is over.
     fn finish(&mut self, report: &RunReport);
 }
