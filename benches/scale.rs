@@ -123,6 +123,7 @@ fn write_report(dir: &std::path::Path, lines: impl Iterator<Item = String>) -> P
 fn run_check(path: &std::path::Path, config: &Config) -> citecheck::output::RunReport {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(64)
         .build()
         .expect("runtime");
     let extraction = extract_paths(
@@ -236,7 +237,7 @@ fn memory_child() {
     let config = config_for(
         addr,
         hosts,
-        "host_rate = 1000000.0\nhost_concurrency = 8\nmax_concurrency = 64\nsoft404_probe = false\n",
+        "host_rate = 1000000.0\nsoft404_probe = false\n",
     );
     let report = run_check(&path, &config);
     let sink = std::io::sink();

@@ -77,6 +77,8 @@ fn extract_options(config: &Config) -> ExtractOptions {
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Blocking work is DNS lookups and page reading (itself bounded by the cores).
+        .max_blocking_threads(64)
         .build()
         .context("cannot start the async runtime")
 }

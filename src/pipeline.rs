@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
-use tokio::sync::{OnceCell, mpsc};
+use tokio::sync::{OnceCell, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use crate::config::{Config, VerifyConfig};
@@ -66,7 +66,7 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
     let mut uncited = Vec::new();
     for d in extraction.documents {
         citations.extend(d.citations.into_iter().map(|c| CitationResult {
-            citation: c,
+            citation: Arc::new(c),
             link: None,
             verdict: None,
             evidence: None,
@@ -99,8 +99,10 @@ pub fn is_failing(c: &CitationResult, config: &Config) -> bool {
 /// Shared state of the workers.
 struct Shared {
     fetcher: Fetcher,
-    citations: Vec<Citation>,
+    citations: Vec<Arc<Citation>>,
     verify: VerifyOptions,
+    /// Bounds CPU-bound page reading to the number of cores (and so the blocking threads).
+    readers: Semaphore,
     probe: bool,
     max_redirects: usize,
     probes: std::sync::Mutex<HashMap<String, Arc<OnceCell<Option<PageInfo>>>>>,
@@ -119,7 +121,7 @@ pub async fn check(
     let mut citations = Vec::new();
     let mut uncited = Vec::new();
     for d in extraction.documents {
-        citations.extend(d.citations);
+        citations.extend(d.citations.into_iter().map(Arc::new));
         uncited.extend(d.uncited);
     }
 
@@ -148,6 +150,9 @@ pub async fn check(
         fetcher,
         citations,
         verify: verify_options(&config.verify),
+        readers: Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        ),
         probe: config.fetch.soft404_probe,
         max_redirects: config.fetch.max_redirects,
         probes: std::sync::Mutex::new(HashMap::new()),
@@ -218,7 +223,7 @@ pub async fn check(
                 for i in done.citations {
                     let (verdict, evidence) = verdicts.remove(&i).unzip();
                     let row = CitationResult {
-                        citation: shared.citations[i].clone(),
+                        citation: Arc::clone(&shared.citations[i]),
                         link: Some(done.link.clone()),
                         verdict,
                         evidence,
@@ -288,7 +293,7 @@ fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, 
 /// verify every citing claim.
 async fn process(shared: &Shared, job: Job) -> Done {
     let mut fetched = shared.fetcher.fetch(&job.url).await;
-    let mut page = read(&fetched).await;
+    let mut page = read(shared, &fetched).await;
     let mut hops = 0;
     while let Some((target, kind)) = page.as_ref().and_then(|p| p.redirect.clone()) {
         if hops >= MAX_PAGE_REDIRECTS || fetched.link.redirects.len() >= shared.max_redirects {
@@ -308,7 +313,7 @@ async fn process(shared: &Shared, job: Job) -> Done {
         if fetched.link.status == LinkStatus::Ok {
             fetched.link.status = LinkStatus::Redirected;
         }
-        page = read(&fetched).await;
+        page = read(shared, &fetched).await;
     }
     let mut link = fetched.link;
     if let Some(p) = &page {
@@ -339,10 +344,11 @@ async fn process(shared: &Shared, job: Job) -> Done {
 }
 
 /// Read the page of a live answer off the async threads (scraper is not `Send`).
-async fn read(fetched: &Fetched) -> Option<PageInfo> {
+async fn read(shared: &Shared, fetched: &Fetched) -> Option<PageInfo> {
     if !fetched.link.status.is_alive() {
         return None;
     }
+    let _permit = shared.readers.acquire().await.ok()?;
     let body = fetched.body.clone()?;
     let url = fetched.link.final_url.clone().unwrap_or_default();
     let ct = fetched.content_type.clone();
@@ -382,7 +388,7 @@ async fn soft_404(shared: &Shared, job: &Job, link: &LinkResult, page: &PageInfo
             let nonce: u64 = rand::random();
             let probe_url = format!("{key}/citecheck-probe-{nonce:016x}.html");
             let fetched = shared.fetcher.fetch(&probe_url).await;
-            read(&fetched).await
+            read(shared, &fetched).await
         })
         .await
         .as_ref()?;

@@ -136,7 +136,7 @@ impl Fetcher {
             .brotli(true)
             .deflate(true)
             .connect_timeout(config.timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(10))
             .dns_resolver(Arc::new(resolver));
         if let Some(p) = &config.proxy {
             let proxy = reqwest::Proxy::all(p)

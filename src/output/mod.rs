@@ -10,6 +10,7 @@ mod progress;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -33,8 +34,9 @@ pub enum Mode {
 /// One citation with what the run found out about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CitationResult {
+    /// Shared with the pipeline's list of citations (one allocation per citation).
     #[serde(flatten)]
-    pub citation: Citation,
+    pub citation: Arc<Citation>,
     /// `None` for `extract`.
     pub link: Option<LinkResult>,
     /// `None` for `extract`.
