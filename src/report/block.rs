@@ -53,13 +53,23 @@ pub(crate) struct Block {
 impl Block {
     /// An empty block of `kind` starting at `line`.
     pub(crate) fn new(kind: BlockKind, line: usize) -> Self {
-        Block { kind, text: String::new(), links: Vec::new(), footnotes: Vec::new(), cells: Vec::new(), line }
+        Block {
+            kind,
+            text: String::new(),
+            links: Vec::new(),
+            footnotes: Vec::new(),
+            cells: Vec::new(),
+            line,
+        }
     }
 
     /// The claim text for a footnote mark at byte `pos`: the mark belongs to the text
     /// before it (`A claim.[^1] Next.` → `A claim.`).
     pub(crate) fn claim_before(&self, pos: usize) -> String {
-        let prev = self.text[..pos.min(self.text.len())].char_indices().next_back().map_or(0, |(i, _)| i);
+        let prev = self.text[..pos.min(self.text.len())]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
         self.claim_at(prev)
     }
 
@@ -81,7 +91,11 @@ impl Block {
         for cell in &self.cells {
             let mut rest = String::new();
             let mut at = cell.start;
-            for link in self.links.iter().filter(|l| cell.contains(&l.text_range.start)) {
+            for link in self
+                .links
+                .iter()
+                .filter(|l| cell.contains(&l.text_range.start))
+            {
                 if link.text_range.start >= at && link.text_range.end <= cell.end {
                     rest.push_str(&self.text[at..link.text_range.start]);
                     at = link.text_range.end;
@@ -107,7 +121,11 @@ pub(crate) fn is_sentence_end(c: char) -> bool {
 /// Sentences end at `。！？!?；` and at `.` followed by whitespace (not inside a URL or a
 /// number). A closing quote or bracket right after the end mark stays with the sentence.
 pub(crate) fn sentence_around(text: &str, pos: usize) -> Range<usize> {
-    let pos = if pos >= text.len() { text.char_indices().next_back().map_or(0, |(i, _)| i) } else { pos };
+    let pos = if pos >= text.len() {
+        text.char_indices().next_back().map_or(0, |(i, _)| i)
+    } else {
+        pos
+    };
     let ends = sentence_ends(text);
     let mut start = 0;
     for end in ends {
@@ -125,11 +143,15 @@ pub(crate) fn sentence_ends(text: &str) -> Vec<usize> {
     let mut iter = text.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
         let is_end = is_sentence_end(c)
-            || (c == '.' && iter.peek().is_none_or(|&(_, n)| n.is_whitespace()) && !prev_is_abbrev(text, i));
+            || (c == '.'
+                && iter.peek().is_none_or(|&(_, n)| n.is_whitespace())
+                && !prev_is_abbrev(text, i));
         if is_end {
             let mut end = i + c.len_utf8();
             while let Some(&(j, n)) = iter.peek() {
-                if matches!(n, '”' | '’' | '」' | '』' | '）' | ')' | '"' | '\'' | '】') || is_sentence_end(n) {
+                if matches!(n, '”' | '’' | '」' | '』' | '）' | ')' | '"' | '\'' | '】')
+                    || is_sentence_end(n)
+                {
                     end = j + n.len_utf8();
                     iter.next();
                 } else {
@@ -148,9 +170,15 @@ pub(crate) fn sentence_ends(text: &str) -> Vec<usize> {
 /// Whether the word before the `.` at `dot` is a common abbreviation (`e.g.`, `Dr.`, `No.`).
 fn prev_is_abbrev(text: &str, dot: usize) -> bool {
     let before = &text[..dot];
-    let word_start = before.trim_end_matches(|c: char| c.is_alphabetic() || c == '.').len();
+    let word_start = before
+        .trim_end_matches(|c: char| c.is_alphabetic() || c == '.')
+        .len();
     // Only a free-standing word can be an abbreviation (not the end of a URL or path).
-    if before[..word_start].chars().next_back().is_some_and(|c| !c.is_whitespace() && c != '(') {
+    if before[..word_start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_whitespace() && c != '(')
+    {
         return false;
     }
     let original = &before[word_start..];
@@ -159,7 +187,33 @@ fn prev_is_abbrev(text: &str, dot: usize) -> bool {
         return original.chars().all(|c| c.is_uppercase());
     }
     let word = original.to_ascii_lowercase();
-    matches!(word.as_str(), "e.g" | "i.e" | "dr" | "mr" | "mrs" | "ms" | "no" | "vs" | "etc" | "st" | "inc" | "u.s" | "jan" | "feb" | "mar" | "apr" | "jun" | "jul" | "aug" | "sep" | "sept" | "oct" | "nov" | "dec")
+    matches!(
+        word.as_str(),
+        "e.g"
+            | "i.e"
+            | "dr"
+            | "mr"
+            | "mrs"
+            | "ms"
+            | "no"
+            | "vs"
+            | "etc"
+            | "st"
+            | "inc"
+            | "u.s"
+            | "jan"
+            | "feb"
+            | "mar"
+            | "apr"
+            | "jun"
+            | "jul"
+            | "aug"
+            | "sep"
+            | "sept"
+            | "oct"
+            | "nov"
+            | "dec"
+    )
 }
 
 /// Collapse runs of whitespace into one space and trim; drop a leading list bullet.

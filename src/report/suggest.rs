@@ -14,8 +14,8 @@ use crate::model::{SourceSpan, Suggestion};
 const MAX_GROUP: usize = 256;
 
 const KNOWN_EXT: &[&str] = &[
-    "html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "pdf", "xml", "json", "txt", "doc", "docx", "cgi",
-    "do", "action", "xls", "xlsx", "ppt", "pptx", "md",
+    "html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "pdf", "xml", "json", "txt",
+    "doc", "docx", "cgi", "do", "action", "xls", "xlsx", "ppt", "pptx", "md",
 ];
 
 fn ext(segment: &str) -> Option<&str> {
@@ -28,7 +28,9 @@ fn known_ext(segment: &str) -> bool {
 }
 
 fn digit_skeleton(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_digit() { '0' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_ascii_digit() { '0' } else { c })
+        .collect()
 }
 
 /// Whether `a` could be a typo of `b` (or the other way round).
@@ -77,13 +79,22 @@ fn last_segment(u: &str) -> &str {
     u.rsplit_once('/').map_or(u, |(_, s)| s)
 }
 
-fn suggestion((url, source): &(String, SourceSpan), own_known: bool, other_known: bool) -> Suggestion {
+fn suggestion(
+    (url, source): &(String, SourceSpan),
+    own_known: bool,
+    other_known: bool,
+) -> Suggestion {
     let reason = if !own_known && other_known {
-        "near-identical URL with a valid file extension cited elsewhere; this one may be a typo".to_string()
+        "near-identical URL with a valid file extension cited elsewhere; this one may be a typo"
+            .to_string()
     } else {
         "near-identical URL cited elsewhere; one of them may be a typo".to_string()
     };
-    Suggestion { url: url.clone(), source: source.clone(), reason }
+    Suggestion {
+        url: url.clone(),
+        source: source.clone(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -92,7 +103,10 @@ mod tests {
     use std::path::PathBuf;
 
     fn span(line: usize) -> SourceSpan {
-        SourceSpan { path: PathBuf::from("r.md"), line }
+        SourceSpan {
+            path: PathBuf::from("r.md"),
+            line,
+        }
     }
 
     #[test]
@@ -100,8 +114,14 @@ mod tests {
         let urls = vec![
             ("http://a.cn/c6122298/content.htm1".to_string(), span(35)),
             ("http://a.cn/c6122298/content.html".to_string(), span(61)),
-            ("http://a.cn/2018-04/12/content_5282000.htm".to_string(), span(1)),
-            ("http://a.cn/2018-04/12/content_5281920.htm".to_string(), span(2)),
+            (
+                "http://a.cn/2018-04/12/content_5282000.htm".to_string(),
+                span(1),
+            ),
+            (
+                "http://a.cn/2018-04/12/content_5281920.htm".to_string(),
+                span(2),
+            ),
             ("http://a.cn/x/page1.htm".to_string(), span(3)),
             ("http://a.cn/x/page2.htm".to_string(), span(4)),
         ];

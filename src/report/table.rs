@@ -63,7 +63,10 @@ pub(crate) struct TableOutput {
 pub(crate) fn extract_tables(text: &str, lines: &LineIndex, ctx: &YearContext) -> TableOutput {
     let mut out = TableOutput::default();
     for table in find_tables(text) {
-        let rows: Vec<Row> = table.iter().map(|&(s, e)| parse_row(&text[s..e], s, lines)).collect();
+        let rows: Vec<Row> = table
+            .iter()
+            .map(|&(s, e)| parse_row(&text[s..e], s, lines))
+            .collect();
         if let (Some(first), Some(last)) = (table.first(), table.last()) {
             out.ranges.push((first.0, last.1));
         }
@@ -92,7 +95,9 @@ fn find_tables(text: &str) -> Vec<Vec<(usize, usize)>> {
             }
             continue;
         }
-        if line.len() - trimmed.len() <= 3 && (trimmed.starts_with("```") || trimmed.starts_with("~~~")) {
+        if line.len() - trimmed.len() <= 3
+            && (trimmed.starts_with("```") || trimmed.starts_with("~~~"))
+        {
             fence = Some(&trimmed[..3]);
             flush(&mut cur, &mut tables);
             continue;
@@ -100,7 +105,8 @@ fn find_tables(text: &str) -> Vec<Vec<(usize, usize)>> {
         if line.trim().is_empty() {
             continue;
         }
-        let is_start = !line.starts_with(char::is_whitespace) && line.split('\t').filter(|c| !c.trim().is_empty()).count() >= 2;
+        let is_start = !line.starts_with(char::is_whitespace)
+            && line.split('\t').filter(|c| !c.trim().is_empty()).count() >= 2;
         if line.contains('\t') && (is_start || !cur.is_empty()) {
             cur.push((start, end));
         } else {
@@ -125,7 +131,9 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
         cells.push((base + at, cell));
         at += cell.len() + 1;
     }
-    let label = normalize_space(&decode_entities(strip_tags(cells.first().map_or("", |c| c.1))));
+    let label = normalize_space(&decode_entities(strip_tags(
+        cells.first().map_or("", |c| c.1),
+    )));
     let link_idx = (1..cells.len()).rev().find(|&i| has_link(cells[i].1));
     let claim_end = link_idx.unwrap_or(cells.len());
     let mut claims = Vec::new();
@@ -137,7 +145,12 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
         let (off, cell) = cells[i];
         for block in html_blocks(cell, off, lines) {
             for l in &block.links {
-                let text = block.text.get(l.text_range.clone()).unwrap_or_default().trim().to_string();
+                let text = block
+                    .text
+                    .get(l.text_range.clone())
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
                 let url = decode_entities(&l.written).trim().to_string();
                 let mut repairs = Vec::new();
                 if url != l.written {
@@ -146,7 +159,13 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
                         detail: format!("HTML entities decoded in `{}`", l.written),
                     });
                 }
-                links.push(CellLink { written: l.written.clone(), url, text, line: l.line, repairs });
+                links.push(CellLink {
+                    written: l.written.clone(),
+                    url,
+                    text,
+                    line: l.line,
+                    repairs,
+                });
             }
         }
     }
@@ -163,12 +182,18 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
 /// Whether a cell holds a link (`<a href`, or a bare URL).
 fn has_link(cell: &str) -> bool {
     let lower = cell.to_ascii_lowercase();
-    lower.contains("<a ") && lower.contains("href") || lower.contains("http://") || lower.contains("https://")
+    lower.contains("<a ") && lower.contains("href")
+        || lower.contains("http://")
+        || lower.contains("https://")
 }
 
 /// Remove tags from a short label cell.
 fn strip_tags(s: &str) -> &str {
-    if s.contains('<') { s.split('<').next().unwrap_or(s) } else { s }
+    if s.contains('<') {
+        s.split('<').next().unwrap_or(s)
+    } else {
+        s
+    }
 }
 
 /// The claim items of a claims cell: its blocks, else its runs split by 2+ spaces.
@@ -254,7 +279,11 @@ fn apply_continuations(rows: Vec<Row>) -> Vec<Row> {
                         last.line,
                         tail,
                         first.line,
-                        if first.written.trim() == "#" { "text of an href=\"#\" link" } else { "relative href" },
+                        if first.written.trim() == "#" {
+                            "text of an href=\"#\" link"
+                        } else {
+                            "relative href"
+                        },
                         joined
                     ),
                 });
@@ -273,21 +302,34 @@ fn apply_continuations(rows: Vec<Row>) -> Vec<Row> {
 
 /// Join a claim cut by a page break with its continuation.
 fn join_continuation(prev: &str, cont: &str) -> String {
-    let core = prev.trim_end_matches(is_sentence_end).trim_end_matches(['。', '.']);
+    let core = prev
+        .trim_end_matches(is_sentence_end)
+        .trim_end_matches(['。', '.']);
     if core.len() < prev.len() {
         // The converter closed the cut sentence and repeated its last characters on the
         // next page: merge the overlap when the continuation goes on with punctuation.
         for k in (1..=4).rev() {
-            let Some((head_end, next)) = cont.char_indices().nth(k) else { continue };
+            let Some((head_end, next)) = cont.char_indices().nth(k) else {
+                continue;
+            };
             let head = &cont[..head_end];
-            if core.ends_with(head) && (next.is_ascii_punctuation() || ('\u{3000}'..='\u{303f}').contains(&next) || ('\u{ff00}'..='\u{ffef}').contains(&next)) {
+            if core.ends_with(head)
+                && (next.is_ascii_punctuation()
+                    || ('\u{3000}'..='\u{303f}').contains(&next)
+                    || ('\u{ff00}'..='\u{ffef}').contains(&next))
+            {
                 return format!("{core}{}", &cont[head_end..]);
             }
         }
         return format!("{prev}{cont}");
     }
-    let ascii_gap = prev.ends_with(|c: char| c.is_ascii_alphanumeric()) && cont.starts_with(|c: char| c.is_ascii_alphanumeric());
-    if ascii_gap { format!("{prev} {cont}") } else { format!("{prev}{cont}") }
+    let ascii_gap = prev.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && cont.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if ascii_gap {
+        format!("{prev} {cont}")
+    } else {
+        format!("{prev}{cont}")
+    }
 }
 
 /// Pair a row's claims and links and emit citations / uncited claims.
@@ -296,7 +338,11 @@ fn pair_row(row: Row, ctx: &YearContext, out: &mut TableOutput) {
     if row.links.is_empty() {
         if !row.has_link_cell || row.claims.iter().any(|c| starts_with_date(c)) {
             for c in row.claims.iter().filter(|c| starts_with_date(c)) {
-                out.uncited.push(RawUncited { line: row.line, text: c.clone(), context: context.clone() });
+                out.uncited.push(RawUncited {
+                    line: row.line,
+                    text: c.clone(),
+                    context: context.clone(),
+                });
             }
         }
         return;
@@ -320,8 +366,17 @@ fn pair_row(row: Row, ctx: &YearContext, out: &mut TableOutput) {
             repairs: link.repairs.clone(),
         });
     }
-    for (c, _) in row.claims.iter().zip(&used).filter(|(c, u)| !**u && starts_with_date(c)) {
-        out.uncited.push(RawUncited { line: row.line, text: c.clone(), context: context.clone() });
+    for (c, _) in row
+        .claims
+        .iter()
+        .zip(&used)
+        .filter(|(c, u)| !**u && starts_with_date(c))
+    {
+        out.uncited.push(RawUncited {
+            line: row.line,
+            text: c.clone(),
+            context: context.clone(),
+        });
     }
 }
 
@@ -350,8 +405,8 @@ fn align(claims: &[String], links: &[CellLink], ctx: &YearContext) -> Vec<Option
     let strict = n < m;
     let mut dp = vec![vec![INF; m]; n];
     let mut back = vec![vec![0usize; m]; n];
-    for j in 0..m {
-        dp[0][j] = cost(0, j);
+    for (j, slot) in dp[0].iter_mut().enumerate() {
+        *slot = cost(0, j);
     }
     for i in 1..n {
         let mut best = (INF, 0);
@@ -383,7 +438,10 @@ mod tests {
 
     fn ctx() -> YearContext {
         let d = |m, day| NaiveDate::from_ymd_opt(2018, m, day).unwrap();
-        YearContext { period: Some((d(3, 16), d(4, 15))), anchor: Some(d(4, 15)) }
+        YearContext {
+            period: Some((d(3, 16), d(4, 15))),
+            anchor: Some(d(4, 15)),
+        }
     }
 
     fn run(text: &str) -> TableOutput {
@@ -407,13 +465,25 @@ mod tests {
     fn page_break_repairs() {
         let t = "地区\t政策\t链接\n甲\t3月1日，签订协议。\t<a href=\"http://a.cn/x/574\">http://a.cn/x/574</a>\n\n \t<p>议，双方合作。</p> <p>3月2日，乙。</p>\t<a href=\"#\">72785_0.shtml</a>  <a href=\"http://b.cn/2\">b</a>\n乙\t3月3日，开展植树实\t<a href=\"http://c.cn/s/20180327\">c</a>\n\n \t体参与活动。  3月4日，丙。\t<a href=\"/t1.shtml\">/t1.shtml</a>  <a href=\"http://d.cn/4\">d</a>\n";
         let o = run(t);
-        let got: Vec<(&str, &str, usize)> = o.citations.iter().map(|c| (c.url.as_str(), c.claim.as_str(), c.line)).collect();
+        let got: Vec<(&str, &str, usize)> = o
+            .citations
+            .iter()
+            .map(|c| (c.url.as_str(), c.claim.as_str(), c.line))
+            .collect();
         assert_eq!(
             got,
             vec![
-                ("http://a.cn/x/57472785_0.shtml", "3月1日，签订协议，双方合作。", 2),
+                (
+                    "http://a.cn/x/57472785_0.shtml",
+                    "3月1日，签订协议，双方合作。",
+                    2
+                ),
                 ("http://b.cn/2", "3月2日，乙。", 4),
-                ("http://c.cn/s/20180327/t1.shtml", "3月3日，开展植树实体参与活动。", 5),
+                (
+                    "http://c.cn/s/20180327/t1.shtml",
+                    "3月3日，开展植树实体参与活动。",
+                    5
+                ),
                 ("http://d.cn/4", "3月4日，丙。", 7),
             ]
         );
@@ -444,7 +514,10 @@ mod tests {
 
     #[test]
     fn joins() {
-        assert_eq!(join_continuation("签订合作协议。", "议，双方"), "签订合作协议，双方");
+        assert_eq!(
+            join_continuation("签订合作协议。", "议，双方"),
+            "签订合作协议，双方"
+        );
         assert_eq!(join_continuation("开展实", "体参与。"), "开展实体参与。");
         assert_eq!(join_continuation("It was", "done."), "It was done.");
         assert_eq!(split_runs("a  b c   d"), vec!["a", "b c", "d"]);

@@ -9,7 +9,8 @@ fn md(text: &str) -> Document {
 
 #[test]
 fn code_blocks_are_not_citations() {
-    let d = md("Text https://a.com/x.\n\n```\nhttps://code.com/\n```\n\n    https://indented.com/\n");
+    let d =
+        md("Text https://a.com/x.\n\n```\nhttps://code.com/\n```\n\n    https://indented.com/\n");
     let urls: Vec<&str> = d.citations.iter().map(|c| c.url.as_str()).collect();
     assert_eq!(urls, vec!["https://a.com/x"]);
 }
