@@ -77,7 +77,12 @@ impl Block {
     pub(crate) fn claim_at(&self, pos: usize) -> String {
         match self.kind {
             BlockKind::Paragraph | BlockKind::Heading => {
-                let r = sentence_around(&self.text, pos);
+                let mut r = sentence_around(&self.text, pos);
+                // A sentence that only points at the link (`详见http://…。`, `Source: …`)
+                // takes the sentence before it, which states the claim.
+                if r.start > 0 && is_pointer(&self.text[r.clone()]) {
+                    r.start = sentence_around(&self.text, r.start - 1).start;
+                }
                 normalize_space(&self.text[r])
             }
             BlockKind::Item => normalize_space(&self.text),
@@ -109,6 +114,18 @@ impl Block {
         }
         parts.join(" ")
     }
+}
+
+/// Whether a sentence has almost no words besides its URLs (a pointer like `详见…`).
+fn is_pointer(sentence: &str) -> bool {
+    let mut rest = String::with_capacity(sentence.len());
+    let mut at = 0;
+    for u in super::urls::find_urls(sentence) {
+        rest.push_str(&sentence[at..u.start]);
+        at = u.end;
+    }
+    rest.push_str(&sentence[at..]);
+    rest.chars().filter(|c| c.is_alphanumeric()).count() < 6
 }
 
 /// Whether `c` ends a sentence.
@@ -261,6 +278,17 @@ mod tests {
         assert_eq!(&t[sentence_around(t, 10)], t);
         let t = "A claim. Next.";
         assert_eq!(&t[sentence_around(t, t.len())], " Next.");
+    }
+
+    #[test]
+    fn pointer_sentences_take_the_claim_before() {
+        let mut b = Block::new(BlockKind::Paragraph, 1);
+        b.text = "国务院召开会议。详见http://a.cn/x。另一句。".to_string();
+        let pos = b.text.find("http").unwrap();
+        assert_eq!(b.claim_at(pos), "国务院召开会议。详见http://a.cn/x。");
+        b.text = "It rained. See https://a.com/x.".to_string();
+        let pos = b.text.find("https").unwrap();
+        assert_eq!(b.claim_at(pos), "It rained. See https://a.com/x.");
     }
 
     #[test]
