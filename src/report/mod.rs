@@ -44,8 +44,9 @@ impl Default for ExtractOptions {
 }
 
 /// Everything extracted from one report file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Document {
+    /// The report file, as given or as found under a directory.
     pub path: PathBuf,
     /// Citations in source order (line, then position in the line).
     pub citations: Vec<Citation>,
@@ -56,15 +57,20 @@ pub struct Document {
 /// A report file that could not be read; the run goes on without it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
+    /// The file or directory that could not be read.
     pub path: PathBuf,
+    /// The line, when the problem is at one place in the file.
     pub line: Option<usize>,
+    /// What went wrong, lowercase (`binary file (contains NUL bytes); not a report`).
     pub message: String,
 }
 
 /// The result of reading every report.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Extraction {
+    /// The documents read, in walk order.
     pub documents: Vec<Document>,
+    /// Paths that could not be read (missing, binary, too large, symlink loops).
     pub errors: Vec<InputError>,
     /// Files under a directory that are not reports (unknown extension).
     pub skipped_files: usize,

@@ -31,3 +31,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn year_from_file_name_and_year_boundary() {
+    let d = extract_str(
+        Path::new("reports/2019-01-weekly.md"),
+        "12月28日，某市召开会议 https://a.cn/x 。\n\n1月3日，另一事 https://a.cn/y 。\n",
+    );
+    let dates: Vec<String> = d
+        .citations
+        .iter()
+        .map(|c| c.claim.date.map(|x| x.to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(dates, vec!["2018-12-28", "2019-01-03"]);
+    let d = extract_str(Path::new("notes.md"), "4月12日，某事 https://a.cn/x 。\n");
+    assert_eq!(d.citations[0].claim.date, None, "never the current year");
+}
+
+#[test]
+fn tab_tables_in_plain_text_and_entities() {
+    let t = "(2018 年 4 月)\n\n地区\t政策\t链接\n甲\t4月1日，甲事。\t<a href=\"http://a.cn/?a=1&amp;b=2\">x</a>\n";
+    let d = extract_str(Path::new("r.txt"), t);
+    assert_eq!(d.citations.len(), 1);
+    let c = &d.citations[0];
+    assert_eq!(
+        (c.source.line, c.url.as_str(), c.written_url.as_str()),
+        (4, "http://a.cn/?a=1&b=2", "http://a.cn/?a=1&amp;b=2")
+    );
+    assert_eq!(
+        c.claim.date.map(|x| x.to_string()).as_deref(),
+        Some("2018-04-01")
+    );
+    assert_eq!(c.context.as_deref(), Some("甲"));
+}
