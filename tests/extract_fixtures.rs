@@ -239,5 +239,15 @@ fn large_inputs_stay_linear() {
         .collect();
     let doc = extract_str(Path::new("tabs.md"), &tabs);
     assert_eq!(doc.citations.len(), 100_000);
+    // 20,000 URLs in one 7.5 MB sentence: each claim is a bounded window, not 7.5 MB.
+    let urls: String = (0..20_000)
+        .map(|i| format!("word https://a.example.com/{i} "))
+        .collect();
+    let doc = extract_str(
+        Path::new("urls.md"),
+        &format!("{urls}{}", "z".repeat(7_000_000)),
+    );
+    assert_eq!(doc.citations.len(), 20_000);
+    assert!(doc.citations.iter().all(|c| c.claim.text.len() <= 2000));
     assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
 }

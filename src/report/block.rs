@@ -5,7 +5,11 @@
 //! sentence that holds the link (or the footnote mark); in a list item it is the item;
 //! in a table row it is the row's cells that are not just links.
 
+use std::cell::OnceCell;
 use std::ops::Range;
+
+/// Longest claim text kept (bytes); longer sentences are cut to a window around the link.
+pub(crate) const MAX_CLAIM_BYTES: usize = 2000;
 
 /// What kind of block a [`Block`] is; decides which text becomes a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +52,10 @@ pub(crate) struct Block {
     pub(crate) cells: Vec<Range<usize>>,
     /// 1-based line where the block starts.
     pub(crate) line: usize,
+    /// Sentence ends of `text`, computed once (claims of many links stay linear).
+    ends: OnceCell<Vec<usize>>,
+    /// The whole-block claim (items, rows), computed once.
+    whole: OnceCell<String>,
 }
 
 impl Block {
@@ -60,6 +68,8 @@ impl Block {
             footnotes: Vec::new(),
             cells: Vec::new(),
             line,
+            ends: OnceCell::new(),
+            whole: OnceCell::new(),
         }
     }
 
@@ -77,34 +87,45 @@ impl Block {
     pub(crate) fn claim_at(&self, pos: usize) -> String {
         match self.kind {
             BlockKind::Paragraph | BlockKind::Heading => {
-                let mut r = sentence_around(&self.text, pos);
+                let ends = self.ends.get_or_init(|| sentence_ends(&self.text));
+                let mut r = range_in(ends, &self.text, pos);
                 // A sentence that only points at the link (`详见http://…。`, `Source: …`)
                 // takes the sentence before it, which states the claim.
-                if r.start > 0 && is_pointer(&self.text[r.clone()]) {
-                    r.start = sentence_around(&self.text, r.start - 1).start;
+                if r.start > 0 && r.len() <= 512 && is_pointer(&self.text[r.clone()]) {
+                    r.start = range_in(ends, &self.text, r.start - 1).start;
                 }
-                normalize_space(&self.text[r])
+                normalize_space(&self.text[clip(&self.text, r, pos)])
             }
-            BlockKind::Item => normalize_space(&self.text),
-            BlockKind::Row => self.row_claim(),
+            BlockKind::Item => self
+                .whole
+                .get_or_init(|| {
+                    let r = clip(&self.text, 0..self.text.len(), 0);
+                    normalize_space(&self.text[r])
+                })
+                .clone(),
+            BlockKind::Row => self.whole.get_or_init(|| self.row_claim()).clone(),
         }
     }
 
     /// A table row's claim: its cells that hold more than links, joined by a space.
     fn row_claim(&self) -> String {
+        let mut order: Vec<&BlockLink> = self.links.iter().collect();
+        order.sort_by_key(|l| l.text_range.start);
+        let mut next = 0;
         let mut parts = Vec::new();
         for cell in &self.cells {
             let mut rest = String::new();
             let mut at = cell.start;
-            for link in self
-                .links
-                .iter()
-                .filter(|l| cell.contains(&l.text_range.start))
-            {
+            while next < order.len() && order[next].text_range.start < cell.start {
+                next += 1;
+            }
+            while next < order.len() && cell.contains(&order[next].text_range.start) {
+                let link = order[next];
                 if link.text_range.start >= at && link.text_range.end <= cell.end {
                     rest.push_str(&self.text[at..link.text_range.start]);
                     at = link.text_range.end;
                 }
+                next += 1;
             }
             rest.push_str(&self.text[at..cell.end]);
             let rest = normalize_space(&rest);
@@ -112,8 +133,39 @@ impl Block {
                 parts.push(rest);
             }
         }
-        parts.join(" ")
+        let joined = parts.join(" ");
+        let r = clip(&joined, 0..joined.len(), 0);
+        joined[r].to_string()
     }
+}
+
+/// The sentence range holding `pos`, from precomputed sentence `ends`.
+fn range_in(ends: &[usize], text: &str, pos: usize) -> Range<usize> {
+    let pos = if pos >= text.len() {
+        text.char_indices().next_back().map_or(0, |(i, _)| i)
+    } else {
+        pos
+    };
+    let idx = ends.partition_point(|&e| e <= pos);
+    let start = if idx == 0 { 0 } else { ends[idx - 1] };
+    let end = ends.get(idx).copied().unwrap_or(text.len()).max(start);
+    start..end
+}
+
+/// Cut `r` to at most [`MAX_CLAIM_BYTES`] around `pos`, on character boundaries.
+fn clip(text: &str, r: Range<usize>, pos: usize) -> Range<usize> {
+    if r.len() <= MAX_CLAIM_BYTES {
+        return r;
+    }
+    let mut start = pos.saturating_sub(MAX_CLAIM_BYTES / 2).max(r.start);
+    while start > r.start && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + MAX_CLAIM_BYTES).min(r.end);
+    while end < r.end && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
 }
 
 /// Whether a sentence has almost no words besides its URLs (a pointer like `详见…`).
@@ -138,20 +190,7 @@ pub(crate) fn is_sentence_end(c: char) -> bool {
 /// Sentences end at `。！？!?；` and at `.` followed by whitespace (not inside a URL or a
 /// number). A closing quote or bracket right after the end mark stays with the sentence.
 pub(crate) fn sentence_around(text: &str, pos: usize) -> Range<usize> {
-    let pos = if pos >= text.len() {
-        text.char_indices().next_back().map_or(0, |(i, _)| i)
-    } else {
-        pos
-    };
-    let ends = sentence_ends(text);
-    let mut start = 0;
-    for end in ends {
-        if end > pos {
-            return start..end;
-        }
-        start = end;
-    }
-    start..text.len()
+    range_in(&sentence_ends(text), text, pos)
 }
 
 /// Byte offsets just past each sentence end in `text` (the last one is `text.len()`).
@@ -286,6 +325,7 @@ mod tests {
         b.text = "国务院召开会议。详见http://a.cn/x。另一句。".to_string();
         let pos = b.text.find("http").unwrap();
         assert_eq!(b.claim_at(pos), "国务院召开会议。详见http://a.cn/x。");
+        let mut b = Block::new(BlockKind::Paragraph, 1);
         b.text = "It rained. See https://a.com/x.".to_string();
         let pos = b.text.find("https").unwrap();
         assert_eq!(b.claim_at(pos), "It rained. See https://a.com/x.");
