@@ -283,14 +283,57 @@ fn strip_leading_stop(phrase: &str) -> &str {
     }
 }
 
-/// Weigh every claim's candidates by IDF over all the claims given.
-pub(crate) fn weigh(all: &[Vec<(String, f64)>]) -> Vec<Vec<Keyword>> {
+/// Most distinct terms for which substring document frequency is computed.
+pub(crate) const MAX_DF_TERMS: usize = 500_000;
+
+/// Document frequency of every candidate term over the claim texts.
+fn document_frequency<'a>(all: &'a [Vec<(String, f64)>], texts: &[&str]) -> HashMap<&'a str, usize> {
     let mut df: HashMap<&str, usize> = HashMap::new();
     for cands in all {
         for (t, _) in cands {
-            *df.entry(t.as_str()).or_default() += 1;
+            df.entry(t.as_str()).or_insert(0);
         }
     }
+    let terms: Vec<&str> = df.keys().copied().collect();
+    let ac = (texts.len() == all.len() && terms.len() <= MAX_DF_TERMS)
+        .then(|| aho_corasick::AhoCorasick::new(&terms).ok())
+        .flatten();
+    match ac {
+        Some(ac) => {
+            let mut counts = vec![0usize; terms.len()];
+            let mut last = vec![usize::MAX; terms.len()];
+            for (i, text) in texts.iter().enumerate() {
+                for m in ac.find_overlapping_iter(*text) {
+                    let p = m.pattern().as_usize();
+                    if last[p] != i {
+                        last[p] = i;
+                        counts[p] += 1;
+                    }
+                }
+            }
+            for (t, c) in terms.iter().zip(counts) {
+                df.insert(t, c.max(1));
+            }
+        }
+        None => {
+            for cands in all {
+                for (t, _) in cands {
+                    *df.entry(t.as_str()).or_default() += 1;
+                }
+            }
+        }
+    }
+    df
+}
+
+/// Weigh every claim's candidates by IDF over all the claims given.
+///
+/// `texts[i]` is the claim text of `all[i]`: a term's document frequency is the number
+/// of claims whose text *contains* it (so `互联网+` counts in every claim that has
+/// `“互联网+医疗健康”`), found in one Aho-Corasick pass per claim. On very large inputs
+/// (over [`MAX_DF_TERMS`] distinct terms) it falls back to counting candidate sets.
+pub(crate) fn weigh(all: &[Vec<(String, f64)>], texts: &[&str]) -> Vec<Vec<Keyword>> {
+    let df = document_frequency(all, texts);
     #[allow(clippy::cast_precision_loss)]
     let n = all.len().max(1) as f64;
     let idf_max = (1.0 + n).ln();
@@ -373,11 +416,12 @@ mod tests {
             vec![("互联网+".to_string(), 1.0), ("教育".to_string(), 1.0)],
             vec![("互联网+".to_string(), 1.0)],
         ];
-        let w = weigh(&all);
+        let texts = ["“互联网+医疗”", "“互联网+教育”", "“互联网+”"];
+        let w = weigh(&all, &texts);
         assert_eq!(w[0][0].term, "医疗");
         assert!(w[0][1].weight < w[0][0].weight);
         assert!(w.iter().flatten().all(|k| (0.0..=1.0).contains(&k.weight)));
-        let single = weigh(&[vec![("x".to_string(), 1.0)]]);
+        let single = weigh(&[vec![("x".to_string(), 1.0)]], &["x"]);
         assert!((single[0][0].weight - 1.0).abs() < 1e-9);
     }
 }

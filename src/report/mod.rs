@@ -377,7 +377,18 @@ fn finish(docs: &mut [Document]) {
                 .map(|u| keywords::candidates(&u.claim.text)),
         );
     }
-    let mut weighted = keywords::weigh(&cands).into_iter();
+    let texts: Vec<&str> = docs
+        .iter()
+        .flat_map(|d| {
+            d.citations
+                .iter()
+                .map(|c| c.claim.text.as_str())
+                .chain(d.uncited.iter().map(|u| u.claim.text.as_str()))
+        })
+        .collect();
+    let weighted = keywords::weigh(&cands, &texts);
+    drop(texts);
+    let mut weighted = weighted.into_iter();
     for d in docs.iter_mut() {
         for c in &mut d.citations {
             c.claim.keywords = weighted.next().unwrap_or_default();

@@ -64,3 +64,33 @@ fn tab_tables_in_plain_text_and_entities() {
     );
     assert_eq!(c.context.as_deref(), Some("甲"));
 }
+
+#[test]
+fn seed_reads_the_same_as_text_and_markdown() {
+    let seed = include_str!("../../reports/2018-04-internet-plus.md");
+    let as_md = extract_str(Path::new("2018-04-internet-plus.md"), seed);
+    let as_txt = extract_str(Path::new("2018-04-internet-plus.txt"), seed);
+    let urls = |d: &Document| {
+        d.citations
+            .iter()
+            .map(|c| (c.source.line, c.url.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(as_md.citations.len(), 66);
+    assert_eq!(urls(&as_md), urls(&as_txt));
+    // Year from the monitoring period: every claim dated in 2018.
+    assert!(as_md.citations.iter().all(|c| {
+        c.claim
+            .date
+            .is_some_and(|d| d.to_string().starts_with("2018-"))
+    }));
+    // `互联网+` is in nearly every claim: it weighs little.
+    let w = as_md
+        .citations
+        .iter()
+        .flat_map(|c| c.claim.keywords.iter())
+        .filter(|k| k.term == "互联网+")
+        .map(|k| k.weight)
+        .fold(0.0_f64, f64::max);
+    assert!(w < 0.3, "{w}");
+}
