@@ -287,7 +287,10 @@ fn strip_leading_stop(phrase: &str) -> &str {
 pub(crate) const MAX_DF_TERMS: usize = 500_000;
 
 /// Document frequency of every candidate term over the claim texts.
-fn document_frequency<'a>(all: &'a [Vec<(String, f64)>], texts: &[&str]) -> HashMap<&'a str, usize> {
+fn document_frequency<'a>(
+    all: &'a [Vec<(String, f64)>],
+    texts: &[&str],
+) -> HashMap<&'a str, usize> {
     let mut df: HashMap<&str, usize> = HashMap::new();
     for cands in all {
         for (t, _) in cands {
