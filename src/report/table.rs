@@ -21,7 +21,7 @@
 //!   are aligned to claims in order by the distance between the date in the URL and the
 //!   claim's date; no link is ever dropped.
 
-use super::block::{Block, is_sentence_end, normalize_space};
+use super::block::{Block, BlockLink, is_sentence_end, normalize_space};
 use super::claims::{YearContext, claim_date, starts_with_date, url_date};
 use super::html::html_blocks;
 use super::lines::LineIndex;
@@ -47,6 +47,8 @@ struct Row {
     own_label: bool,
     claims: Vec<String>,
     links: Vec<CellLink>,
+    /// Links written inside a claim (or label) cell, with the item that holds them.
+    inline: Vec<(CellLink, String)>,
     has_link_cell: bool,
 }
 
@@ -131,42 +133,40 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
         cells.push((base + at, cell));
         at += cell.len() + 1;
     }
-    let label = normalize_space(&decode_entities(strip_tags(
-        cells.first().map_or("", |c| c.1),
-    )));
-    let link_idx = (1..cells.len()).rev().find(|&i| has_link(cells[i].1));
-    let claim_end = link_idx.unwrap_or(cells.len());
+    let label = cells.first().map_or_else(String::new, |&(off, cell)| {
+        let texts: Vec<String> = html_blocks(cell, off, lines)
+            .into_iter()
+            .map(|b| b.text)
+            .collect();
+        normalize_space(&texts.join(" "))
+    });
+    // The links cell: the last cell that holds links and little else.
+    let link_idx = (1..cells.len())
+        .rev()
+        .find(|&i| has_link(cells[i].1) && is_links_only(cells[i].1, cells[i].0, lines));
     let mut claims = Vec::new();
-    for &(off, cell) in cells.iter().take(claim_end).skip(1) {
-        claims.extend(cell_items(cell, off, lines));
+    let mut inline = Vec::new();
+    for (i, &(off, cell)) in cells.iter().enumerate() {
+        if Some(i) == link_idx {
+            continue;
+        }
+        for (item, item_links) in cell_items(cell, off, lines) {
+            // An item that carries its own link is cited by it, not paired.
+            let cited = !item_links.is_empty();
+            for l in item_links {
+                let claim = if i == 0 { label.clone() } else { item.clone() };
+                inline.push((l, claim));
+            }
+            if i > 0 && !cited && !item.is_empty() {
+                claims.push(item);
+            }
+        }
     }
     let mut links = Vec::new();
     if let Some(i) = link_idx {
         let (off, cell) = cells[i];
         for block in html_blocks(cell, off, lines) {
-            for l in &block.links {
-                let text = block
-                    .text
-                    .get(l.text_range.clone())
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
-                let url = decode_entities(&l.written).trim().to_string();
-                let mut repairs = Vec::new();
-                if url != l.written {
-                    repairs.push(Repair {
-                        kind: "decoded_entities".into(),
-                        detail: format!("HTML entities decoded in `{}`", l.written),
-                    });
-                }
-                links.push(CellLink {
-                    written: l.written.clone(),
-                    url,
-                    text,
-                    line: l.line,
-                    repairs,
-                });
-            }
+            links.extend(block.links.iter().map(|l| cell_link(&block, l)));
         }
     }
     Row {
@@ -175,8 +175,56 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
         label,
         claims,
         links,
+        inline,
         has_link_cell: link_idx.is_some(),
     }
+}
+
+/// A link of a cell, with its visible text and the entity-decoding repair.
+fn cell_link(block: &Block, l: &BlockLink) -> CellLink {
+    let text = block
+        .text
+        .get(l.text_range.clone())
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let url = decode_entities(&l.written).trim().to_string();
+    let mut repairs = Vec::new();
+    if url != l.written {
+        repairs.push(Repair {
+            kind: "decoded_entities".into(),
+            detail: format!("HTML entities decoded in `{}`", l.written),
+        });
+    }
+    CellLink {
+        written: l.written.clone(),
+        url,
+        text,
+        line: l.line,
+        repairs,
+    }
+}
+
+/// Whether a cell holds only links: fewer than 4 letters or digits outside link texts.
+fn is_links_only(cell: &str, base: usize, lines: &LineIndex) -> bool {
+    let mut words = 0;
+    for block in html_blocks(cell, base, lines) {
+        let mut at = 0;
+        for l in &block.links {
+            if l.text_range.start >= at && l.text_range.end <= block.text.len() {
+                words += block.text[at..l.text_range.start]
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .count();
+                at = l.text_range.end;
+            }
+        }
+        words += block.text[at..]
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .count();
+    }
+    words < 4
 }
 
 /// Whether a cell holds a link (`<a href`, or a bare URL).
@@ -187,25 +235,38 @@ fn has_link(cell: &str) -> bool {
         || lower.contains("https://")
 }
 
-/// Remove tags from a short label cell.
-fn strip_tags(s: &str) -> &str {
-    if s.contains('<') {
-        s.split('<').next().unwrap_or(s)
-    } else {
-        s
-    }
-}
-
-/// The claim items of a claims cell: its blocks, else its runs split by 2+ spaces.
-fn cell_items(cell: &str, base: usize, lines: &LineIndex) -> Vec<String> {
+/// The claim items of a cell (its blocks, else its runs split by 2+ spaces), each with
+/// the links written inside it.
+fn cell_items(cell: &str, base: usize, lines: &LineIndex) -> Vec<(String, Vec<CellLink>)> {
     let blocks: Vec<Block> = html_blocks(cell, base, lines);
     let mut items = Vec::new();
-    if blocks.len() > 1 {
-        items.extend(blocks.iter().map(|b| normalize_space(&b.text)));
-    } else if let Some(b) = blocks.first() {
-        items.extend(split_runs(&b.text).into_iter().map(normalize_space));
+    for b in &blocks {
+        let links = b.links.iter().filter(|l| is_citation_href(&l.written));
+        if blocks.len() > 1 {
+            items.push((
+                normalize_space(&b.text),
+                links.map(|l| cell_link(b, l)).collect(),
+            ));
+            continue;
+        }
+        let runs = split_runs(&b.text);
+        let mut with_links: Vec<(String, Vec<CellLink>)> = runs
+            .iter()
+            .map(|r| (normalize_space(r), Vec::new()))
+            .collect();
+        for l in links {
+            // The run that holds the link's position (runs are slices of `b.text`).
+            let k = runs
+                .iter()
+                .rposition(|r| r.as_ptr() as usize - b.text.as_ptr() as usize <= l.pos)
+                .unwrap_or(0);
+            if let Some(item) = with_links.get_mut(k) {
+                item.1.push(cell_link(b, l));
+            }
+        }
+        items.extend(with_links);
     }
-    items.retain(|s| !s.is_empty());
+    items.retain(|(s, l)| !s.is_empty() || !l.is_empty());
     items
 }
 
@@ -335,6 +396,16 @@ fn join_continuation(prev: &str, cont: &str) -> String {
 /// Pair a row's claims and links and emit citations / uncited claims.
 fn pair_row(row: Row, ctx: &YearContext, out: &mut TableOutput) {
     let context = (!row.label.is_empty()).then(|| row.label.clone());
+    for (link, claim) in &row.inline {
+        out.citations.push(RawCitation {
+            line: link.line,
+            written: link.written.clone(),
+            url: link.url.clone(),
+            claim: claim.clone(),
+            context: context.clone(),
+            repairs: link.repairs.clone(),
+        });
+    }
     if row.links.is_empty() {
         if !row.has_link_cell || row.claims.iter().any(|c| starts_with_date(c)) {
             for c in row.claims.iter().filter(|c| starts_with_date(c)) {
@@ -510,6 +581,27 @@ mod tests {
         assert!(o.citations.is_empty());
         let u: Vec<&str> = o.uncited.iter().map(|u| u.text.as_str()).collect();
         assert_eq!(u, vec!["4月9日，甲事。", "4月10日，乙事。"]);
+    }
+
+    #[test]
+    fn links_inside_claim_cells_are_citations() {
+        let t = "公司\t举措\n甲\t4月1日，甲事，见http://a.cn/1。  4月2日，乙事。\n<a href=\"http://l.cn\">乙</a>\t4月3日，丙事。\thttp://b.cn/3\n";
+        let o = run(t);
+        let got: Vec<(&str, &str)> = o
+            .citations
+            .iter()
+            .map(|c| (c.url.as_str(), c.claim.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("http://a.cn/1", "4月1日，甲事，见http://a.cn/1。"),
+                ("http://l.cn", "乙"),
+                ("http://b.cn/3", "4月3日，丙事。"),
+            ]
+        );
+        let u: Vec<&str> = o.uncited.iter().map(|u| u.text.as_str()).collect();
+        assert_eq!(u, vec!["4月2日，乙事。"]);
     }
 
     #[test]
