@@ -9,6 +9,9 @@ use super::block::{Block, BlockKind, BlockLink};
 use super::lines::LineIndex;
 use super::urls::{decode_entities, find_urls};
 
+/// Longest tag read (bytes); anything longer is text.
+const MAX_TAG_BYTES: usize = 8192;
+
 /// One parsed tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Tag<'a> {
@@ -50,10 +53,12 @@ pub(crate) fn parse_tag(s: &str) -> Option<(Tag<'_>, usize)> {
         .iter()
         .position(|c| !(c.is_ascii_alphanumeric() || *c == b'-' || *c == b'!' || *c == b'?'))
         .map_or(b.len(), |p| name_start + p);
-    // Find the closing `>` outside quotes.
+    // Find the closing `>` outside quotes, within a bounded length (a stray `<a x="`
+    // must not make every later `<` scan to the end of the text).
     let mut quote: Option<u8> = None;
     let mut i = name_end;
-    while i < b.len() {
+    let limit = b.len().min(name_end + MAX_TAG_BYTES);
+    while i < limit {
         let c = b[i];
         match quote {
             Some(q) if c == q => quote = None,

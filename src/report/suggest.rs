@@ -13,6 +13,9 @@ use crate::model::{SourceSpan, Suggestion};
 /// At most this many URLs are compared pairwise within one directory (bounds the work).
 const MAX_GROUP: usize = 256;
 
+/// Longest last path segment compared (bytes).
+const MAX_SEGMENT: usize = 256;
+
 const KNOWN_EXT: &[&str] = &[
     "html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "pdf", "xml", "json", "txt",
     "doc", "docx", "cgi", "do", "action", "xls", "xlsx", "ppt", "pptx", "md",
@@ -35,6 +38,10 @@ fn digit_skeleton(s: &str) -> String {
 
 /// Whether `a` could be a typo of `b` (or the other way round).
 fn near(a: &str, b: &str) -> bool {
+    // Edit distance is quadratic: compare only segments of ordinary length.
+    if a.len() > MAX_SEGMENT || b.len() > MAX_SEGMENT || a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
     let d = strsim::levenshtein(a, b);
     (1..=2).contains(&d) && digit_skeleton(a) != digit_skeleton(b)
 }

@@ -7,7 +7,9 @@
 //!   first cell is not empty, outside fenced code; it goes on over lines that hold a TAB
 //!   and over blank lines followed by such a line.
 //! - **Items.** Claims in a cell are its `<p>`/`<li>` blocks, else its runs of text
-//!   separated by two or more spaces; links likewise (every `<a href>` or bare URL).
+//!   separated by two or more spaces. The links cell is the last cell that holds links
+//!   and (almost) nothing else; its links are every `<a href>` and bare URL in order.
+//!   A link written inside a claim (or label) cell cites the item that holds it.
 //! - **Continuation rows.** A row whose first cell is empty continues the label above.
 //!   Its first claim continues the previous row's last claim when that claim does not
 //!   end a sentence, or when the table's claims normally start with a date and this one

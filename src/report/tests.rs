@@ -94,3 +94,23 @@ fn seed_reads_the_same_as_text_and_markdown() {
         .fold(0.0_f64, f64::max);
     assert!(w < 0.3, "{w}");
 }
+
+#[test]
+fn pathological_inputs_stay_fast() {
+    let start = std::time::Instant::now();
+    // Unclosed quoted attributes, thousands of them.
+    let tags = "<a href=\"x ".repeat(50_000);
+    let _ = extract_str(Path::new("t.html"), &tags);
+    let _ = extract_str(Path::new("t.md"), &tags);
+    // Two very long near-identical URLs in one directory.
+    let long = format!(
+        "https://a.cn/{} https://a.cn/{}x\n",
+        "y".repeat(200_000),
+        "y".repeat(200_000)
+    );
+    let d = extract_str(Path::new("t.txt"), &long);
+    assert_eq!(d.citations.len(), 2);
+    // Many `h`s (scheme scanning).
+    let _ = extract_str(Path::new("h.txt"), &"h".repeat(2_000_000));
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+}

@@ -39,8 +39,11 @@ fn find_scheme(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// Whether `rest` starts with `http://` or `https://` (ASCII case-insensitive).
 fn starts_with_scheme(rest: &[u8]) -> bool {
-    let lower = |n: usize| rest.get(..n).map(<[u8]>::to_ascii_lowercase);
-    lower(7).is_some_and(|p| p == b"http://") || lower(8).is_some_and(|p| p == b"https://")
+    let has = |p: &[u8]| {
+        rest.get(..p.len())
+            .is_some_and(|r| r.eq_ignore_ascii_case(p))
+    };
+    has(b"http://") || has(b"https://")
 }
 
 /// Every bare `http(s)://` URL in `text`, in order.
