@@ -66,10 +66,15 @@ fn seed_report_matches_golden() {
         std::fs::write(&path, &pretty).expect("golden file writable");
         return;
     }
-    let want = std::fs::read_to_string(&path).expect("golden file exists (UPDATE_GOLDEN=1 creates it)");
+    let want =
+        std::fs::read_to_string(&path).expect("golden file exists (UPDATE_GOLDEN=1 creates it)");
     if want != pretty {
         let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), pretty.lines().collect());
-        let first = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(w.len().min(g.len()));
+        let first = w
+            .iter()
+            .zip(&g)
+            .position(|(a, b)| a != b)
+            .unwrap_or(w.len().min(g.len()));
         panic!(
             "seed extraction differs from {GOLDEN} at line {}:\n  want: {}\n  got:  {}",
             first + 1,
@@ -88,9 +93,21 @@ fn seed_report_key_facts() {
     let urls: Vec<&str> = cits.iter().map(|c| c["url"].as_str().unwrap()).collect();
     assert!(urls.contains(&"http://news.ifeng.com/a/20180411/57472785_0.shtml"));
     assert!(urls.contains(&"http://www.cnr.cn/sxpd/shgl/20180327/t20180327_524178302.shtml"));
-    assert!(!urls.iter().any(|u| *u == "#" || u.starts_with('/') || *u == "72785_0.shtml"));
-    assert!(urls.contains(&"http://info.hebei.gov.cn/eportal/ui?pageId=6778557&articleKey=6787788&columnId=329982"));
-    let typo = cits.iter().find(|c| c["url"].as_str().unwrap().ends_with("content.htm1")).unwrap();
+    assert!(
+        !urls
+            .iter()
+            .any(|u| *u == "#" || u.starts_with('/') || *u == "72785_0.shtml")
+    );
+    assert!(urls.contains(
+        &"http://info.hebei.gov.cn/eportal/ui?pageId=6778557&articleKey=6787788&columnId=329982"
+    ));
+    let typo = cits
+        .iter()
+        .find(|c| c["url"].as_str().unwrap().ends_with("content.htm1"))
+        .unwrap();
     assert_eq!(typo["suggestions"][0]["line"], 61);
-    assert!(cits.iter().all(|c| c["date"].is_string()), "every seed claim has a date");
+    assert!(
+        cits.iter().all(|c| c["date"].is_string()),
+        "every seed claim has a date"
+    );
 }

@@ -5,7 +5,11 @@
 //! sentence that holds the link (or the footnote mark); in a list item it is the item;
 //! in a table row it is the row's cells that are not just links.
 
+use std::cell::OnceCell;
 use std::ops::Range;
+
+/// Longest claim text kept (bytes); longer sentences are cut to a window around the link.
+pub(crate) const MAX_CLAIM_BYTES: usize = 2000;
 
 /// What kind of block a [`Block`] is; decides which text becomes a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,18 +52,34 @@ pub(crate) struct Block {
     pub(crate) cells: Vec<Range<usize>>,
     /// 1-based line where the block starts.
     pub(crate) line: usize,
+    /// Sentence ends of `text`, computed once (claims of many links stay linear).
+    ends: OnceCell<Vec<usize>>,
+    /// The whole-block claim (items, rows), computed once.
+    whole: OnceCell<String>,
 }
 
 impl Block {
     /// An empty block of `kind` starting at `line`.
     pub(crate) fn new(kind: BlockKind, line: usize) -> Self {
-        Block { kind, text: String::new(), links: Vec::new(), footnotes: Vec::new(), cells: Vec::new(), line }
+        Block {
+            kind,
+            text: String::new(),
+            links: Vec::new(),
+            footnotes: Vec::new(),
+            cells: Vec::new(),
+            line,
+            ends: OnceCell::new(),
+            whole: OnceCell::new(),
+        }
     }
 
     /// The claim text for a footnote mark at byte `pos`: the mark belongs to the text
     /// before it (`A claim.[^1] Next.` → `A claim.`).
     pub(crate) fn claim_before(&self, pos: usize) -> String {
-        let prev = self.text[..pos.min(self.text.len())].char_indices().next_back().map_or(0, |(i, _)| i);
+        let prev = self.text[..pos.min(self.text.len())]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
         self.claim_at(prev)
     }
 
@@ -67,25 +87,45 @@ impl Block {
     pub(crate) fn claim_at(&self, pos: usize) -> String {
         match self.kind {
             BlockKind::Paragraph | BlockKind::Heading => {
-                let r = sentence_around(&self.text, pos);
-                normalize_space(&self.text[r])
+                let ends = self.ends.get_or_init(|| sentence_ends(&self.text));
+                let mut r = range_in(ends, &self.text, pos);
+                // A sentence that only points at the link (`详见http://…。`, `Source: …`)
+                // takes the sentence before it, which states the claim.
+                if r.start > 0 && r.len() <= 512 && is_pointer(&self.text[r.clone()]) {
+                    r.start = range_in(ends, &self.text, r.start - 1).start;
+                }
+                normalize_space(&self.text[clip(&self.text, r, pos)])
             }
-            BlockKind::Item => normalize_space(&self.text),
-            BlockKind::Row => self.row_claim(),
+            BlockKind::Item => self
+                .whole
+                .get_or_init(|| {
+                    let r = clip(&self.text, 0..self.text.len(), 0);
+                    normalize_space(&self.text[r])
+                })
+                .clone(),
+            BlockKind::Row => self.whole.get_or_init(|| self.row_claim()).clone(),
         }
     }
 
     /// A table row's claim: its cells that hold more than links, joined by a space.
     fn row_claim(&self) -> String {
+        let mut order: Vec<&BlockLink> = self.links.iter().collect();
+        order.sort_by_key(|l| l.text_range.start);
+        let mut next = 0;
         let mut parts = Vec::new();
         for cell in &self.cells {
             let mut rest = String::new();
             let mut at = cell.start;
-            for link in self.links.iter().filter(|l| cell.contains(&l.text_range.start)) {
+            while next < order.len() && order[next].text_range.start < cell.start {
+                next += 1;
+            }
+            while next < order.len() && cell.contains(&order[next].text_range.start) {
+                let link = order[next];
                 if link.text_range.start >= at && link.text_range.end <= cell.end {
                     rest.push_str(&self.text[at..link.text_range.start]);
                     at = link.text_range.end;
                 }
+                next += 1;
             }
             rest.push_str(&self.text[at..cell.end]);
             let rest = normalize_space(&rest);
@@ -93,8 +133,51 @@ impl Block {
                 parts.push(rest);
             }
         }
-        parts.join(" ")
+        let joined = parts.join(" ");
+        let r = clip(&joined, 0..joined.len(), 0);
+        joined[r].to_string()
     }
+}
+
+/// The sentence range holding `pos`, from precomputed sentence `ends`.
+fn range_in(ends: &[usize], text: &str, pos: usize) -> Range<usize> {
+    let pos = if pos >= text.len() {
+        text.char_indices().next_back().map_or(0, |(i, _)| i)
+    } else {
+        pos
+    };
+    let idx = ends.partition_point(|&e| e <= pos);
+    let start = if idx == 0 { 0 } else { ends[idx - 1] };
+    let end = ends.get(idx).copied().unwrap_or(text.len()).max(start);
+    start..end
+}
+
+/// Cut `r` to at most [`MAX_CLAIM_BYTES`] around `pos`, on character boundaries.
+fn clip(text: &str, r: Range<usize>, pos: usize) -> Range<usize> {
+    if r.len() <= MAX_CLAIM_BYTES {
+        return r;
+    }
+    let mut start = pos.saturating_sub(MAX_CLAIM_BYTES / 2).max(r.start);
+    while start > r.start && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + MAX_CLAIM_BYTES).min(r.end);
+    while end < r.end && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
+/// Whether a sentence has almost no words besides its URLs (a pointer like `详见…`).
+fn is_pointer(sentence: &str) -> bool {
+    let mut rest = String::with_capacity(sentence.len());
+    let mut at = 0;
+    for u in super::urls::find_urls(sentence) {
+        rest.push_str(&sentence[at..u.start]);
+        at = u.end;
+    }
+    rest.push_str(&sentence[at..]);
+    rest.chars().filter(|c| c.is_alphanumeric()).count() < 6
 }
 
 /// Whether `c` ends a sentence.
@@ -107,16 +190,7 @@ pub(crate) fn is_sentence_end(c: char) -> bool {
 /// Sentences end at `。！？!?；` and at `.` followed by whitespace (not inside a URL or a
 /// number). A closing quote or bracket right after the end mark stays with the sentence.
 pub(crate) fn sentence_around(text: &str, pos: usize) -> Range<usize> {
-    let pos = if pos >= text.len() { text.char_indices().next_back().map_or(0, |(i, _)| i) } else { pos };
-    let ends = sentence_ends(text);
-    let mut start = 0;
-    for end in ends {
-        if end > pos {
-            return start..end;
-        }
-        start = end;
-    }
-    start..text.len()
+    range_in(&sentence_ends(text), text, pos)
 }
 
 /// Byte offsets just past each sentence end in `text` (the last one is `text.len()`).
@@ -125,11 +199,15 @@ pub(crate) fn sentence_ends(text: &str) -> Vec<usize> {
     let mut iter = text.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
         let is_end = is_sentence_end(c)
-            || (c == '.' && iter.peek().is_none_or(|&(_, n)| n.is_whitespace()) && !prev_is_abbrev(text, i));
+            || (c == '.'
+                && iter.peek().is_none_or(|&(_, n)| n.is_whitespace())
+                && !prev_is_abbrev(text, i));
         if is_end {
             let mut end = i + c.len_utf8();
             while let Some(&(j, n)) = iter.peek() {
-                if matches!(n, '”' | '’' | '」' | '』' | '）' | ')' | '"' | '\'' | '】') || is_sentence_end(n) {
+                if matches!(n, '”' | '’' | '」' | '』' | '）' | ')' | '"' | '\'' | '】')
+                    || is_sentence_end(n)
+                {
                     end = j + n.len_utf8();
                     iter.next();
                 } else {
@@ -148,9 +226,15 @@ pub(crate) fn sentence_ends(text: &str) -> Vec<usize> {
 /// Whether the word before the `.` at `dot` is a common abbreviation (`e.g.`, `Dr.`, `No.`).
 fn prev_is_abbrev(text: &str, dot: usize) -> bool {
     let before = &text[..dot];
-    let word_start = before.trim_end_matches(|c: char| c.is_alphabetic() || c == '.').len();
+    let word_start = before
+        .trim_end_matches(|c: char| c.is_alphabetic() || c == '.')
+        .len();
     // Only a free-standing word can be an abbreviation (not the end of a URL or path).
-    if before[..word_start].chars().next_back().is_some_and(|c| !c.is_whitespace() && c != '(') {
+    if before[..word_start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_whitespace() && c != '(')
+    {
         return false;
     }
     let original = &before[word_start..];
@@ -159,7 +243,33 @@ fn prev_is_abbrev(text: &str, dot: usize) -> bool {
         return original.chars().all(|c| c.is_uppercase());
     }
     let word = original.to_ascii_lowercase();
-    matches!(word.as_str(), "e.g" | "i.e" | "dr" | "mr" | "mrs" | "ms" | "no" | "vs" | "etc" | "st" | "inc" | "u.s" | "jan" | "feb" | "mar" | "apr" | "jun" | "jul" | "aug" | "sep" | "sept" | "oct" | "nov" | "dec")
+    matches!(
+        word.as_str(),
+        "e.g"
+            | "i.e"
+            | "dr"
+            | "mr"
+            | "mrs"
+            | "ms"
+            | "no"
+            | "vs"
+            | "etc"
+            | "st"
+            | "inc"
+            | "u.s"
+            | "jan"
+            | "feb"
+            | "mar"
+            | "apr"
+            | "jun"
+            | "jul"
+            | "aug"
+            | "sep"
+            | "sept"
+            | "oct"
+            | "nov"
+            | "dec"
+    )
 }
 
 /// Collapse runs of whitespace into one space and trim; drop a leading list bullet.
@@ -207,6 +317,18 @@ mod tests {
         assert_eq!(&t[sentence_around(t, 10)], t);
         let t = "A claim. Next.";
         assert_eq!(&t[sentence_around(t, t.len())], " Next.");
+    }
+
+    #[test]
+    fn pointer_sentences_take_the_claim_before() {
+        let mut b = Block::new(BlockKind::Paragraph, 1);
+        b.text = "国务院召开会议。详见http://a.cn/x。另一句。".to_string();
+        let pos = b.text.find("http").unwrap();
+        assert_eq!(b.claim_at(pos), "国务院召开会议。详见http://a.cn/x。");
+        let mut b = Block::new(BlockKind::Paragraph, 1);
+        b.text = "It rained. See https://a.com/x.".to_string();
+        let pos = b.text.find("https").unwrap();
+        assert_eq!(b.claim_at(pos), "It rained. See https://a.com/x.");
     }
 
     #[test]

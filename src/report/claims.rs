@@ -27,9 +27,11 @@ const MONTHS: &str = "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?
 /// Month number of an English month name or abbreviation.
 fn month_of(name: &str) -> Option<u32> {
     let n = name.get(..3)?.to_ascii_lowercase();
-    let idx = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-        .iter()
-        .position(|m| *m == n)?;
+    let idx = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ]
+    .iter()
+    .position(|m| *m == n)?;
     u32::try_from(idx + 1).ok()
 }
 
@@ -58,10 +60,12 @@ static PERIOD: LazyLock<Regex> = LazyLock::new(|| {
 static DATELINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\d{4})\s*年\s*(\d{1,2})\s*月").expect("valid dateline regex"));
 static EN_DATELINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b({MONTHS})\.?\s+(\d{{4}})\b")).expect("valid English dateline regex")
+    Regex::new(&format!(r"(?i)\b({MONTHS})\.?\s+(\d{{4}})\b"))
+        .expect("valid English dateline regex")
 });
-static FILE_MONTH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])").expect("valid file-name regex"));
+static FILE_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])").expect("valid file-name regex")
+});
 
 impl YearContext {
     /// Read the context from a report's text (period anywhere; dateline in the first
@@ -78,14 +82,23 @@ impl YearContext {
                 let em = num(c.get(5)).unwrap_or(start.month());
                 let end = num(c.get(6)).and_then(|ed| NaiveDate::from_ymd_opt(ey, em, ed));
                 if let Some(end) = end.filter(|e| *e >= start && (*e - start).num_days() < 400) {
-                    return YearContext { period: Some((start, end)), anchor: Some(end) };
+                    return YearContext {
+                        period: Some((start, end)),
+                        anchor: Some(end),
+                    };
                 }
             }
         }
         let head: String = text.lines().take(40).collect::<Vec<_>>().join("\n");
         let dateline = DATELINE
             .captures_iter(&head)
-            .filter(|c| c.get(0).is_some_and(|m| !head[m.end()..].trim_start().starts_with(|ch: char| ch.is_ascii_digit())))
+            .filter(|c| {
+                c.get(0).is_some_and(|m| {
+                    !head[m.end()..]
+                        .trim_start()
+                        .starts_with(|ch: char| ch.is_ascii_digit())
+                })
+            })
             .find_map(|c| NaiveDate::from_ymd_opt(num(c.get(1))?, num(c.get(2))?, 15))
             .or_else(|| {
                 EN_DATELINE.captures_iter(&head).find_map(|c| {
@@ -93,13 +106,22 @@ impl YearContext {
                 })
             });
         if dateline.is_some() {
-            return YearContext { period: None, anchor: dateline };
+            return YearContext {
+                period: None,
+                anchor: dateline,
+            };
         }
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let anchor = FILE_MONTH
             .captures(&name)
             .and_then(|c| NaiveDate::from_ymd_opt(num(c.get(1))?, num(c.get(2))?, 15));
-        YearContext { period: None, anchor }
+        YearContext {
+            period: None,
+            anchor,
+        }
     }
 
     /// The full date for `month`/`day` with an optional explicit `year`.
@@ -121,8 +143,12 @@ impl YearContext {
 
 /// The claim's date and range end: the leading mention, resolved with the context.
 pub(crate) fn claim_date(text: &str, ctx: &YearContext) -> (Option<NaiveDate>, Option<NaiveDate>) {
-    let Some(m) = find_mentions(text).into_iter().next() else { return (None, None) };
-    let Some(date) = ctx.resolve(m.year, m.month, m.day) else { return (None, None) };
+    let Some(m) = find_mentions(text).into_iter().next() else {
+        return (None, None);
+    };
+    let Some(date) = ctx.resolve(m.year, m.month, m.day) else {
+        return (None, None);
+    };
     let end = m.range_end_in(date.year());
     (Some(date), end)
 }
@@ -135,13 +161,21 @@ pub(crate) fn url_date(url: &str) -> Option<NaiveDate> {
 /// Whether `text` starts with a date mention (after a bullet): a dated event.
 pub(crate) fn starts_with_date(text: &str) -> bool {
     let t = super::block::strip_bullet(text);
-    let t = t.strip_prefix("On ").or_else(|| t.strip_prefix("on ")).unwrap_or(t);
-    find_mentions(t).first().is_some_and(|m| m.start == 0)
+    let t = t
+        .strip_prefix("On ")
+        .or_else(|| t.strip_prefix("on "))
+        .unwrap_or(t);
+    // A leading date is short: look at the first 48 characters only.
+    let head = t.char_indices().nth(48).map_or(t, |(i, _)| &t[..i]);
+    find_mentions(head).first().is_some_and(|m| m.start == 0)
 }
 
 /// Byte ranges of every date mention (for excluding date digits from keywords).
 pub(crate) fn date_spans(text: &str) -> Vec<(usize, usize)> {
-    find_mentions(text).into_iter().map(|m| (m.start, m.end)).collect()
+    find_mentions(text)
+        .into_iter()
+        .map(|m| (m.start, m.end))
+        .collect()
 }
 
 #[cfg(test)]
@@ -153,7 +187,10 @@ mod tests {
     }
 
     fn ctx2018() -> YearContext {
-        YearContext { period: Some((d(2018, 3, 16), d(2018, 4, 15))), anchor: Some(d(2018, 4, 15)) }
+        YearContext {
+            period: Some((d(2018, 3, 16), d(2018, 4, 15))),
+            anchor: Some(d(2018, 4, 15)),
+        }
     }
 
     #[test]
@@ -161,9 +198,17 @@ mod tests {
         let c = ctx2018();
         let cases: &[(&str, Option<NaiveDate>, Option<NaiveDate>)] = &[
             ("4月12日，国务院召开会议。", Some(d(2018, 4, 12)), None),
-            ("4月12日至13日，峰会举行。", Some(d(2018, 4, 12)), Some(d(2018, 4, 13))),
+            (
+                "4月12日至13日，峰会举行。",
+                Some(d(2018, 4, 12)),
+                Some(d(2018, 4, 13)),
+            ),
             ("4月9日消息，哈尔滨市协会成立。", Some(d(2018, 4, 9)), None),
-            ("3月21日消息，协会于15日召开会议。", Some(d(2018, 3, 21)), None),
+            (
+                "3月21日消息，协会于15日召开会议。",
+                Some(d(2018, 3, 21)),
+                None,
+            ),
             ("2018年4月12日，某事。", Some(d(2018, 4, 12)), None),
             ("2017年12月1日，某事。", Some(d(2017, 12, 1)), None),
             ("Published 2018-04-12.", Some(d(2018, 4, 12)), None),
@@ -201,20 +246,47 @@ mod tests {
         let none = YearContext::detect("nothing", Path::new("notes.md"));
         assert_eq!(claim_date("4月12日，某事。", &none), (None, None));
         // Range crossing the year end.
-        let jan = YearContext { period: None, anchor: Some(d(2019, 1, 15)) };
-        assert_eq!(claim_date("12月30日至1月2日，会。", &jan), (Some(d(2018, 12, 30)), Some(d(2019, 1, 2))));
+        let jan = YearContext {
+            period: None,
+            anchor: Some(d(2019, 1, 15)),
+        };
+        assert_eq!(
+            claim_date("12月30日至1月2日，会。", &jan),
+            (Some(d(2018, 12, 30)), Some(d(2019, 1, 2)))
+        );
     }
 
     #[test]
     fn url_dates() {
         let cases: &[(&str, Option<NaiveDate>)] = &[
-            ("http://www.gov.cn/guowuyuan/2018-04/12/content_5282000.htm", Some(d(2018, 4, 12))),
-            ("http://www.jl.gov.cn/zw/xxgk/ducha/dcyw/201804/t20180402_2895331.html", Some(d(2018, 4, 2))),
-            ("http://news.ifeng.com/a/20180411/57472785_0.shtml", Some(d(2018, 4, 11))),
-            ("http://finance.qianlong.com/2018/0318/2463976.shtml", Some(d(2018, 3, 18))),
-            ("http://www.bjgtj.gov.cn/art/2018/3/18/art_1963_422507.html", Some(d(2018, 3, 18))),
-            ("http://www.chinanews.com/gn/2018/03-15/8468835.shtml", Some(d(2018, 3, 15))),
-            ("http://news.sina.com.cn/c/2018-04-13/doc-ifyteqtq9210844.shtml", Some(d(2018, 4, 13))),
+            (
+                "http://www.gov.cn/guowuyuan/2018-04/12/content_5282000.htm",
+                Some(d(2018, 4, 12)),
+            ),
+            (
+                "http://www.jl.gov.cn/zw/xxgk/ducha/dcyw/201804/t20180402_2895331.html",
+                Some(d(2018, 4, 2)),
+            ),
+            (
+                "http://news.ifeng.com/a/20180411/57472785_0.shtml",
+                Some(d(2018, 4, 11)),
+            ),
+            (
+                "http://finance.qianlong.com/2018/0318/2463976.shtml",
+                Some(d(2018, 3, 18)),
+            ),
+            (
+                "http://www.bjgtj.gov.cn/art/2018/3/18/art_1963_422507.html",
+                Some(d(2018, 3, 18)),
+            ),
+            (
+                "http://www.chinanews.com/gn/2018/03-15/8468835.shtml",
+                Some(d(2018, 3, 15)),
+            ),
+            (
+                "http://news.sina.com.cn/c/2018-04-13/doc-ifyteqtq9210844.shtml",
+                Some(d(2018, 4, 13)),
+            ),
             ("http://www.efw.cn/news/n248145.html", None),
             ("http://2018-04-12.example.com/", None),
         ];

@@ -9,6 +9,9 @@ use super::block::{Block, BlockKind, BlockLink};
 use super::lines::LineIndex;
 use super::urls::{decode_entities, find_urls};
 
+/// Longest tag read (bytes); anything longer is text.
+const MAX_TAG_BYTES: usize = 8192;
+
 /// One parsed tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Tag<'a> {
@@ -28,9 +31,20 @@ pub(crate) fn parse_tag(s: &str) -> Option<(Tag<'_>, usize)> {
     }
     if s.starts_with("<!--") {
         let end = s.find("-->").map_or(s.len(), |e| e + 3);
-        return Some((Tag { name: "!--".into(), closing: false, attrs: "" }, end));
+        return Some((
+            Tag {
+                name: "!--".into(),
+                closing: false,
+                attrs: "",
+            },
+            end,
+        ));
     }
-    let (closing, name_start) = if b.get(1) == Some(&b'/') { (true, 2) } else { (false, 1) };
+    let (closing, name_start) = if b.get(1) == Some(&b'/') {
+        (true, 2)
+    } else {
+        (false, 1)
+    };
     let first = *b.get(name_start)?;
     if !(first.is_ascii_alphabetic() || first == b'!' || first == b'?') {
         return None;
@@ -39,10 +53,12 @@ pub(crate) fn parse_tag(s: &str) -> Option<(Tag<'_>, usize)> {
         .iter()
         .position(|c| !(c.is_ascii_alphanumeric() || *c == b'-' || *c == b'!' || *c == b'?'))
         .map_or(b.len(), |p| name_start + p);
-    // Find the closing `>` outside quotes.
+    // Find the closing `>` outside quotes, within a bounded length (a stray `<a x="`
+    // must not make every later `<` scan to the end of the text).
     let mut quote: Option<u8> = None;
     let mut i = name_end;
-    while i < b.len() {
+    let limit = b.len().min(name_end + MAX_TAG_BYTES);
+    while i < limit {
         let c = b[i];
         match quote {
             Some(q) if c == q => quote = None,
@@ -51,7 +67,14 @@ pub(crate) fn parse_tag(s: &str) -> Option<(Tag<'_>, usize)> {
             None if c == b'>' => {
                 let name = s[name_start..name_end].to_ascii_lowercase();
                 let attrs = s[name_end..i].trim_end_matches('/');
-                return Some((Tag { name, closing, attrs }, i + 1));
+                return Some((
+                    Tag {
+                        name,
+                        closing,
+                        attrs,
+                    },
+                    i + 1,
+                ));
             }
             None if c == b'<' => return None,
             None => {}
@@ -85,7 +108,10 @@ pub(crate) fn attr<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
             let (vs, ve) = if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
                 let q = b[i];
                 let vs = i + 1;
-                let ve = b[vs..].iter().position(|&c| c == q).map_or(b.len(), |p| vs + p);
+                let ve = b[vs..]
+                    .iter()
+                    .position(|&c| c == q)
+                    .map_or(b.len(), |p| vs + p);
                 i = (ve + 1).min(b.len());
                 (vs, ve)
             } else {
@@ -109,15 +135,46 @@ pub(crate) fn attr<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
 fn is_block_tag(name: &str) -> bool {
     matches!(
         name,
-        "p" | "div" | "li" | "ul" | "ol" | "tr" | "table" | "tbody" | "thead" | "section" | "article" | "header"
-            | "footer" | "blockquote" | "dd" | "dt" | "dl" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "body"
-            | "main" | "nav" | "aside" | "figure" | "figcaption" | "pre" | "hr" | "caption"
+        "p" | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "tr"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "blockquote"
+            | "dd"
+            | "dt"
+            | "dl"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "body"
+            | "main"
+            | "nav"
+            | "aside"
+            | "figure"
+            | "figcaption"
+            | "pre"
+            | "hr"
+            | "caption"
     )
 }
 
 /// Tags whose content is never report text.
 fn is_skipped_tag(name: &str) -> bool {
-    matches!(name, "script" | "style" | "noscript" | "template" | "head" | "title" | "svg")
+    matches!(
+        name,
+        "script" | "style" | "noscript" | "template" | "head" | "title" | "svg"
+    )
 }
 
 /// Builds blocks from a stream of tags and text.
@@ -201,7 +258,12 @@ pub(crate) fn html_blocks(src: &str, base: usize, lines: &LineIndex) -> Vec<Bloc
             ("a", false) => {
                 if let Some(href) = attr(tag.attrs, "href") {
                     let pos = b.cur.text.len();
-                    b.cur.links.push(BlockLink { pos, text_range: pos..pos, written: href.to_string(), line });
+                    b.cur.links.push(BlockLink {
+                        pos,
+                        text_range: pos..pos,
+                        written: href.to_string(),
+                        line,
+                    });
                     b.open_link = Some(b.cur.links.len() - 1);
                 }
             }
@@ -238,7 +300,8 @@ pub(crate) fn html_blocks(src: &str, base: usize, lines: &LineIndex) -> Vec<Bloc
                     _ => BlockKind::Paragraph,
                 };
                 // Inside a table row, `</p>` etc. do not end the row.
-                if b.cur.kind == BlockKind::Row && !matches!(n, "tr" | "table" | "tbody" | "thead") {
+                if b.cur.kind == BlockKind::Row && !matches!(n, "tr" | "table" | "tbody" | "thead")
+                {
                     continue;
                 }
                 b.flush(kind, line);
@@ -290,7 +353,9 @@ mod tests {
 
     #[test]
     fn paragraphs_links_and_items() {
-        let bs = blocks("<p>一。<a href=\"http://a.cn/1\">甲</a></p> <ul><li>➤ 二 http://b.cn/2。</li></ul>");
+        let bs = blocks(
+            "<p>一。<a href=\"http://a.cn/1\">甲</a></p> <ul><li>➤ 二 http://b.cn/2。</li></ul>",
+        );
         assert_eq!(bs.len(), 2);
         assert_eq!(bs[0].links[0].written, "http://a.cn/1");
         assert_eq!(&bs[0].text[bs[0].links[0].text_range.clone()], "甲");

@@ -23,7 +23,11 @@ fn is_report(path: &Path) -> bool {
 }
 
 /// Every file to read, in order; missing paths and walk errors go to `errors`.
-pub(crate) fn collect_files(paths: &[PathBuf], errors: &mut Vec<InputError>, skipped: &mut usize) -> Vec<PathBuf> {
+pub(crate) fn collect_files(
+    paths: &[PathBuf],
+    errors: &mut Vec<InputError>,
+    skipped: &mut usize,
+) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut seen = HashSet::new();
     let mut add = |p: PathBuf, files: &mut Vec<PathBuf>| {
@@ -34,9 +38,15 @@ pub(crate) fn collect_files(paths: &[PathBuf], errors: &mut Vec<InputError>, ski
     };
     for path in paths {
         match fs::metadata(path) {
-            Err(e) => errors.push(InputError { path: path.clone(), line: None, message: format!("cannot read: {e}") }),
+            Err(e) => errors.push(InputError {
+                path: path.clone(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            }),
             Ok(m) if m.is_dir() => {
-                let walker = walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name();
+                let walker = walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name();
                 for entry in walker {
                     match entry {
                         Ok(e) if e.file_type().is_file() => {
@@ -54,7 +64,11 @@ pub(crate) fn collect_files(paths: &[PathBuf], errors: &mut Vec<InputError>, ski
                             } else {
                                 format!("cannot read: {e}")
                             };
-                            errors.push(InputError { path: p, line: None, message });
+                            errors.push(InputError {
+                                path: p,
+                                line: None,
+                                message,
+                            });
                         }
                     }
                 }
@@ -73,7 +87,9 @@ pub(crate) fn read_report(path: &Path, max_bytes: u64) -> Result<String, String>
         return Err(format!("file too large: {len} bytes (limit {max_bytes})"));
     }
     let mut bytes = Vec::new();
-    file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() as u64 > max_bytes {
         return Err(format!("file too large: more than {max_bytes} bytes"));
     }
@@ -98,7 +114,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<String, String> {
     let (text, _, had_errors) = enc.decode(bytes);
     let replaced = text.chars().filter(|&c| c == '\u{fffd}').count();
     if had_errors && replaced * 20 > text.chars().count().max(1) {
-        return Err(format!("not text: undecodable bytes (guessed {})", enc.name()));
+        return Err(format!(
+            "not text: undecodable bytes (guessed {})",
+            enc.name()
+        ));
     }
     Ok(text.into_owned())
 }
@@ -109,7 +128,9 @@ mod tests {
 
     #[test]
     fn decodes_gbk_and_rejects_binary() {
-        let (gbk, _, _) = encoding_rs::GBK.encode("国务院发布通知，详见http://www.gov.cn/a.htm。这是一个较长的中文句子，用于编码检测。");
+        let (gbk, _, _) = encoding_rs::GBK.encode(
+            "国务院发布通知，详见http://www.gov.cn/a.htm。这是一个较长的中文句子，用于编码检测。",
+        );
         assert!(decode(&gbk).unwrap().contains("国务院"));
         assert!(decode(b"abc\0def").unwrap_err().contains("binary"));
         assert_eq!(decode("\u{feff}hi".as_bytes()).unwrap(), "hi");

@@ -25,7 +25,10 @@ impl LineIndex {
 
 /// Offsets just past each `\n`.
 fn memchr_newlines(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    b.iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(i, _)| i + 1)
+    b.iter()
+        .enumerate()
+        .filter(|(_, c)| **c == b'\n')
+        .map(|(i, _)| i + 1)
 }
 
 #[cfg(test)]

@@ -57,7 +57,11 @@ impl State<'_> {
                 self.heading = (!h.is_empty()).then_some(h);
             }
             if !block.text.trim().is_empty() || !block.links.is_empty() {
-                self.out.push(MdBlock { block, context: self.heading.clone(), footnote: self.footnote.clone() });
+                self.out.push(MdBlock {
+                    block,
+                    context: self.heading.clone(),
+                    footnote: self.footnote.clone(),
+                });
             }
         }
     }
@@ -83,7 +87,12 @@ impl State<'_> {
     fn start_link(&mut self, written: String, line: usize) {
         let block = self.top(line);
         let pos = block.text.len();
-        block.links.push(BlockLink { pos, text_range: pos..pos, written, line });
+        block.links.push(BlockLink {
+            pos,
+            text_range: pos..pos,
+            written,
+            line,
+        });
         let idx = block.links.len() - 1;
         self.open_links.push(idx);
     }
@@ -170,7 +179,12 @@ pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
                 // Code is neither a citation nor part of a claim.
                 Tag::CodeBlock(_) => st.code_depth = 1,
                 Tag::FootnoteDefinition(label) => st.footnote = Some(label.to_string()),
-                Tag::Link { link_type, dest_url, id, .. } => {
+                Tag::Link {
+                    link_type,
+                    dest_url,
+                    id,
+                    ..
+                } => {
                     if link_type == LinkType::Email {
                         st.open_links.push(usize::MAX);
                         continue;
@@ -187,12 +201,14 @@ pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
                 _ => {}
             },
             Event::End(tag) => match tag {
-                TagEnd::Paragraph => {
-                    if !matches!(st.stack.last().map(|b| b.kind), Some(BlockKind::Item)) {
-                        st.close();
-                    }
+                TagEnd::Paragraph
+                    if !matches!(st.stack.last().map(|b| b.kind), Some(BlockKind::Item)) =>
+                {
+                    st.close();
                 }
-                TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableHead | TagEnd::TableRow => st.close(),
+                TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableHead | TagEnd::TableRow => {
+                    st.close()
+                }
                 TagEnd::TableCell => {
                     let b = st.top(line);
                     let end = b.text.len();
@@ -211,7 +227,11 @@ pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
                 TagEnd::HtmlBlock => {
                     if let Some((start, buf)) = st.html_buf.take() {
                         for block in html_blocks(&buf, start, lines) {
-                            st.out.push(MdBlock { block, context: st.heading.clone(), footnote: st.footnote.clone() });
+                            st.out.push(MdBlock {
+                                block,
+                                context: st.heading.clone(),
+                                footnote: st.footnote.clone(),
+                            });
                         }
                     }
                 }
@@ -226,14 +246,22 @@ pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
                     buf.push_str(&h);
                 } else {
                     for block in html_blocks(&h, range.start, lines) {
-                        st.out.push(MdBlock { block, context: st.heading.clone(), footnote: st.footnote.clone() });
+                        st.out.push(MdBlock {
+                            block,
+                            context: st.heading.clone(),
+                            footnote: st.footnote.clone(),
+                        });
                     }
                 }
             }
             Event::FootnoteReference(label) => {
                 let b = st.top(line);
                 let pos = b.text.len();
-                b.footnotes.push(FootnoteMark { pos, label: label.to_string(), line });
+                b.footnotes.push(FootnoteMark {
+                    pos,
+                    label: label.to_string(),
+                    line,
+                });
             }
             _ => {}
         }
@@ -256,8 +284,10 @@ mod tests {
     fn links_of_every_kind() {
         let src = "# Title\n\nOne [a](https://a.com/x). Two <https://b.com/y> and https://c.com/z.\n\nSee [ref][r].\n\n[r]: https://d.com/w\n\n```\nhttps://code.com/\n```\n\n    https://indented.com/\n";
         let bs = blocks(src);
-        let links: Vec<(String, usize)> =
-            bs.iter().flat_map(|b| b.block.links.iter().map(|l| (l.written.clone(), l.line))).collect();
+        let links: Vec<(String, usize)> = bs
+            .iter()
+            .flat_map(|b| b.block.links.iter().map(|l| (l.written.clone(), l.line)))
+            .collect();
         assert_eq!(
             links,
             vec![
@@ -268,7 +298,11 @@ mod tests {
             ]
         );
         assert_eq!(bs[1].context.as_deref(), Some("Title"));
-        assert_eq!(bs[1].block.claim_at(bs[1].block.links[1].pos), "Two <https://b.com/y> and https://c.com/z.".replace("<https://b.com/y>", "https://b.com/y"));
+        assert_eq!(
+            bs[1].block.claim_at(bs[1].block.links[1].pos),
+            "Two <https://b.com/y> and https://c.com/z."
+                .replace("<https://b.com/y>", "https://b.com/y")
+        );
     }
 
     #[test]
@@ -276,7 +310,10 @@ mod tests {
         let src = "A claim.[^1] Other.\n\n[^1]: https://f.com/1\n\nText <a href=\"https://h.com/?a=1&amp;b=2\">here</a>.\n";
         let bs = blocks(src);
         assert_eq!(bs[0].block.footnotes[0].label, "1");
-        assert_eq!(bs[0].block.claim_before(bs[0].block.footnotes[0].pos), "A claim.");
+        assert_eq!(
+            bs[0].block.claim_before(bs[0].block.footnotes[0].pos),
+            "A claim."
+        );
         assert_eq!(bs[1].footnote.as_deref(), Some("1"));
         assert_eq!(bs[1].block.links[0].written, "https://f.com/1");
         assert_eq!(bs[2].block.links[0].written, "https://h.com/?a=1&amp;b=2");

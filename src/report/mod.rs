@@ -37,13 +37,16 @@ pub struct ExtractOptions {
 
 impl Default for ExtractOptions {
     fn default() -> Self {
-        ExtractOptions { max_file_bytes: 64 * 1024 * 1024 }
+        ExtractOptions {
+            max_file_bytes: 64 * 1024 * 1024,
+        }
     }
 }
 
 /// Everything extracted from one report file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Document {
+    /// The report file, as given or as found under a directory.
     pub path: PathBuf,
     /// Citations in source order (line, then position in the line).
     pub citations: Vec<Citation>,
@@ -54,15 +57,20 @@ pub struct Document {
 /// A report file that could not be read; the run goes on without it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
+    /// The file or directory that could not be read.
     pub path: PathBuf,
+    /// The line, when the problem is at one place in the file.
     pub line: Option<usize>,
+    /// What went wrong, lowercase (`binary file (contains NUL bytes); not a report`).
     pub message: String,
 }
 
 /// The result of reading every report.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Extraction {
+    /// The documents read, in walk order.
     pub documents: Vec<Document>,
+    /// Paths that could not be read (missing, binary, too large, symlink loops).
     pub errors: Vec<InputError>,
     /// Files under a directory that are not reports (unknown extension).
     pub skipped_files: usize,
@@ -105,7 +113,11 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     for file in files {
         match input::read_report(&file, opts.max_file_bytes) {
             Ok(text) => ex.documents.push(parse_document(&file, &text)),
-            Err(message) => ex.errors.push(InputError { path: file, line: None, message }),
+            Err(message) => ex.errors.push(InputError {
+                path: file,
+                line: None,
+                message,
+            }),
         }
     }
     finish(&mut ex.documents);
@@ -120,7 +132,11 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
 pub fn extract_str(path: &Path, text: &str) -> Document {
     let mut docs = vec![parse_document(path, text)];
     finish(&mut docs);
-    docs.pop().unwrap_or_else(|| Document { path: path.to_path_buf(), citations: Vec::new(), uncited: Vec::new() })
+    docs.pop().unwrap_or_else(|| Document {
+        path: path.to_path_buf(),
+        citations: Vec::new(),
+        uncited: Vec::new(),
+    })
 }
 
 /// The report formats.
@@ -132,7 +148,12 @@ enum Format {
 }
 
 fn format_of(path: &Path) -> Format {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("md" | "markdown") => Format::Markdown,
         Some("html" | "htm") => Format::Html,
         _ => Format::Text,
@@ -162,7 +183,10 @@ fn parse_document(path: &Path, text: &str) -> Document {
             .map(|b| (b.block, b.context, b.footnote))
             .collect(),
         Format::Html => html_with_context(text_for_blocks, &lines),
-        Format::Text => text::text_blocks(text_for_blocks, &lines).into_iter().map(|b| (b, None, None)).collect(),
+        Format::Text => text::text_blocks(text_for_blocks, &lines)
+            .into_iter()
+            .map(|b| (b, None, None))
+            .collect(),
     };
     blocks_to_raw(&blocks, &mut raw_cits, &mut raw_unc);
     raw_cits.sort_by_key(|c| c.line);
@@ -172,10 +196,18 @@ fn parse_document(path: &Path, text: &str) -> Document {
         .map(|c| {
             let (date, date_end) = claim_date(&c.claim, &ctx);
             Citation {
-                source: SourceSpan { path: path.to_path_buf(), line: c.line },
+                source: SourceSpan {
+                    path: path.to_path_buf(),
+                    line: c.line,
+                },
                 url: c.url,
                 written_url: c.written,
-                claim: Claim { text: c.claim, date, date_end, keywords: Vec::new() },
+                claim: Claim {
+                    text: c.claim,
+                    date,
+                    date_end,
+                    keywords: Vec::new(),
+                },
                 context: c.context,
                 repairs: c.repairs,
                 suggestions: Vec::new(),
@@ -187,18 +219,33 @@ fn parse_document(path: &Path, text: &str) -> Document {
         .map(|u| {
             let (date, date_end) = claim_date(&u.text, &ctx);
             UncitedClaim {
-                source: SourceSpan { path: path.to_path_buf(), line: u.line },
-                claim: Claim { text: u.text, date, date_end, keywords: Vec::new() },
+                source: SourceSpan {
+                    path: path.to_path_buf(),
+                    line: u.line,
+                },
+                claim: Claim {
+                    text: u.text,
+                    date,
+                    date_end,
+                    keywords: Vec::new(),
+                },
                 supported_by: None,
                 supported_by_url: None,
             }
         })
         .collect();
-    Document { path: path.to_path_buf(), citations, uncited }
+    Document {
+        path: path.to_path_buf(),
+        citations,
+        uncited,
+    }
 }
 
 /// HTML blocks with the nearest heading as context.
-fn html_with_context(text: &str, lines: &LineIndex) -> Vec<(Block, Option<String>, Option<String>)> {
+fn html_with_context(
+    text: &str,
+    lines: &LineIndex,
+) -> Vec<(Block, Option<String>, Option<String>)> {
     let mut heading = None;
     let mut out = Vec::new();
     for b in html::html_blocks(text, 0, lines) {
@@ -241,7 +288,8 @@ fn blocks_to_raw(
     unc: &mut Vec<RawUncited>,
 ) {
     // Footnote marks by label: (block index, mark position).
-    let mut marks: std::collections::HashMap<&str, Vec<(usize, usize)>> = std::collections::HashMap::new();
+    let mut marks: std::collections::HashMap<&str, Vec<(usize, usize)>> =
+        std::collections::HashMap::new();
     for (i, (b, _, def)) in blocks.iter().enumerate() {
         if def.is_none() {
             for m in &b.footnotes {
@@ -251,16 +299,26 @@ fn blocks_to_raw(
     }
     let mut last_uncited: Option<usize> = None;
     for (i, (b, context, def)) in blocks.iter().enumerate() {
-        let links: Vec<_> = b.links.iter().filter(|l| urls::is_citation_href(&l.written)).collect();
+        let links: Vec<_> = b
+            .links
+            .iter()
+            .filter(|l| urls::is_citation_href(&l.written))
+            .collect();
         for l in &links {
             let written = l.written.trim().to_string();
             let url = urls::decode_entities(&written);
             let mut repairs = Vec::new();
             if url != written {
-                repairs.push(Repair { kind: "decoded_entities".into(), detail: format!("HTML entities decoded in `{written}`") });
+                repairs.push(Repair {
+                    kind: "decoded_entities".into(),
+                    detail: format!("HTML entities decoded in `{written}`"),
+                });
             }
             let claims: Vec<String> = match def.as_deref().and_then(|d| marks.get(d)) {
-                Some(refs) => refs.iter().map(|&(bi, pos)| blocks[bi].0.claim_before(pos)).collect(),
+                Some(refs) => refs
+                    .iter()
+                    .map(|&(bi, pos)| blocks[bi].0.claim_before(pos))
+                    .collect(),
                 None => vec![b.claim_at(l.pos)],
             };
             for claim in claims {
@@ -276,12 +334,26 @@ fn blocks_to_raw(
         }
         // Uncited dated claims; a page-break continuation paragraph joins the one before.
         let text = block::normalize_space(&b.text);
-        let plain = links.is_empty() && b.footnotes.is_empty() && def.is_none() && b.kind != BlockKind::Heading;
+        let plain = links.is_empty()
+            && b.footnotes.is_empty()
+            && def.is_none()
+            && b.kind != BlockKind::Heading;
         if plain && starts_with_date(&text) {
-            unc.push(RawUncited { line: b.line, text, context: context.clone() });
+            unc.push(RawUncited {
+                line: b.line,
+                text,
+                context: context.clone(),
+            });
             last_uncited = Some(i);
-        } else if plain && last_uncited == i.checked_sub(1) && last_uncited.is_some() && !text.is_empty() {
-            if let Some(u) = unc.last_mut().filter(|u| !u.text.ends_with(is_sentence_end)) {
+        } else if plain
+            && last_uncited == i.checked_sub(1)
+            && last_uncited.is_some()
+            && !text.is_empty()
+        {
+            if let Some(u) = unc
+                .last_mut()
+                .filter(|u| !u.text.ends_with(is_sentence_end))
+            {
                 u.text.push_str(&text);
                 last_uncited = Some(i);
             }
@@ -294,10 +366,29 @@ fn finish(docs: &mut [Document]) {
     // Keywords.
     let mut cands = Vec::new();
     for d in docs.iter() {
-        cands.extend(d.citations.iter().map(|c| keywords::candidates(&c.claim.text)));
-        cands.extend(d.uncited.iter().map(|u| keywords::candidates(&u.claim.text)));
+        cands.extend(
+            d.citations
+                .iter()
+                .map(|c| keywords::candidates(&c.claim.text)),
+        );
+        cands.extend(
+            d.uncited
+                .iter()
+                .map(|u| keywords::candidates(&u.claim.text)),
+        );
     }
-    let mut weighted = keywords::weigh(&cands).into_iter();
+    let texts: Vec<&str> = docs
+        .iter()
+        .flat_map(|d| {
+            d.citations
+                .iter()
+                .map(|c| c.claim.text.as_str())
+                .chain(d.uncited.iter().map(|u| u.claim.text.as_str()))
+        })
+        .collect();
+    let weighted = keywords::weigh(&cands, &texts);
+    drop(texts);
+    let mut weighted = weighted.into_iter();
     for d in docs.iter_mut() {
         for c in &mut d.citations {
             c.claim.keywords = weighted.next().unwrap_or_default();
@@ -307,8 +398,14 @@ fn finish(docs: &mut [Document]) {
         }
     }
     // Suggestions.
-    let all: Vec<(String, SourceSpan)> =
-        docs.iter().flat_map(|d| d.citations.iter().map(|c| (c.url.clone(), c.source.clone()))).collect();
+    let all: Vec<(String, SourceSpan)> = docs
+        .iter()
+        .flat_map(|d| {
+            d.citations
+                .iter()
+                .map(|c| (c.url.clone(), c.source.clone()))
+        })
+        .collect();
     let mut sugg = suggest::suggestions(&all).into_iter();
     for d in docs.iter_mut() {
         for c in &mut d.citations {
@@ -318,11 +415,26 @@ fn finish(docs: &mut [Document]) {
     // Uncited → supporting citation.
     let cited: Vec<(&str, Option<chrono::NaiveDate>, &SourceSpan, &str)> = docs
         .iter()
-        .flat_map(|d| d.citations.iter().map(|c| (c.claim.text.as_str(), c.claim.date, &c.source, c.url.as_str())))
+        .flat_map(|d| {
+            d.citations.iter().map(|c| {
+                (
+                    c.claim.text.as_str(),
+                    c.claim.date,
+                    &c.source,
+                    c.url.as_str(),
+                )
+            })
+        })
         .collect();
     let keys: Vec<(&str, Option<chrono::NaiveDate>)> = cited.iter().map(|c| (c.0, c.1)).collect();
-    let unc: Vec<(&str, Option<chrono::NaiveDate>)> =
-        docs.iter().flat_map(|d| d.uncited.iter().map(|u| (u.claim.text.as_str(), u.claim.date))).collect();
+    let unc: Vec<(&str, Option<chrono::NaiveDate>)> = docs
+        .iter()
+        .flat_map(|d| {
+            d.uncited
+                .iter()
+                .map(|u| (u.claim.text.as_str(), u.claim.date))
+        })
+        .collect();
     let support: Vec<Option<(SourceSpan, String)>> = uncited::match_support(&unc, &keys)
         .into_iter()
         .map(|m| m.map(|i| (cited[i].2.clone(), cited[i].3.to_string())))

@@ -13,9 +13,12 @@ use crate::model::{SourceSpan, Suggestion};
 /// At most this many URLs are compared pairwise within one directory (bounds the work).
 const MAX_GROUP: usize = 256;
 
+/// Longest last path segment compared (bytes).
+const MAX_SEGMENT: usize = 256;
+
 const KNOWN_EXT: &[&str] = &[
-    "html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "pdf", "xml", "json", "txt", "doc", "docx", "cgi",
-    "do", "action", "xls", "xlsx", "ppt", "pptx", "md",
+    "html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "pdf", "xml", "json", "txt",
+    "doc", "docx", "cgi", "do", "action", "xls", "xlsx", "ppt", "pptx", "md",
 ];
 
 fn ext(segment: &str) -> Option<&str> {
@@ -28,11 +31,17 @@ fn known_ext(segment: &str) -> bool {
 }
 
 fn digit_skeleton(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_digit() { '0' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_ascii_digit() { '0' } else { c })
+        .collect()
 }
 
 /// Whether `a` could be a typo of `b` (or the other way round).
 fn near(a: &str, b: &str) -> bool {
+    // Edit distance is quadratic: compare only segments of ordinary length.
+    if a.len() > MAX_SEGMENT || b.len() > MAX_SEGMENT || a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
     let d = strsim::levenshtein(a, b);
     (1..=2).contains(&d) && digit_skeleton(a) != digit_skeleton(b)
 }
@@ -77,13 +86,22 @@ fn last_segment(u: &str) -> &str {
     u.rsplit_once('/').map_or(u, |(_, s)| s)
 }
 
-fn suggestion((url, source): &(String, SourceSpan), own_known: bool, other_known: bool) -> Suggestion {
+fn suggestion(
+    (url, source): &(String, SourceSpan),
+    own_known: bool,
+    other_known: bool,
+) -> Suggestion {
     let reason = if !own_known && other_known {
-        "near-identical URL with a valid file extension cited elsewhere; this one may be a typo".to_string()
+        "near-identical URL with a valid file extension cited elsewhere; this one may be a typo"
+            .to_string()
     } else {
         "near-identical URL cited elsewhere; one of them may be a typo".to_string()
     };
-    Suggestion { url: url.clone(), source: source.clone(), reason }
+    Suggestion {
+        url: url.clone(),
+        source: source.clone(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -92,7 +110,10 @@ mod tests {
     use std::path::PathBuf;
 
     fn span(line: usize) -> SourceSpan {
-        SourceSpan { path: PathBuf::from("r.md"), line }
+        SourceSpan {
+            path: PathBuf::from("r.md"),
+            line,
+        }
     }
 
     #[test]
@@ -100,8 +121,14 @@ mod tests {
         let urls = vec![
             ("http://a.cn/c6122298/content.htm1".to_string(), span(35)),
             ("http://a.cn/c6122298/content.html".to_string(), span(61)),
-            ("http://a.cn/2018-04/12/content_5282000.htm".to_string(), span(1)),
-            ("http://a.cn/2018-04/12/content_5281920.htm".to_string(), span(2)),
+            (
+                "http://a.cn/2018-04/12/content_5282000.htm".to_string(),
+                span(1),
+            ),
+            (
+                "http://a.cn/2018-04/12/content_5281920.htm".to_string(),
+                span(2),
+            ),
             ("http://a.cn/x/page1.htm".to_string(), span(3)),
             ("http://a.cn/x/page2.htm".to_string(), span(4)),
         ];

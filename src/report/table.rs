@@ -7,7 +7,9 @@
 //!   first cell is not empty, outside fenced code; it goes on over lines that hold a TAB
 //!   and over blank lines followed by such a line.
 //! - **Items.** Claims in a cell are its `<p>`/`<li>` blocks, else its runs of text
-//!   separated by two or more spaces; links likewise (every `<a href>` or bare URL).
+//!   separated by two or more spaces. The links cell is the last cell that holds links
+//!   and (almost) nothing else; its links are every `<a href>` and bare URL in order.
+//!   A link written inside a claim (or label) cell cites the item that holds it.
 //! - **Continuation rows.** A row whose first cell is empty continues the label above.
 //!   Its first claim continues the previous row's last claim when that claim does not
 //!   end a sentence, or when the table's claims normally start with a date and this one
@@ -21,7 +23,7 @@
 //!   are aligned to claims in order by the distance between the date in the URL and the
 //!   claim's date; no link is ever dropped.
 
-use super::block::{Block, is_sentence_end, normalize_space};
+use super::block::{Block, BlockLink, is_sentence_end, normalize_space};
 use super::claims::{YearContext, claim_date, starts_with_date, url_date};
 use super::html::html_blocks;
 use super::lines::LineIndex;
@@ -47,6 +49,8 @@ struct Row {
     own_label: bool,
     claims: Vec<String>,
     links: Vec<CellLink>,
+    /// Links written inside a claim (or label) cell, with the item that holds them.
+    inline: Vec<(CellLink, String)>,
     has_link_cell: bool,
 }
 
@@ -63,7 +67,10 @@ pub(crate) struct TableOutput {
 pub(crate) fn extract_tables(text: &str, lines: &LineIndex, ctx: &YearContext) -> TableOutput {
     let mut out = TableOutput::default();
     for table in find_tables(text) {
-        let rows: Vec<Row> = table.iter().map(|&(s, e)| parse_row(&text[s..e], s, lines)).collect();
+        let rows: Vec<Row> = table
+            .iter()
+            .map(|&(s, e)| parse_row(&text[s..e], s, lines))
+            .collect();
         if let (Some(first), Some(last)) = (table.first(), table.last()) {
             out.ranges.push((first.0, last.1));
         }
@@ -92,7 +99,9 @@ fn find_tables(text: &str) -> Vec<Vec<(usize, usize)>> {
             }
             continue;
         }
-        if line.len() - trimmed.len() <= 3 && (trimmed.starts_with("```") || trimmed.starts_with("~~~")) {
+        if line.len() - trimmed.len() <= 3
+            && (trimmed.starts_with("```") || trimmed.starts_with("~~~"))
+        {
             fence = Some(&trimmed[..3]);
             flush(&mut cur, &mut tables);
             continue;
@@ -100,7 +109,8 @@ fn find_tables(text: &str) -> Vec<Vec<(usize, usize)>> {
         if line.trim().is_empty() {
             continue;
         }
-        let is_start = !line.starts_with(char::is_whitespace) && line.split('\t').filter(|c| !c.trim().is_empty()).count() >= 2;
+        let is_start = !line.starts_with(char::is_whitespace)
+            && line.split('\t').filter(|c| !c.trim().is_empty()).count() >= 2;
         if line.contains('\t') && (is_start || !cur.is_empty()) {
             cur.push((start, end));
         } else {
@@ -125,29 +135,40 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
         cells.push((base + at, cell));
         at += cell.len() + 1;
     }
-    let label = normalize_space(&decode_entities(strip_tags(cells.first().map_or("", |c| c.1))));
-    let link_idx = (1..cells.len()).rev().find(|&i| has_link(cells[i].1));
-    let claim_end = link_idx.unwrap_or(cells.len());
+    let label = cells.first().map_or_else(String::new, |&(off, cell)| {
+        let texts: Vec<String> = html_blocks(cell, off, lines)
+            .into_iter()
+            .map(|b| b.text)
+            .collect();
+        normalize_space(&texts.join(" "))
+    });
+    // The links cell: the last cell that holds links and little else.
+    let link_idx = (1..cells.len())
+        .rev()
+        .find(|&i| has_link(cells[i].1) && is_links_only(cells[i].1, cells[i].0, lines));
     let mut claims = Vec::new();
-    for &(off, cell) in cells.iter().take(claim_end).skip(1) {
-        claims.extend(cell_items(cell, off, lines));
+    let mut inline = Vec::new();
+    for (i, &(off, cell)) in cells.iter().enumerate() {
+        if Some(i) == link_idx {
+            continue;
+        }
+        for (item, item_links) in cell_items(cell, off, lines) {
+            // An item that carries its own link is cited by it, not paired.
+            let cited = !item_links.is_empty();
+            for l in item_links {
+                let claim = if i == 0 { label.clone() } else { item.clone() };
+                inline.push((l, claim));
+            }
+            if i > 0 && !cited && !item.is_empty() {
+                claims.push(item);
+            }
+        }
     }
     let mut links = Vec::new();
     if let Some(i) = link_idx {
         let (off, cell) = cells[i];
         for block in html_blocks(cell, off, lines) {
-            for l in &block.links {
-                let text = block.text.get(l.text_range.clone()).unwrap_or_default().trim().to_string();
-                let url = decode_entities(&l.written).trim().to_string();
-                let mut repairs = Vec::new();
-                if url != l.written {
-                    repairs.push(Repair {
-                        kind: "decoded_entities".into(),
-                        detail: format!("HTML entities decoded in `{}`", l.written),
-                    });
-                }
-                links.push(CellLink { written: l.written.clone(), url, text, line: l.line, repairs });
-            }
+            links.extend(block.links.iter().map(|l| cell_link(&block, l)));
         }
     }
     Row {
@@ -156,31 +177,98 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
         label,
         claims,
         links,
+        inline,
         has_link_cell: link_idx.is_some(),
     }
+}
+
+/// A link of a cell, with its visible text and the entity-decoding repair.
+fn cell_link(block: &Block, l: &BlockLink) -> CellLink {
+    let text = block
+        .text
+        .get(l.text_range.clone())
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let url = decode_entities(&l.written).trim().to_string();
+    let mut repairs = Vec::new();
+    if url != l.written {
+        repairs.push(Repair {
+            kind: "decoded_entities".into(),
+            detail: format!("HTML entities decoded in `{}`", l.written),
+        });
+    }
+    CellLink {
+        written: l.written.clone(),
+        url,
+        text,
+        line: l.line,
+        repairs,
+    }
+}
+
+/// Whether a cell holds only links: fewer than 4 letters or digits outside link texts.
+fn is_links_only(cell: &str, base: usize, lines: &LineIndex) -> bool {
+    let mut words = 0;
+    for block in html_blocks(cell, base, lines) {
+        let mut at = 0;
+        for l in &block.links {
+            if l.text_range.start >= at && l.text_range.end <= block.text.len() {
+                words += block.text[at..l.text_range.start]
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .count();
+                at = l.text_range.end;
+            }
+        }
+        words += block.text[at..]
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .count();
+    }
+    words < 4
 }
 
 /// Whether a cell holds a link (`<a href`, or a bare URL).
 fn has_link(cell: &str) -> bool {
     let lower = cell.to_ascii_lowercase();
-    lower.contains("<a ") && lower.contains("href") || lower.contains("http://") || lower.contains("https://")
+    lower.contains("<a ") && lower.contains("href")
+        || lower.contains("http://")
+        || lower.contains("https://")
 }
 
-/// Remove tags from a short label cell.
-fn strip_tags(s: &str) -> &str {
-    if s.contains('<') { s.split('<').next().unwrap_or(s) } else { s }
-}
-
-/// The claim items of a claims cell: its blocks, else its runs split by 2+ spaces.
-fn cell_items(cell: &str, base: usize, lines: &LineIndex) -> Vec<String> {
+/// The claim items of a cell (its blocks, else its runs split by 2+ spaces), each with
+/// the links written inside it.
+fn cell_items(cell: &str, base: usize, lines: &LineIndex) -> Vec<(String, Vec<CellLink>)> {
     let blocks: Vec<Block> = html_blocks(cell, base, lines);
     let mut items = Vec::new();
-    if blocks.len() > 1 {
-        items.extend(blocks.iter().map(|b| normalize_space(&b.text)));
-    } else if let Some(b) = blocks.first() {
-        items.extend(split_runs(&b.text).into_iter().map(normalize_space));
+    for b in &blocks {
+        let links = b.links.iter().filter(|l| is_citation_href(&l.written));
+        if blocks.len() > 1 {
+            items.push((
+                normalize_space(&b.text),
+                links.map(|l| cell_link(b, l)).collect(),
+            ));
+            continue;
+        }
+        let runs = split_runs(&b.text);
+        let mut with_links: Vec<(String, Vec<CellLink>)> = runs
+            .iter()
+            .map(|r| (normalize_space(r), Vec::new()))
+            .collect();
+        for l in links {
+            // The run that holds the link's position (runs are slices of `b.text`).
+            let k = runs
+                .iter()
+                .rposition(|r| r.as_ptr() as usize - b.text.as_ptr() as usize <= l.pos)
+                .unwrap_or(0);
+            if let Some(item) = with_links.get_mut(k) {
+                item.1.push(cell_link(b, l));
+            }
+        }
+        items.extend(with_links);
     }
-    items.retain(|s| !s.is_empty());
+    items.retain(|(s, l)| !s.is_empty() || !l.is_empty());
     items
 }
 
@@ -254,7 +342,11 @@ fn apply_continuations(rows: Vec<Row>) -> Vec<Row> {
                         last.line,
                         tail,
                         first.line,
-                        if first.written.trim() == "#" { "text of an href=\"#\" link" } else { "relative href" },
+                        if first.written.trim() == "#" {
+                            "text of an href=\"#\" link"
+                        } else {
+                            "relative href"
+                        },
                         joined
                     ),
                 });
@@ -273,30 +365,57 @@ fn apply_continuations(rows: Vec<Row>) -> Vec<Row> {
 
 /// Join a claim cut by a page break with its continuation.
 fn join_continuation(prev: &str, cont: &str) -> String {
-    let core = prev.trim_end_matches(is_sentence_end).trim_end_matches(['。', '.']);
+    let core = prev
+        .trim_end_matches(is_sentence_end)
+        .trim_end_matches(['。', '.']);
     if core.len() < prev.len() {
         // The converter closed the cut sentence and repeated its last characters on the
         // next page: merge the overlap when the continuation goes on with punctuation.
         for k in (1..=4).rev() {
-            let Some((head_end, next)) = cont.char_indices().nth(k) else { continue };
+            let Some((head_end, next)) = cont.char_indices().nth(k) else {
+                continue;
+            };
             let head = &cont[..head_end];
-            if core.ends_with(head) && (next.is_ascii_punctuation() || ('\u{3000}'..='\u{303f}').contains(&next) || ('\u{ff00}'..='\u{ffef}').contains(&next)) {
+            if core.ends_with(head)
+                && (next.is_ascii_punctuation()
+                    || ('\u{3000}'..='\u{303f}').contains(&next)
+                    || ('\u{ff00}'..='\u{ffef}').contains(&next))
+            {
                 return format!("{core}{}", &cont[head_end..]);
             }
         }
         return format!("{prev}{cont}");
     }
-    let ascii_gap = prev.ends_with(|c: char| c.is_ascii_alphanumeric()) && cont.starts_with(|c: char| c.is_ascii_alphanumeric());
-    if ascii_gap { format!("{prev} {cont}") } else { format!("{prev}{cont}") }
+    let ascii_gap = prev.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && cont.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if ascii_gap {
+        format!("{prev} {cont}")
+    } else {
+        format!("{prev}{cont}")
+    }
 }
 
 /// Pair a row's claims and links and emit citations / uncited claims.
 fn pair_row(row: Row, ctx: &YearContext, out: &mut TableOutput) {
     let context = (!row.label.is_empty()).then(|| row.label.clone());
+    for (link, claim) in &row.inline {
+        out.citations.push(RawCitation {
+            line: link.line,
+            written: link.written.clone(),
+            url: link.url.clone(),
+            claim: claim.clone(),
+            context: context.clone(),
+            repairs: link.repairs.clone(),
+        });
+    }
     if row.links.is_empty() {
         if !row.has_link_cell || row.claims.iter().any(|c| starts_with_date(c)) {
             for c in row.claims.iter().filter(|c| starts_with_date(c)) {
-                out.uncited.push(RawUncited { line: row.line, text: c.clone(), context: context.clone() });
+                out.uncited.push(RawUncited {
+                    line: row.line,
+                    text: c.clone(),
+                    context: context.clone(),
+                });
             }
         }
         return;
@@ -320,8 +439,17 @@ fn pair_row(row: Row, ctx: &YearContext, out: &mut TableOutput) {
             repairs: link.repairs.clone(),
         });
     }
-    for (c, _) in row.claims.iter().zip(&used).filter(|(c, u)| !**u && starts_with_date(c)) {
-        out.uncited.push(RawUncited { line: row.line, text: c.clone(), context: context.clone() });
+    for (c, _) in row
+        .claims
+        .iter()
+        .zip(&used)
+        .filter(|(c, u)| !**u && starts_with_date(c))
+    {
+        out.uncited.push(RawUncited {
+            line: row.line,
+            text: c.clone(),
+            context: context.clone(),
+        });
     }
 }
 
@@ -350,8 +478,8 @@ fn align(claims: &[String], links: &[CellLink], ctx: &YearContext) -> Vec<Option
     let strict = n < m;
     let mut dp = vec![vec![INF; m]; n];
     let mut back = vec![vec![0usize; m]; n];
-    for j in 0..m {
-        dp[0][j] = cost(0, j);
+    for (j, slot) in dp[0].iter_mut().enumerate() {
+        *slot = cost(0, j);
     }
     for i in 1..n {
         let mut best = (INF, 0);
@@ -383,7 +511,10 @@ mod tests {
 
     fn ctx() -> YearContext {
         let d = |m, day| NaiveDate::from_ymd_opt(2018, m, day).unwrap();
-        YearContext { period: Some((d(3, 16), d(4, 15))), anchor: Some(d(4, 15)) }
+        YearContext {
+            period: Some((d(3, 16), d(4, 15))),
+            anchor: Some(d(4, 15)),
+        }
     }
 
     fn run(text: &str) -> TableOutput {
@@ -407,13 +538,25 @@ mod tests {
     fn page_break_repairs() {
         let t = "地区\t政策\t链接\n甲\t3月1日，签订协议。\t<a href=\"http://a.cn/x/574\">http://a.cn/x/574</a>\n\n \t<p>议，双方合作。</p> <p>3月2日，乙。</p>\t<a href=\"#\">72785_0.shtml</a>  <a href=\"http://b.cn/2\">b</a>\n乙\t3月3日，开展植树实\t<a href=\"http://c.cn/s/20180327\">c</a>\n\n \t体参与活动。  3月4日，丙。\t<a href=\"/t1.shtml\">/t1.shtml</a>  <a href=\"http://d.cn/4\">d</a>\n";
         let o = run(t);
-        let got: Vec<(&str, &str, usize)> = o.citations.iter().map(|c| (c.url.as_str(), c.claim.as_str(), c.line)).collect();
+        let got: Vec<(&str, &str, usize)> = o
+            .citations
+            .iter()
+            .map(|c| (c.url.as_str(), c.claim.as_str(), c.line))
+            .collect();
         assert_eq!(
             got,
             vec![
-                ("http://a.cn/x/57472785_0.shtml", "3月1日，签订协议，双方合作。", 2),
+                (
+                    "http://a.cn/x/57472785_0.shtml",
+                    "3月1日，签订协议，双方合作。",
+                    2
+                ),
                 ("http://b.cn/2", "3月2日，乙。", 4),
-                ("http://c.cn/s/20180327/t1.shtml", "3月3日，开展植树实体参与活动。", 5),
+                (
+                    "http://c.cn/s/20180327/t1.shtml",
+                    "3月3日，开展植树实体参与活动。",
+                    5
+                ),
                 ("http://d.cn/4", "3月4日，丙。", 7),
             ]
         );
@@ -443,8 +586,32 @@ mod tests {
     }
 
     #[test]
+    fn links_inside_claim_cells_are_citations() {
+        let t = "公司\t举措\n甲\t4月1日，甲事，见http://a.cn/1。  4月2日，乙事。\n<a href=\"http://l.cn\">乙</a>\t4月3日，丙事。\thttp://b.cn/3\n";
+        let o = run(t);
+        let got: Vec<(&str, &str)> = o
+            .citations
+            .iter()
+            .map(|c| (c.url.as_str(), c.claim.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("http://a.cn/1", "4月1日，甲事，见http://a.cn/1。"),
+                ("http://l.cn", "乙"),
+                ("http://b.cn/3", "4月3日，丙事。"),
+            ]
+        );
+        let u: Vec<&str> = o.uncited.iter().map(|u| u.text.as_str()).collect();
+        assert_eq!(u, vec!["4月2日，乙事。"]);
+    }
+
+    #[test]
     fn joins() {
-        assert_eq!(join_continuation("签订合作协议。", "议，双方"), "签订合作协议，双方");
+        assert_eq!(
+            join_continuation("签订合作协议。", "议，双方"),
+            "签订合作协议，双方"
+        );
         assert_eq!(join_continuation("开展实", "体参与。"), "开展实体参与。");
         assert_eq!(join_continuation("It was", "done."), "It was done.");
         assert_eq!(split_runs("a  b c   d"), vec!["a", "b c", "d"]);

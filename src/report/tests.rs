@@ -9,7 +9,8 @@ fn md(text: &str) -> Document {
 
 #[test]
 fn code_blocks_are_not_citations() {
-    let d = md("Text https://a.com/x.\n\n```\nhttps://code.com/\n```\n\n    https://indented.com/\n");
+    let d =
+        md("Text https://a.com/x.\n\n```\nhttps://code.com/\n```\n\n    https://indented.com/\n");
     let urls: Vec<&str> = d.citations.iter().map(|c| c.url.as_str()).collect();
     assert_eq!(urls, vec!["https://a.com/x"]);
 }
@@ -29,4 +30,87 @@ proptest! {
             let _ = extract_str(Path::new(ext), &s);
         }
     }
+}
+
+#[test]
+fn year_from_file_name_and_year_boundary() {
+    let d = extract_str(
+        Path::new("reports/2019-01-weekly.md"),
+        "12月28日，某市召开会议 https://a.cn/x 。\n\n1月3日，另一事 https://a.cn/y 。\n",
+    );
+    let dates: Vec<String> = d
+        .citations
+        .iter()
+        .map(|c| c.claim.date.map(|x| x.to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(dates, vec!["2018-12-28", "2019-01-03"]);
+    let d = extract_str(Path::new("notes.md"), "4月12日，某事 https://a.cn/x 。\n");
+    assert_eq!(d.citations[0].claim.date, None, "never the current year");
+}
+
+#[test]
+fn tab_tables_in_plain_text_and_entities() {
+    let t = "(2018 年 4 月)\n\n地区\t政策\t链接\n甲\t4月1日，甲事。\t<a href=\"http://a.cn/?a=1&amp;b=2\">x</a>\n";
+    let d = extract_str(Path::new("r.txt"), t);
+    assert_eq!(d.citations.len(), 1);
+    let c = &d.citations[0];
+    assert_eq!(
+        (c.source.line, c.url.as_str(), c.written_url.as_str()),
+        (4, "http://a.cn/?a=1&b=2", "http://a.cn/?a=1&amp;b=2")
+    );
+    assert_eq!(
+        c.claim.date.map(|x| x.to_string()).as_deref(),
+        Some("2018-04-01")
+    );
+    assert_eq!(c.context.as_deref(), Some("甲"));
+}
+
+#[test]
+fn seed_reads_the_same_as_text_and_markdown() {
+    let seed = include_str!("../../reports/2018-04-internet-plus.md");
+    let as_md = extract_str(Path::new("2018-04-internet-plus.md"), seed);
+    let as_txt = extract_str(Path::new("2018-04-internet-plus.txt"), seed);
+    let urls = |d: &Document| {
+        d.citations
+            .iter()
+            .map(|c| (c.source.line, c.url.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(as_md.citations.len(), 66);
+    assert_eq!(urls(&as_md), urls(&as_txt));
+    // Year from the monitoring period: every claim dated in 2018.
+    assert!(as_md.citations.iter().all(|c| {
+        c.claim
+            .date
+            .is_some_and(|d| d.to_string().starts_with("2018-"))
+    }));
+    // `互联网+` is in nearly every claim: it weighs little.
+    let w = as_md
+        .citations
+        .iter()
+        .flat_map(|c| c.claim.keywords.iter())
+        .filter(|k| k.term == "互联网+")
+        .map(|k| k.weight)
+        .fold(0.0_f64, f64::max);
+    assert!(w < 0.3, "{w}");
+}
+
+#[test]
+fn pathological_inputs_stay_fast() {
+    let start = std::time::Instant::now();
+    // Unclosed quoted attributes, thousands of them.
+    let tags = "<a href=\"x ".repeat(50_000);
+    let _ = extract_str(Path::new("t.html"), &tags);
+    let _ = extract_str(Path::new("t.md"), &tags);
+    // Two very long near-identical URLs in one directory.
+    let long = format!(
+        "https://a.cn/{} https://a.cn/{}x\n",
+        "y".repeat(200_000),
+        "y".repeat(200_000)
+    );
+    let d = extract_str(Path::new("t.txt"), &long);
+    assert_eq!(d.citations.len(), 2);
+    // Many `h`s (scheme scanning).
+    let _ = extract_str(Path::new("h.txt"), &"h".repeat(2_000_000));
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
 }

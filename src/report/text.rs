@@ -8,7 +8,9 @@ use super::urls::find_urls;
 /// Whether a line starts with a list bullet.
 fn is_bullet(line: &str) -> bool {
     let t = line.trim_start();
-    ["- ", "* ", "• ", "· ", "➤", "●", "▪"].iter().any(|b| t.starts_with(b))
+    ["- ", "* ", "• ", "· ", "➤", "●", "▪"]
+        .iter()
+        .any(|b| t.starts_with(b))
 }
 
 /// Read a plain-text document into blocks. Lines inside `skip` byte ranges (TAB tables
@@ -29,7 +31,11 @@ pub(crate) fn text_blocks(text: &str, lines: &LineIndex) -> Vec<Block> {
             blocks.extend(cur.take());
         }
         let lno = lines.line(start);
-        let kind = if is_bullet(line) { BlockKind::Item } else { BlockKind::Paragraph };
+        let kind = if is_bullet(line) {
+            BlockKind::Item
+        } else {
+            BlockKind::Paragraph
+        };
         let block = cur.get_or_insert_with(|| Block::new(kind, lno));
         if !block.text.is_empty() {
             block.text.push(' ');
@@ -62,7 +68,10 @@ mod tests {
         let bs = text_blocks(t, &LineIndex::new(t));
         assert_eq!(bs.len(), 3);
         assert_eq!(bs[0].links[0].line, 2);
-        assert_eq!(bs[0].claim_at(bs[0].links[0].pos), "First line second http://a.cn/x.");
+        assert_eq!(
+            bs[0].claim_at(bs[0].links[0].pos),
+            "First line second http://a.cn/x."
+        );
         assert_eq!(bs[1].kind, BlockKind::Item);
         assert_eq!(bs[1].links[0].written, "https://b.cn");
     }

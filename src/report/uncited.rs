@@ -7,7 +7,7 @@
 //! least [`MIN_OVERLAP`]. Only the uncited claim's first sentence is compared, since
 //! it names the event.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
@@ -17,8 +17,11 @@ use super::claims::date_spans;
 /// Minimum bigram overlap coefficient for two claims to state the same event.
 pub(crate) const MIN_OVERLAP: f64 = 0.6;
 
+/// At most this many same-day citations are compared with one uncited claim.
+const MAX_CANDIDATES: usize = 256;
+
 /// Character bigrams of `text` with dates removed, over letters, digits and CJK only.
-fn bigrams(text: &str) -> HashSet<(char, char)> {
+fn bigrams(text: &str) -> Vec<u64> {
     let mut keep = String::with_capacity(text.len());
     let mut at = 0;
     for (s, e) in date_spans(text) {
@@ -26,19 +29,39 @@ fn bigrams(text: &str) -> HashSet<(char, char)> {
         at = e;
     }
     keep.push_str(&text[at..]);
-    let chars: Vec<char> = keep.chars().filter(|c| c.is_alphanumeric() || *c == '+').collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
+    let chars: Vec<char> = keep
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '+')
+        .collect();
+    let mut grams: Vec<u64> = chars
+        .windows(2)
+        .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1]))
+        .collect();
+    grams.sort_unstable();
+    grams.dedup();
+    grams
 }
 
-/// Overlap coefficient of two bigram sets.
-fn overlap(a: &HashSet<(char, char)>, b: &HashSet<(char, char)>) -> f64 {
+/// Overlap coefficient of two sorted bigram sets (linear merge).
+fn overlap(a: &[u64], b: &[u64]) -> f64 {
     let small = a.len().min(b.len());
     if small == 0 {
         return 0.0;
     }
-    let (x, y) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let (mut i, mut j, mut shared) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
     #[allow(clippy::cast_precision_loss)]
-    let shared = x.iter().filter(|g| y.contains(g)).count() as f64;
+    let shared = shared as f64;
     #[allow(clippy::cast_precision_loss)]
     let small = small as f64;
     shared / small
@@ -56,7 +79,7 @@ pub(crate) fn match_support(
             by_date.entry(*d).or_default().push(i);
         }
     }
-    let mut cache: HashMap<usize, HashSet<(char, char)>> = HashMap::new();
+    let mut cache: HashMap<usize, Vec<u64>> = HashMap::new();
     uncited
         .iter()
         .map(|(text, date)| {
@@ -66,7 +89,7 @@ pub(crate) fn match_support(
             let mine = bigrams(first);
             let mut best: Option<(f64, usize)> = None;
             // Bound the work on pathological inputs (thousands of claims on one day).
-            for &i in candidates.iter().take(512) {
+            for &i in candidates.iter().take(MAX_CANDIDATES) {
                 let theirs = cache.entry(i).or_insert_with(|| bigrams(cited[i].0));
                 let score = overlap(&mine, theirs);
                 if score >= MIN_OVERLAP && best.is_none_or(|(b, _)| score > b) {
@@ -89,16 +112,31 @@ mod tests {
     #[test]
     fn same_event_same_date() {
         let cited = [
-            ("4月10日，湖北省食药监局、湖北省通信管理局与“饿了么”“美团点评”“百度外卖”三大网络订餐平台签署备忘录。", d(4, 10)),
+            (
+                "4月10日，湖北省食药监局、湖北省通信管理局与“饿了么”“美团点评”“百度外卖”三大网络订餐平台签署备忘录。",
+                d(4, 10),
+            ),
             ("4月10日，江西省工业互联网产业联盟大会召开。", d(4, 10)),
-            ("3月26日，安徽省首个“互联网+诉讼服务”平台落户蚌埠。", d(3, 26)),
+            (
+                "3月26日，安徽省首个“互联网+诉讼服务”平台落户蚌埠。",
+                d(3, 26),
+            ),
         ];
         let uncited = [
-            ("4月10日，湖北省食药监管局、湖北省通信管理局与“饿了么”“美团点评”“百度外卖”三大网络订餐平台签署备忘录，共同开展行动。", d(4, 10)),
-            ("3月26日，晋城大医院和腾讯公司共同组织的“互联网+生态医院签约暨AI人工智能观影系统上线仪式”举行。", d(3, 26)),
+            (
+                "4月10日，湖北省食药监管局、湖北省通信管理局与“饿了么”“美团点评”“百度外卖”三大网络订餐平台签署备忘录，共同开展行动。",
+                d(4, 10),
+            ),
+            (
+                "3月26日，晋城大医院和腾讯公司共同组织的“互联网+生态医院签约暨AI人工智能观影系统上线仪式”举行。",
+                d(3, 26),
+            ),
             ("4月10日，湖北省食药监管局签署备忘录。", d(4, 11)),
             ("no date", None),
         ];
-        assert_eq!(match_support(&uncited, &cited), vec![Some(0), None, None, None]);
+        assert_eq!(
+            match_support(&uncited, &cited),
+            vec![Some(0), None, None, None]
+        );
     }
 }

@@ -39,8 +39,11 @@ fn find_scheme(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// Whether `rest` starts with `http://` or `https://` (ASCII case-insensitive).
 fn starts_with_scheme(rest: &[u8]) -> bool {
-    let lower = |n: usize| rest.get(..n).map(<[u8]>::to_ascii_lowercase);
-    lower(7).is_some_and(|p| p == b"http://") || lower(8).is_some_and(|p| p == b"https://")
+    let has = |p: &[u8]| {
+        rest.get(..p.len())
+            .is_some_and(|r| r.eq_ignore_ascii_case(p))
+    };
+    has(b"http://") || has(b"https://")
 }
 
 /// Every bare `http(s)://` URL in `text`, in order.
@@ -50,7 +53,11 @@ pub(crate) fn find_urls(text: &str) -> Vec<FoundUrl> {
     let mut pos = 0;
     while let Some(start) = find_scheme(bytes, pos) {
         // A scheme glued to a preceding letter (`xhttp://`) is still taken: reports do that.
-        let scheme_len = if bytes[start + 4].eq_ignore_ascii_case(&b's') { 8 } else { 7 };
+        let scheme_len = if bytes[start + 4].eq_ignore_ascii_case(&b's') {
+            8
+        } else {
+            7
+        };
         let body = start + scheme_len;
         let mut end = text.len();
         for (off, c) in text[body..].char_indices() {
@@ -62,7 +69,11 @@ pub(crate) fn find_urls(text: &str) -> Vec<FoundUrl> {
         }
         let trimmed = trim_url_end(&text[start..end]);
         if trimmed.len() > scheme_len {
-            out.push(FoundUrl { start, end: start + trimmed.len(), written: trimmed.to_string() });
+            out.push(FoundUrl {
+                start,
+                end: start + trimmed.len(),
+                written: trimmed.to_string(),
+            });
         }
         pos = end.max(start + scheme_len);
     }
@@ -73,7 +84,9 @@ pub(crate) fn find_urls(text: &str) -> Vec<FoundUrl> {
 pub(crate) fn trim_url_end(url: &str) -> &str {
     let mut s = url;
     loop {
-        let Some(last) = s.chars().next_back() else { return s };
+        let Some(last) = s.chars().next_back() else {
+            return s;
+        };
         let drop = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' | '_' | '~' => true,
             ')' | ']' | '}' => {
@@ -163,7 +176,9 @@ pub(crate) fn is_citation_href(href: &str) -> bool {
 /// Whether a URL's last path segment looks cut short: no file extension, no trailing `/`,
 /// no query or fragment. Used to recognise the first half of a URL split by a page break.
 pub(crate) fn looks_truncated(url: &str) -> bool {
-    let Some(rest) = url.split_once("://").map(|(_, r)| r) else { return false };
+    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+        return false;
+    };
     if url.contains(['?', '#']) || url.ends_with('/') {
         return false;
     }
@@ -180,7 +195,8 @@ pub(crate) fn looks_truncated(url: &str) -> bool {
 pub(crate) fn is_url_tail(s: &str) -> bool {
     !s.is_empty()
         && !s.contains("://")
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/?=&%+#:@!$'()*,;".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~/?=&%+#:@!$'()*,;".contains(c))
 }
 
 #[cfg(test)]
@@ -198,15 +214,27 @@ mod tests {
             ("（http://a.cn/x）", &["http://a.cn/x"]),
             ("「https://a.cn/x?y=1」", &["https://a.cn/x?y=1"]),
             ("另见https://a，https://b", &["https://a", "https://b"]),
-            ("https://a.cn/xhttps://b.cn/y", &["https://a.cn/x", "https://b.cn/y"]),
+            (
+                "https://a.cn/xhttps://b.cn/y",
+                &["https://a.cn/x", "https://b.cn/y"],
+            ),
             ("See https://example.com/a.", &["https://example.com/a"]),
-            ("(see https://en.wikipedia.org/wiki/Foo_(bar))", &["https://en.wikipedia.org/wiki/Foo_(bar)"]),
+            (
+                "(see https://en.wikipedia.org/wiki/Foo_(bar))",
+                &["https://en.wikipedia.org/wiki/Foo_(bar)"],
+            ),
             ("(see https://example.com/x)", &["https://example.com/x"]),
-            ("https://a.cn/x、https://b.cn/y；", &["https://a.cn/x", "https://b.cn/y"]),
+            (
+                "https://a.cn/x、https://b.cn/y；",
+                &["https://a.cn/x", "https://b.cn/y"],
+            ),
             ("http://", &[]),
             ("no url here", &[]),
             ("HTTP://A.CN/X!", &["HTTP://A.CN/X"]),
-            ("x https://a.cn/p?utm_source=x&utm_medium=y z", &["https://a.cn/p?utm_source=x&utm_medium=y"]),
+            (
+                "x https://a.cn/p?utm_source=x&utm_medium=y z",
+                &["https://a.cn/p?utm_source=x&utm_medium=y"],
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(urls(text), *want, "{text}");
@@ -216,7 +244,10 @@ mod tests {
     #[test]
     fn entities() {
         assert_eq!(decode_entities("a?b=1&amp;c=2"), "a?b=1&c=2");
-        assert_eq!(decode_entities("&#38;&#x26;&lt;&unknown;&"), "&&<&unknown;&");
+        assert_eq!(
+            decode_entities("&#38;&#x26;&lt;&unknown;&"),
+            "&&<&unknown;&"
+        );
         assert_eq!(decode_entities("&#xFFFFFFF;"), "&#xFFFFFFF;");
     }
 
