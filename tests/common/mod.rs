@@ -1,7 +1,7 @@
 //! Shared helpers of the end-to-end tests: real HTTP servers on 127.0.0.1, each on its
 //! own runtime thread, that record every request they receive.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -134,7 +134,9 @@ where
             addr_tx.send(listener.local_addr().unwrap()).unwrap();
             let handler = Arc::new(handler);
             loop {
-                let Ok((stream, _)) = listener.accept().await else { break };
+                let Ok((stream, _)) = listener.accept().await else {
+                    break;
+                };
                 let h = Arc::clone(&handler);
                 tokio::spawn(async move { h(stream).await });
             }
