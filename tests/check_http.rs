@@ -546,6 +546,7 @@ fn exit_codes_and_the_markdown_report() {
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("## Links to fix (1)"), "{md}");
     assert!(md.contains("| 3 | The plan was approved"), "{md}");
+    assert!(md.contains("| broken | unverifiable | HTTP 404"), "{md}");
     assert!(md.contains("HTTP 404"), "{md}");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(

@@ -104,16 +104,17 @@ impl Markdown {
             writeln!(out, "### {}\n", path.display())?;
             writeln!(
                 out,
-                "| line | claim | status | HTTP / error | URL | final URL |\n|---:|---|---|---|---|---|"
+                "| line | claim | status | verdict | HTTP / error | URL | final URL |\n|---:|---|---|---|---|---|---|"
             )?;
             for c in list {
                 let l = c.link.as_ref();
                 writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} |",
                     c.citation.source.line,
                     cell(&c.citation.claim.text, CLAIM_CHARS),
                     l.map_or("", |l| l.status.as_str()),
+                    c.verdict.map_or("", Verdict::as_str),
                     cell(&link_detail(c), 160),
                     cell(&c.citation.url, 300),
                     cell(l.and_then(|l| l.final_url.as_deref()).unwrap_or(""), 300),
