@@ -11,6 +11,7 @@
 //!   time per URL.
 //! - `memory`: peak RSS of a whole `check` of 100,000 citations (run in a child process so
 //!   the figure is its own).
+//! - `fifty_hosts`: 1,000 URLs over 50 hosts at the default politeness, wall time.
 //! - `extract`: extraction speed on a large generated Markdown report, MB/s.
 //!
 //! The local test web is one HTTP server on 127.0.0.1 that answers for every host name;
@@ -197,6 +198,37 @@ fn schedule(scale: f64) -> String {
     )
 }
 
+/// 1,000 URLs over 50 hosts (20 each), no added latency, default politeness: the
+/// busiest host needs 20 requests at 1/s, so about 19 s is the floor.
+fn fifty_hosts() -> String {
+    let hosts = 50;
+    let per_host = 20;
+    let addr = start_web(Duration::ZERO);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = addr.port();
+    let path = write_report(
+        dir.path(),
+        (0..hosts).flat_map(|h| {
+            (0..per_host).map(move |i| format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}"))
+        }),
+    );
+    let config = config_for(addr, hosts, "");
+    let t0 = Instant::now();
+    let report = run_check(&path, &config);
+    let wall = t0.elapsed().as_secs_f64();
+    let ok = report
+        .citations
+        .iter()
+        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
+        .count();
+    let floor = (per_host - 1) as f64 / config.fetch.host_rate;
+    format!(
+        "fifty_hosts: {} URLs over {hosts} hosts, default politeness: {wall:.1} s \
+         (floor {floor:.0} s: {per_host} requests per host at 1/s; plus one soft-404 probe per host) ({ok} alive)",
+        hosts * per_host
+    )
+}
+
 fn throughput() -> String {
     let n = 20_000;
     let addr = start_web(Duration::ZERO);
@@ -308,7 +340,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1.0);
-    let all = ["extract", "throughput", "memory", "schedule"];
+    let all = ["extract", "throughput", "fifty_hosts", "memory", "schedule"];
     let chosen: Vec<&str> = if args.is_empty() {
         all.to_vec()
     } else {
@@ -322,6 +354,7 @@ fn main() {
             "extract" => extract(),
             "throughput" => throughput(),
             "memory" => memory(),
+            "fifty_hosts" => fifty_hosts(),
             _ => schedule(scale),
         };
         println!("{line}");

@@ -266,7 +266,16 @@ impl FetchConfig {
     /// Concurrency and rate for `host`: the first matching `[[fetch.hosts]]` rule wins.
     #[must_use]
     pub fn host_limits(&self, host: &str) -> (usize, f64) {
-        let rule = self.hosts.iter().find(|r| r.matches(host));
+        // Patterns name hosts; a host key may carry a port (`example.org:8080`).
+        let name = match host.rsplit_once(':') {
+            Some((name, port))
+                if !name.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                name
+            }
+            _ => host,
+        };
+        let rule = self.hosts.iter().find(|r| r.matches(name));
         (
             rule.and_then(|r| r.concurrency)
                 .unwrap_or(self.host_concurrency),
@@ -516,6 +525,8 @@ mod tests {
         assert_eq!(c.fetch.host_limits("www.gov.cn"), (2, 0.5));
         assert_eq!(c.fetch.host_limits("gov.cn"), (2, 0.5));
         assert_eq!(c.fetch.host_limits("example.org"), (4, 1.0));
+        assert_eq!(c.fetch.host_limits("www.gov.cn:8080"), (2, 0.5));
+        assert_eq!(c.fetch.host_limits("[::1]:8080"), (4, 1.0));
     }
 
     #[test]
