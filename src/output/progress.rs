@@ -20,7 +20,7 @@ impl StderrProgress {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} [{bar:30}] {pos}/{len} URLs · {per_sec} · {elapsed_precise} (ETA {eta}) · {msg}",
+                    "{spinner} [{bar:25}] {pos}/{len} URLs · {elapsed_precise} (ETA {eta}) · {per_sec} · {msg}",
                 )
                 .expect("the template is valid")
                 .progress_chars("=> "),
