@@ -52,7 +52,7 @@ impl Default for VerifyOptions {
 fn claim_date_in_text(
     claim_date: NaiveDate,
     claim_end: Option<NaiveDate>,
-    page_date: Option<NaiveDate>,
+    page_dates: &[NaiveDate],
     text: &str,
 ) -> bool {
     let end = claim_end.filter(|e| *e >= claim_date).unwrap_or(claim_date);
@@ -63,15 +63,18 @@ fn claim_date_in_text(
             return covers(start, stop.max(start));
         }
         // A month-day mention: read it in the claim's year, and check that the page's
-        // own date does not put it in another year.
+        // own dates do not put it in another year. Any date the page carries counts
+        // (meta, text, URL): a CMS migration can stamp a later date into the metadata
+        // while the visible dateline keeps the original one.
         let Some(start) = m.date_in(claim_date.year()) else {
             return false;
         };
         let stop = m.range_end_in(claim_date.year()).unwrap_or(start);
-        let year_consistent = page_date.is_none_or(|p| {
-            let delta = (p - start).num_days();
-            (-MONTH_DAY_BEFORE_DAYS..=MONTH_DAY_AFTER_DAYS).contains(&delta)
-        });
+        let year_consistent = page_dates.is_empty()
+            || page_dates.iter().any(|p| {
+                let delta = (*p - start).num_days();
+                (-MONTH_DAY_BEFORE_DAYS..=MONTH_DAY_AFTER_DAYS).contains(&delta)
+            });
         year_consistent && covers(start, stop.max(start))
     })
 }
@@ -200,8 +203,13 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
             true
         }
         Some(claim_date) => {
+            let page_dates: Vec<NaiveDate> = page
+                .page_date
+                .into_iter()
+                .chain(page.date_candidates.iter().map(|(d, _)| *d))
+                .collect();
             ev.claim_date_found =
-                claim_date_in_text(claim_date, claim.date_end, page.page_date, &page.main_text);
+                claim_date_in_text(claim_date, claim.date_end, &page_dates, &page.main_text);
             ev.page_date_in_window = page.page_date.map(|p| {
                 let end = claim
                     .date_end
