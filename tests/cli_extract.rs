@@ -91,8 +91,14 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
     let long_line = format!("x{} https://example.org/long\n", " word".repeat(2_000_000));
     report(d, "longline.txt", &long_line);
 
+    let fifo = d.join("pipe.md");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let missing = d.join("nope.md");
-    let (doc, code, stderr) = extract_json(&[d.to_str().unwrap(), missing.to_str().unwrap()]);
+    let (doc, code, stderr) = extract_json(&[
+        d.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        fifo.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2, "input errors give exit code 2: {stderr}");
     let urls: Vec<&str> = doc["citations"]
         .as_array()
@@ -111,7 +117,7 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
         .iter()
         .map(|e| e["path"].as_str().unwrap().to_owned())
         .collect();
-    for bad in ["binary.md", "dangling.md", "nope.md"] {
+    for bad in ["binary.md", "dangling.md", "nope.md", "pipe.md"] {
         assert!(
             names.iter().any(|n| n.ends_with(bad)),
             "{bad} not in {names:?}"
@@ -123,8 +129,8 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
             .any(|n| n.ends_with("good.md") || n.ends_with("empty.md"))
     );
     assert_eq!(
-        doc["summary"]["skipped_files"], 1,
-        "notes.docx is skipped and counted"
+        doc["summary"]["skipped_files"], 2,
+        "notes.docx and the FIFO under the directory are skipped and counted"
     );
 }
 

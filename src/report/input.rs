@@ -56,6 +56,8 @@ pub(crate) fn collect_files(
                                 *skipped += 1;
                             }
                         }
+                        // FIFOs, sockets and devices are never read: counted as skipped.
+                        Ok(e) if !e.file_type().is_dir() => *skipped += 1,
                         Ok(_) => {}
                         Err(e) => {
                             let p = e.path().map_or_else(|| path.clone(), Path::to_path_buf);
@@ -73,7 +75,13 @@ pub(crate) fn collect_files(
                     }
                 }
             }
-            Ok(_) => add(path.clone(), &mut files),
+            Ok(m) if m.is_file() => add(path.clone(), &mut files),
+            // Opening a FIFO would block the run; a device could be endless.
+            Ok(_) => errors.push(InputError {
+                path: path.clone(),
+                line: None,
+                message: "not a regular file (FIFO, socket or device); not read".to_owned(),
+            }),
         }
     }
     files
