@@ -599,3 +599,62 @@ fn exit_codes_and_the_markdown_report() {
         serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
     assert_eq!(doc["summary"]["citations"], 1);
 }
+
+#[test]
+fn robots_txt_is_honoured_only_when_asked() {
+    let router = Router::new()
+        .route(
+            "/robots.txt",
+            get(|| async {
+                "User-agent: *\nDisallow: /\n\nUser-agent: citecheck\nDisallow: /private/\nCrawl-delay: 1\n"
+            }),
+        )
+        .route("/private/page", get(|| async { html(PAGE) }))
+        .route("/public/{n}", get(|| async { html(PAGE) }));
+    let s = Server::start(router);
+    let dir = tempfile::tempdir().unwrap();
+    let r = report(
+        dir.path(),
+        "r.md",
+        &format!(
+            "- A {}\n- B {}\n- C {}\n",
+            s.url("/private/page"),
+            s.url("/public/1"),
+            s.url("/public/2")
+        ),
+    );
+    let cfg = fast_config(dir.path(), "");
+    let (doc, _) = check_json(&[r.to_str().unwrap(), "--config", &cfg, "--allow-private"]);
+    assert_eq!(
+        citation(&doc, &s.url("/private/page"))["link"]["status"],
+        "ok",
+        "off by default"
+    );
+    assert_eq!(s.log.count("/robots.txt"), 0);
+
+    let (doc, _) = check_json(&[
+        r.to_str().unwrap(),
+        "--config",
+        &cfg,
+        "--allow-private",
+        "--respect-robots",
+    ]);
+    let private = &citation(&doc, &s.url("/private/page"))["link"];
+    assert_eq!(private["status"], "excluded", "{private:#}");
+    assert!(private["error"].as_str().unwrap().contains("robots.txt"));
+    assert_eq!(citation(&doc, &s.url("/public/1"))["link"]["status"], "ok");
+    assert_eq!(s.log.count("/robots.txt"), 1, "fetched once per host");
+    let public: Vec<Instant> = s
+        .log
+        .hits()
+        .iter()
+        .filter(|h| h.path.starts_with("/public/"))
+        .map(|h| h.at)
+        .collect();
+    assert_eq!(public.len(), 4, "two runs, two public pages each");
+    let gap = public[3] - public[2];
+    assert!(
+        gap >= Duration::from_millis(950),
+        "Crawl-delay: 1 holds: {gap:?}"
+    );
+}
