@@ -209,7 +209,9 @@ fn fifty_hosts() -> String {
     let path = write_report(
         dir.path(),
         (0..hosts).flat_map(|h| {
-            (0..per_host).map(move |i| format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}"))
+            (0..per_host).map(move |i| {
+                format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}")
+            })
         }),
     );
     let config = config_for(addr, hosts, "");

@@ -11,7 +11,8 @@ use common::{Server, check_json, citation, report};
 
 #[test]
 fn awkward_urls_get_a_status_and_a_reason() {
-    let s = Server::start(Router::new().route("/%E8%B7%AF%E5%BE%84", get(|| async { "<p>ok</p>" })));
+    let s =
+        Server::start(Router::new().route("/%E8%B7%AF%E5%BE%84", get(|| async { "<p>ok</p>" })));
     let port = s.addr.port();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
@@ -53,7 +54,11 @@ fn awkward_urls_get_a_status_and_a_reason() {
     expect("http://example.org:99999/y", "invalid", "port");
     // The IDN host is fetched as punycode (and reaches the server only with
     // --allow-private, since the name resolves to 127.0.0.1 here).
-    expect(&format!("http://例子.测试:{port}/路径"), "excluded", "xn--fsqu00a.xn--0zwm56d");
+    expect(
+        &format!("http://例子.测试:{port}/路径"),
+        "excluded",
+        "xn--fsqu00a.xn--0zwm56d",
+    );
     let (doc, _) = check_json(&[
         r.to_str().unwrap(),
         "--config",

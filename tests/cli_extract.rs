@@ -92,7 +92,13 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
     report(d, "longline.txt", &long_line);
 
     let fifo = d.join("pipe.md");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let missing = d.join("nope.md");
     let (doc, code, stderr) = extract_json(&[
         d.to_str().unwrap(),
