@@ -198,6 +198,11 @@ mod tests {
             overrides,
             proxy_host: None,
         };
-        assert!(allowed.resolve("inside.test".parse().unwrap()).await.is_ok());
+        assert!(
+            allowed
+                .resolve("inside.test".parse().unwrap())
+                .await
+                .is_ok()
+        );
     }
 }

@@ -3,11 +3,16 @@
 //! Candidates, with a base weight by kind: quoted terms and titles (`“…”`, `「…」`,
 //! `《…》`, nested ones too) 1.0; names of organisations, places and people (jieba's
 //! `nt`/`ns`/`nr`/`nz` tags, capitalised English phrases) 0.8; numbers with units 0.7;
-//! Latin-script terms in Chinese text 0.6; other nouns 0.4. Date mentions are removed
-//! before anything else, so date digits never become keywords.
+//! Latin-script terms in Chinese text 0.6; other nouns 0.4. Date mentions, URLs and
+//! e-mail addresses are masked before anything else, so date digits and URL pieces
+//! (`http`, `html`, host names) never become keywords.
 //!
 //! The final weight is `base × idf / idf_max` with `idf = ln(1 + N/df)` over all claims
 //! of the run: a term found in nearly every claim (`互联网+` in the seed) weighs little.
+//!
+//! At scale (100,000 claims) the terms are interned once ([`Candidates`]): each claim
+//! keeps only `(term id, base)` pairs and its masked ranges, and keyword strings are
+//! allocated only for the [`MAX_KEYWORDS`] kept per claim.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -26,6 +31,14 @@ static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\d+(?:[.,]\d+)?\s*(?:余|多)?\s*(?:%|％|万元|亿元|万人|万|亿|元|个|家|项|名|条|所|座|台|人|次|倍|公里|千米|平方米|吨|percent\b|million\b|billion\b|thousand\b|people\b|km\b)")
         .expect("valid number-with-unit regex")
+});
+/// URLs (any scheme, or a bare `www.` host) and e-mail addresses. A URL ends where
+/// [`super::urls`] ends bare URLs: whitespace, markup delimiters, CJK text and punctuation.
+static URL_OR_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)(?:(?-u:\b)[a-z][a-z0-9+.\-]*://|(?-u:\b)www\.|(?-u:\b)mailto:)[^\s<>"`\p{Han}\x{3000}-\x{303f}\x{ff00}-\x{ffef}\x{2010}-\x{206f}]*|[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+"#,
+    )
+    .expect("valid URL/e-mail regex")
 });
 static LATIN_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z][A-Za-z0-9'’\-]*").expect("valid word regex"));
@@ -121,16 +134,40 @@ fn has_cjk(s: &str) -> bool {
     s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }
 
-/// Replace every date mention by spaces (same byte length, so offsets stay valid).
-fn mask_dates(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// Byte ranges of `text` that never yield keywords: date mentions, URLs and e-mail
+/// addresses; sorted, merged, on char boundaries.
+fn masked_ranges(text: &str) -> Vec<(usize, usize)> {
+    let mut ranges = date_spans(text);
+    ranges.extend(URL_OR_EMAIL.find_iter(text).map(|m| (m.start(), m.end())));
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (s, e) in ranges {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+}
+
+/// Write `text` into `out` with every byte of `ranges` replaced by a space (same byte
+/// length, so offsets stay valid).
+fn apply_mask(text: &str, ranges: &[(usize, usize)], out: &mut String) {
+    out.clear();
     let mut at = 0;
-    for (s, e) in date_spans(text) {
+    for &(s, e) in ranges {
         out.push_str(&text[at..s]);
         out.extend(std::iter::repeat_n(' ', e - s));
         at = e;
     }
     out.push_str(&text[at..]);
+}
+
+/// `text` with dates, URLs and e-mail addresses masked (see [`masked_ranges`]).
+#[cfg(test)]
+fn mask(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    apply_mask(text, &masked_ranges(text), &mut out);
     out
 }
 
@@ -170,8 +207,13 @@ fn quoted(text: &str) -> Vec<String> {
 }
 
 /// Candidate terms of one claim with their base weights, in order of first appearance.
+#[cfg(test)]
 pub(crate) fn candidates(text: &str) -> Vec<(String, f64)> {
-    let masked = mask_dates(text);
+    candidates_of_masked(&mask(text))
+}
+
+/// [`candidates`] of a text whose dates and URLs are already masked.
+fn candidates_of_masked(masked: &str) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = Vec::new();
     let mut push = |term: &str, base: f64| {
         let term = term.trim();
@@ -183,10 +225,10 @@ pub(crate) fn candidates(text: &str) -> Vec<(String, f64)> {
             None => out.push((term.to_string(), base)),
         }
     };
-    for q in quoted(&masked) {
+    for q in quoted(masked) {
         push(&q, 1.0);
     }
-    for m in NUMBER_UNIT.find_iter(&masked) {
+    for m in NUMBER_UNIT.find_iter(masked) {
         let digits: String = m
             .as_str()
             .chars()
@@ -200,8 +242,8 @@ pub(crate) fn candidates(text: &str) -> Vec<(String, f64)> {
             push(&m.as_str().replace(' ', ""), 0.7);
         }
     }
-    if has_cjk(&masked) {
-        for tag in JIEBA.tag(&masked, true) {
+    if has_cjk(masked) {
+        for tag in JIEBA.tag(masked, true) {
             let n = tag.word.chars().count();
             let base = match tag.tag {
                 "nt" | "ns" | "nr" | "nz" | "nrt" | "nrfg" | "ORG" | "LOC" | "PER" if n >= 2 => 0.8,
@@ -212,7 +254,7 @@ pub(crate) fn candidates(text: &str) -> Vec<(String, f64)> {
             push(tag.word, base);
         }
     } else {
-        english_terms(&masked, &mut push);
+        english_terms(masked, &mut push);
     }
     out
 }
@@ -286,42 +328,104 @@ fn strip_leading_stop(phrase: &str) -> &str {
 /// Most distinct terms for which substring document frequency is computed.
 pub(crate) const MAX_DF_TERMS: usize = 500_000;
 
-/// Document frequency of every candidate term over the claim texts.
-fn document_frequency<'a>(
-    all: &'a [Vec<(String, f64)>],
-    texts: &[&str],
-) -> HashMap<&'a str, usize> {
-    let mut df: HashMap<&str, usize> = HashMap::new();
-    for cands in all {
-        for (t, _) in cands {
-            df.entry(t.as_str()).or_insert(0);
-        }
+/// Most terms in one Aho-Corasick automaton: larger term sets are counted in several
+/// passes, which bounds the automaton's memory (it is the largest structure here).
+const DF_CHUNK: usize = 1 << 16;
+
+/// The candidate terms of every claim of a run, interned.
+#[derive(Debug, Default)]
+pub(crate) struct Candidates {
+    /// Term → id.
+    ids: HashMap<Box<str>, u32>,
+    /// `(term id, base weight)` of every claim, claim after claim.
+    entries: Vec<(u32, f64)>,
+    /// Masked byte ranges (dates, URLs, e-mail) of every claim, claim after claim.
+    masks: Vec<(usize, usize)>,
+    /// Per claim: end of its entries and end of its masks.
+    ends: Vec<(usize, usize)>,
+}
+
+impl Candidates {
+    /// Add the next claim.
+    pub(crate) fn push_claim(&mut self, text: &str) {
+        let ranges = masked_ranges(text);
+        let mut masked = String::with_capacity(text.len());
+        apply_mask(text, &ranges, &mut masked);
+        self.masks.extend(ranges);
+        self.push_terms(candidates_of_masked(&masked));
     }
-    let terms: Vec<&str> = df.keys().copied().collect();
-    let ac = (texts.len() == all.len() && terms.len() <= MAX_DF_TERMS)
-        .then(|| aho_corasick::AhoCorasick::new(&terms).ok())
-        .flatten();
-    match ac {
-        Some(ac) => {
-            let mut counts = vec![0usize; terms.len()];
-            let mut last = vec![usize::MAX; terms.len()];
-            for (i, text) in texts.iter().enumerate() {
-                for m in ac.find_overlapping_iter(*text) {
-                    let p = m.pattern().as_usize();
-                    if last[p] != i {
-                        last[p] = i;
-                        counts[p] += 1;
-                    }
-                }
-            }
-            for (t, c) in terms.iter().zip(counts) {
-                df.insert(t, c.max(1));
-            }
+
+    /// Add a claim by its candidate terms (nothing masked).
+    fn push_terms(&mut self, terms: Vec<(String, f64)>) {
+        for (term, base) in terms {
+            let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+            let id = *self.ids.entry(term.into_boxed_str()).or_insert(next);
+            self.entries.push((id, base));
         }
-        None => {
-            for cands in all {
-                for (t, _) in cands {
-                    *df.entry(t.as_str()).or_default() += 1;
+        self.ends.push((self.entries.len(), self.masks.len()));
+    }
+
+    /// Number of claims.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Per claim: its entries and its masked ranges.
+    fn claims(&self) -> impl Iterator<Item = (&[(u32, f64)], &[(usize, usize)])> {
+        let mut prev = (0, 0);
+        self.ends.iter().map(move |&(e, m)| {
+            let out = (&self.entries[prev.0..e], &self.masks[prev.1..m]);
+            prev = (e, m);
+            out
+        })
+    }
+
+    /// The terms, indexed by id.
+    fn terms(&self) -> Vec<&str> {
+        let mut terms = vec![""; self.ids.len()];
+        for (t, &id) in &self.ids {
+            terms[id as usize] = t;
+        }
+        terms
+    }
+}
+
+/// Document frequency of every term (by id) over the claim texts, masked as for
+/// candidates. `texts` must yield one text per claim of `cands`, in order.
+fn document_frequency<'t>(
+    cands: &Candidates,
+    terms: &[&str],
+    texts: impl Iterator<Item = &'t str> + Clone,
+) -> Vec<usize> {
+    let mut df = vec![0usize; terms.len()];
+    if terms.len() > MAX_DF_TERMS || texts.clone().count() != cands.len() {
+        // Fallback: count candidate sets (each claim's terms are distinct).
+        for &(id, _) in &cands.entries {
+            df[id as usize] += 1;
+        }
+        return df;
+    }
+    let mut last = vec![usize::MAX; DF_CHUNK.min(terms.len())];
+    let mut masked = String::new();
+    for (chunk_no, chunk) in terms.chunks(DF_CHUNK).enumerate() {
+        let ac = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(chunk);
+        let Ok(ac) = ac else {
+            for &(id, _) in &cands.entries {
+                df[id as usize] += 1;
+            }
+            return df;
+        };
+        last.fill(usize::MAX);
+        let counts = &mut df[chunk_no * DF_CHUNK..];
+        for (i, (text, (_, ranges))) in texts.clone().zip(cands.claims()).enumerate() {
+            apply_mask(text, ranges, &mut masked);
+            for m in ac.find_overlapping_iter(masked.as_str()) {
+                let p = m.pattern().as_usize();
+                if last[p] != i {
+                    last[p] = i;
+                    counts[p] += 1;
                 }
             }
         }
@@ -329,36 +433,42 @@ fn document_frequency<'a>(
     df
 }
 
-/// Weigh every claim's candidates by IDF over all the claims given.
+/// Weigh every claim's candidates by IDF over all the claims given; one keyword list
+/// per claim, in order.
 ///
-/// `texts[i]` is the claim text of `all[i]`: a term's document frequency is the number
-/// of claims whose text *contains* it (so `互联网+` counts in every claim that has
-/// `“互联网+医疗健康”`), found in one Aho-Corasick pass per claim. On very large inputs
-/// (over [`MAX_DF_TERMS`] distinct terms) it falls back to counting candidate sets.
-pub(crate) fn weigh(all: &[Vec<(String, f64)>], texts: &[&str]) -> Vec<Vec<Keyword>> {
-    let df = document_frequency(all, texts);
+/// `texts` yields the claim text of each claim of `cands`: a term's document frequency
+/// is the number of claims whose text (dates and URLs masked) *contains* it (so
+/// `互联网+` counts in every claim that has `“互联网+医疗健康”`), found in one
+/// Aho-Corasick pass per claim. On very large inputs (over [`MAX_DF_TERMS`] distinct
+/// terms) it falls back to counting candidate sets.
+pub(crate) fn weigh<'t>(
+    cands: &Candidates,
+    texts: impl Iterator<Item = &'t str> + Clone,
+) -> impl Iterator<Item = Vec<Keyword>> {
+    let terms = cands.terms();
+    let df = document_frequency(cands, &terms, texts);
     #[allow(clippy::cast_precision_loss)]
-    let n = all.len().max(1) as f64;
+    let n = cands.len().max(1) as f64;
     let idf_max = (1.0 + n).ln();
-    all.iter()
-        .map(|cands| {
-            let mut kws: Vec<Keyword> = cands
-                .iter()
-                .map(|(t, base)| {
-                    #[allow(clippy::cast_precision_loss)]
-                    let d = df.get(t.as_str()).copied().unwrap_or(1).max(1) as f64;
-                    let w = base * (1.0 + n / d).ln() / idf_max;
-                    Keyword {
-                        term: t.clone(),
-                        weight: (w.clamp(0.0, 1.0) * 1000.0).round() / 1000.0,
-                    }
-                })
-                .collect();
-            kws.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-            kws.truncate(MAX_KEYWORDS);
-            kws
-        })
-        .collect()
+    let mut scored: Vec<(u32, f64)> = Vec::new();
+    cands.claims().map(move |(entries, _)| {
+        scored.clear();
+        scored.extend(entries.iter().map(|&(id, base)| {
+            #[allow(clippy::cast_precision_loss)]
+            let d = df[id as usize].max(1) as f64;
+            let w = base * (1.0 + n / d).ln() / idf_max;
+            (id, (w.clamp(0.0, 1.0) * 1000.0).round() / 1000.0)
+        }));
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored
+            .iter()
+            .take(MAX_KEYWORDS)
+            .map(|&(id, weight)| Keyword {
+                term: terms[id as usize].to_string(),
+                weight,
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -412,6 +522,46 @@ mod tests {
         );
     }
 
+    fn weigh_terms(all: Vec<Vec<(String, f64)>>, texts: &[&str]) -> Vec<Vec<Keyword>> {
+        let mut cands = Candidates::default();
+        for terms in all {
+            cands.push_terms(terms);
+        }
+        weigh(&cands, texts.iter().copied()).collect()
+    }
+
+    #[test]
+    fn no_url_or_email_pieces() {
+        let text = "On 12 April 2018, the “Quokka Harbour” bridge opened. http://127.0.0.1:1/news/bridge.html";
+        let t = terms(text);
+        assert!(t.contains(&"Quokka Harbour".to_string()), "{t:?}");
+        for bad in ["http", "news", "html", "bridge.html", "127"] {
+            assert!(!t.iter().any(|x| x.contains(bad)), "{bad} in {t:?}");
+        }
+        let t = terms(
+            "4月12日，某局发布通知（见www.example.gov.cn/tzgg/notice.htm，联系press@example.org）。",
+        );
+        assert!(
+            !t.iter()
+                .any(|x| x.contains("example") || x.contains("press") || x.contains("htm")),
+            "{t:?}"
+        );
+        let t = terms(
+            "Contact mailto:office@quokka.example or see https://quokka.example/about for the Quokka Harbour Trust.",
+        );
+        assert!(t.contains(&"Quokka Harbour Trust".to_string()), "{t:?}");
+        assert!(
+            !t.iter()
+                .any(|x| x.contains("mailto") || x.contains("quokka.") || x.contains("about")),
+            "{t:?}"
+        );
+        // The masked claim text is not changed: the URL stays in `text`.
+        let mut c = Candidates::default();
+        c.push_claim(text);
+        let kws: Vec<Keyword> = weigh(&c, std::iter::once(text)).flatten().collect();
+        assert!(kws.iter().all(|k| !k.term.contains("http")), "{kws:?}");
+    }
+
     #[test]
     fn idf_lowers_common_terms() {
         let all = vec![
@@ -420,11 +570,11 @@ mod tests {
             vec![("互联网+".to_string(), 1.0)],
         ];
         let texts = ["“互联网+医疗”", "“互联网+教育”", "“互联网+”"];
-        let w = weigh(&all, &texts);
+        let w = weigh_terms(all, &texts);
         assert_eq!(w[0][0].term, "医疗");
         assert!(w[0][1].weight < w[0][0].weight);
         assert!(w.iter().flatten().all(|k| (0.0..=1.0).contains(&k.weight)));
-        let single = weigh(&[vec![("x".to_string(), 1.0)]], &["x"]);
+        let single = weigh_terms(vec![vec![("x".to_string(), 1.0)]], &["x"]);
         assert!((single[0][0].weight - 1.0).abs() < 1e-9);
     }
 }
