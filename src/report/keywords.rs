@@ -26,8 +26,6 @@ use crate::model::Keyword;
 /// At most this many keywords per claim.
 pub(crate) const MAX_KEYWORDS: usize = 8;
 
-static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
-
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\d+(?:[.,]\d+)?\s*(?:余|多)?\s*(?:%|％|万元|亿元|万人|万|亿|元|个|家|项|名|条|所|座|台|人|次|倍|公里|千米|平方米|吨|percent\b|million\b|billion\b|thousand\b|people\b|km\b)")
         .expect("valid number-with-unit regex")
@@ -209,11 +207,12 @@ fn quoted(text: &str) -> Vec<String> {
 /// Candidate terms of one claim with their base weights, in order of first appearance.
 #[cfg(test)]
 pub(crate) fn candidates(text: &str) -> Vec<(String, f64)> {
-    candidates_of_masked(&mask(text))
+    candidates_of_masked(&mask(text), &mut None)
 }
 
-/// [`candidates`] of a text whose dates and URLs are already masked.
-fn candidates_of_masked(masked: &str) -> Vec<(String, f64)> {
+/// [`candidates`] of a text whose dates and URLs are already masked. The segmenter is
+/// built on first use (only Chinese text needs it).
+fn candidates_of_masked(masked: &str, jieba: &mut Option<Jieba>) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = Vec::new();
     let mut push = |term: &str, base: f64| {
         let term = term.trim();
@@ -243,7 +242,7 @@ fn candidates_of_masked(masked: &str) -> Vec<(String, f64)> {
         }
     }
     if has_cjk(masked) {
-        for tag in JIEBA.tag(masked, true) {
+        for tag in jieba.get_or_insert_with(Jieba::new).tag(masked, true) {
             let n = tag.word.chars().count();
             let base = match tag.tag {
                 "nt" | "ns" | "nr" | "nz" | "nrt" | "nrfg" | "ORG" | "LOC" | "PER" if n >= 2 => 0.8,
@@ -333,8 +332,12 @@ pub(crate) const MAX_DF_TERMS: usize = 500_000;
 const DF_CHUNK: usize = 1 << 16;
 
 /// The candidate terms of every claim of a run, interned.
-#[derive(Debug, Default)]
+///
+/// It owns the Chinese segmenter (its dictionary takes some 30 MB): built for the first
+/// Chinese claim, freed with the candidates, so it does not stay for the rest of a run.
+#[derive(Default)]
 pub(crate) struct Candidates {
+    jieba: Option<Jieba>,
     /// Term → id.
     ids: HashMap<Box<str>, u32>,
     /// `(term id, base weight)` of every claim, claim after claim.
@@ -352,7 +355,8 @@ impl Candidates {
         let mut masked = String::with_capacity(text.len());
         apply_mask(text, &ranges, &mut masked);
         self.masks.extend(ranges);
-        self.push_terms(candidates_of_masked(&masked));
+        let terms = candidates_of_masked(&masked, &mut self.jieba);
+        self.push_terms(terms);
     }
 
     /// Add a claim by its candidate terms (nothing masked).
@@ -363,6 +367,11 @@ impl Candidates {
             self.entries.push((id, base));
         }
         self.ends.push((self.entries.len(), self.masks.len()));
+    }
+
+    /// Free the segmenter: every claim has been added.
+    pub(crate) fn done(&mut self) {
+        self.jieba = None;
     }
 
     /// Number of claims.

@@ -440,6 +440,7 @@ fn finish(docs: &mut [Document]) {
             cands.push_claim(text);
         }
     }
+    cands.done();
     let weighted: Vec<Vec<crate::model::Keyword>> =
         keywords::weigh(&cands, docs.iter().flat_map(claim_texts)).collect();
     drop(cands);
