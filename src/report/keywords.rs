@@ -20,14 +20,18 @@ use std::sync::LazyLock;
 use jieba_rs::Jieba;
 use regex::Regex;
 
+#[cfg(test)]
 use super::claims::date_spans;
 use crate::model::Keyword;
 
 /// At most this many keywords per claim.
 pub(crate) const MAX_KEYWORDS: usize = 8;
 
+/// A number with its unit. English units must end a word; that `\b` is checked by
+/// [`number_units`], not here: a Unicode word boundary keeps the regex off its fast
+/// engines on non-ASCII (Chinese) text.
 static NUMBER_UNIT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\d+(?:[.,]\d+)?\s*(?:余|多)?\s*(?:%|％|万元|亿元|万人|万|亿|元|个|家|项|名|条|所|座|台|人|次|倍|公里|千米|平方米|吨|percent\b|million\b|billion\b|thousand\b|people\b|km\b)")
+    Regex::new(r"(?i)\d+(?:[.,]\d+)?\s*(?:余|多)?\s*(?:%|％|万元|亿元|万人|万|亿|元|个|家|项|名|条|所|座|台|人|次|倍|公里|千米|平方米|吨|percent|million|billion|thousand|people|km)")
         .expect("valid number-with-unit regex")
 });
 /// URLs (any scheme, or a bare `www.` host) and e-mail addresses. A URL ends where
@@ -134,8 +138,14 @@ fn has_cjk(s: &str) -> bool {
 
 /// Byte ranges of `text` that never yield keywords: date mentions, URLs and e-mail
 /// addresses; sorted, merged, on char boundaries.
+#[cfg(test)]
 fn masked_ranges(text: &str) -> Vec<(usize, usize)> {
-    let mut ranges = date_spans(text);
+    masked_ranges_with(text, date_spans(text))
+}
+
+/// [`masked_ranges`] given the date mentions' byte ranges, already found.
+fn masked_ranges_with(text: &str, dates: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    let mut ranges = dates;
     ranges.extend(URL_OR_EMAIL.find_iter(text).map(|m| (m.start(), m.end())));
     ranges.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
@@ -227,7 +237,7 @@ fn candidates_of_masked(masked: &str, jieba: &mut Option<Jieba>) -> Vec<(String,
     for q in quoted(masked) {
         push(&q, 1.0);
     }
-    for m in NUMBER_UNIT.find_iter(masked) {
+    for m in number_units(masked) {
         let digits: String = m
             .as_str()
             .chars()
@@ -242,7 +252,9 @@ fn candidates_of_masked(masked: &str, jieba: &mut Option<Jieba>) -> Vec<(String,
         }
     }
     if has_cjk(masked) {
-        for tag in jieba.get_or_insert_with(Jieba::new).tag(masked, true) {
+        // Runs of spaces (the masks) become one: jieba makes a word of every space.
+        let squeezed = squeeze_spaces(masked);
+        for tag in jieba.get_or_insert_with(Jieba::new).tag(&squeezed, true) {
             let n = tag.word.chars().count();
             let base = match tag.tag {
                 "nt" | "ns" | "nr" | "nz" | "nrt" | "nrfg" | "ORG" | "LOC" | "PER" if n >= 2 => 0.8,
@@ -256,6 +268,30 @@ fn candidates_of_masked(masked: &str, jieba: &mut Option<Jieba>) -> Vec<(String,
         english_terms(masked, &mut push);
     }
     out
+}
+
+/// `text` with every run of whitespace as one space (jieba's words are the same: it
+/// cuts at whitespace and makes a word of each whitespace character).
+fn squeeze_spaces(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev_space = false;
+    for c in text.chars() {
+        let space = c.is_whitespace();
+        if !(space && prev_space) {
+            out.push(if space { ' ' } else { c });
+        }
+        prev_space = space;
+    }
+    out
+}
+
+/// Numbers with units in `text`: [`NUMBER_UNIT`] matches, an English unit only where a
+/// word ends (as `\b` would: not followed by a letter, digit or `_`).
+fn number_units(text: &str) -> impl Iterator<Item = regex::Match<'_>> {
+    NUMBER_UNIT.find_iter(text).filter(|m| {
+        let english = m.as_str().ends_with(|c: char| c.is_ascii_alphabetic());
+        !english || !text[m.end()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    })
 }
 
 /// Capitalised phrases (names) and content words of English text.
@@ -350,8 +386,15 @@ pub(crate) struct Candidates {
 
 impl Candidates {
     /// Add the next claim.
+    #[cfg(test)]
     pub(crate) fn push_claim(&mut self, text: &str) {
-        let ranges = masked_ranges(text);
+        self.push_claim_dated(text, date_spans(text));
+    }
+
+    /// Add the next claim, given the byte ranges of its date mentions (so the dates,
+    /// found once for the claim's own date, are not searched for again).
+    pub(crate) fn push_claim_dated(&mut self, text: &str, dates: Vec<(usize, usize)>) {
+        let ranges = masked_ranges_with(text, dates);
         let mut masked = String::with_capacity(text.len());
         apply_mask(text, &ranges, &mut masked);
         self.masks.extend(ranges);
@@ -525,6 +568,13 @@ mod tests {
         );
         assert!(t.contains(&"London".to_string()), "{t:?}");
         assert!(t.contains(&"15%".to_string()), "{t:?}");
+        let t = terms("Some 12 kms and 3 peoples, but 40 million visitors and 7 km.");
+        assert!(
+            !t.iter().any(|x| x.starts_with("12") || x.starts_with('3')),
+            "{t:?}"
+        );
+        assert!(t.contains(&"40million".to_string()), "{t:?}");
+        assert!(t.contains(&"7km".to_string()), "{t:?}");
         assert!(
             !t.iter().any(|x| x == "2018" || x == "April" || x == "On"),
             "{t:?}"

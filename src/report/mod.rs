@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::model::{Citation, Claim, Repair, SourceSpan, UncitedClaim};
 use block::{Block, BlockKind, is_sentence_end};
-use claims::{YearContext, claim_date, starts_with_date};
+use claims::{YearContext, claim_date_of, find_mentions, starts_with_date};
 use lines::LineIndex;
 
 /// Limits for reading report files.
@@ -110,10 +110,11 @@ pub(crate) struct RawUncited {
 #[must_use]
 pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     let mut ex = Extraction::default();
+    let mut cands = keywords::Candidates::default();
     let files = input::collect_files(paths, &mut ex.errors, &mut ex.skipped_files);
     for file in files {
         match input::read_report(&file, opts.max_file_bytes) {
-            Ok(text) => ex.documents.push(parse_document(&file, &text)),
+            Ok(text) => ex.documents.push(parse_document(&file, &text, &mut cands)),
             Err(message) => ex.errors.push(InputError {
                 path: file,
                 line: None,
@@ -121,7 +122,7 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
             }),
         }
     }
-    finish(&mut ex.documents);
+    finish(&mut ex.documents, cands);
     ex
 }
 
@@ -131,8 +132,9 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
 /// computed with IDF over this document alone.
 #[must_use]
 pub fn extract_str(path: &Path, text: &str) -> Document {
-    let mut docs = vec![parse_document(path, text)];
-    finish(&mut docs);
+    let mut cands = keywords::Candidates::default();
+    let mut docs = vec![parse_document(path, text, &mut cands)];
+    finish(&mut docs, cands);
     docs.pop().unwrap_or_else(|| Document {
         path: path.to_path_buf(),
         citations: Vec::new(),
@@ -161,8 +163,9 @@ fn format_of(path: &Path) -> Format {
     }
 }
 
-/// Extract one document (no keywords, suggestions or support links yet).
-fn parse_document(path: &Path, text: &str) -> Document {
+/// Extract one document (no keywords, suggestions or support links yet); its claims
+/// (citations, then uncited claims) are added to `cands` for the keywords.
+fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> Document {
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
     let format = format_of(path);
@@ -200,7 +203,7 @@ fn parse_document(path: &Path, text: &str) -> Document {
     let citations = raw_cits
         .into_iter()
         .map(|c| {
-            let (date, date_end) = claim_date(&c.claim, &ctx);
+            let (date, date_end) = dated_claim(&c.claim, &ctx, cands);
             Citation {
                 source: SourceSpan {
                     path: path.to_path_buf(),
@@ -223,7 +226,7 @@ fn parse_document(path: &Path, text: &str) -> Document {
     let uncited = raw_unc
         .into_iter()
         .map(|u| {
-            let (date, date_end) = claim_date(&u.text, &ctx);
+            let (date, date_end) = dated_claim(&u.text, &ctx, cands);
             UncitedClaim {
                 source: SourceSpan {
                     path: path.to_path_buf(),
@@ -245,6 +248,18 @@ fn parse_document(path: &Path, text: &str) -> Document {
         citations,
         uncited,
     }
+}
+
+/// The claim's date and range end; the claim goes to `cands` with its date mentions.
+fn dated_claim(
+    text: &str,
+    ctx: &YearContext,
+    cands: &mut keywords::Candidates,
+) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+    let mentions = find_mentions(text);
+    let date = claim_date_of(&mentions, ctx);
+    cands.push_claim_dated(text, mentions.iter().map(|m| (m.start, m.end)).collect());
+    date
 }
 
 /// HTML blocks with the nearest heading as context.
@@ -431,15 +446,10 @@ fn claim_texts(d: &Document) -> impl Iterator<Item = &str> + Clone {
         .chain(d.uncited.iter().map(|u| u.claim.text.as_str()))
 }
 
-/// The cross-document steps: keywords (IDF over all claims), suggestions, support.
-fn finish(docs: &mut [Document]) {
+/// The cross-document steps: keywords (IDF over all claims, whose candidates were
+/// collected while parsing), suggestions, support.
+fn finish(docs: &mut [Document], mut cands: keywords::Candidates) {
     // Keywords.
-    let mut cands = keywords::Candidates::default();
-    for d in docs.iter() {
-        for text in claim_texts(d) {
-            cands.push_claim(text);
-        }
-    }
     cands.done();
     let weighted: Vec<Vec<crate::model::Keyword>> =
         keywords::weigh(&cands, docs.iter().flat_map(claim_texts)).collect();
