@@ -217,12 +217,28 @@ fn quoted(text: &str) -> Vec<String> {
 /// Candidate terms of one claim with their base weights, in order of first appearance.
 #[cfg(test)]
 pub(crate) fn candidates(text: &str) -> Vec<(String, f64)> {
-    candidates_of_masked(&mask(text), &mut None)
+    let jieba = has_cjk(text).then(Jieba::new);
+    candidates_of_masked(&mask(text), jieba.as_ref())
 }
 
-/// [`candidates`] of a text whose dates and URLs are already masked. The segmenter is
-/// built on first use (only Chinese text needs it).
-fn candidates_of_masked(masked: &str, jieba: &mut Option<Jieba>) -> Vec<(String, f64)> {
+/// The candidates of each `(text, masked ranges)`.
+fn terms_of(
+    claims: &[(&str, &[(usize, usize)])],
+    jieba: Option<&Jieba>,
+) -> Vec<Vec<(String, f64)>> {
+    let mut masked = String::new();
+    claims
+        .iter()
+        .map(|&(text, ranges)| {
+            apply_mask(text, ranges, &mut masked);
+            candidates_of_masked(&masked, jieba)
+        })
+        .collect()
+}
+
+/// [`candidates`] of a text whose dates and URLs are already masked. Chinese text is
+/// segmented with `jieba` (given whenever the text has CJK ideographs).
+fn candidates_of_masked(masked: &str, jieba: Option<&Jieba>) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = Vec::new();
     let mut push = |term: &str, base: f64| {
         let term = term.trim();
@@ -251,10 +267,10 @@ fn candidates_of_masked(masked: &str, jieba: &mut Option<Jieba>) -> Vec<(String,
             push(&m.as_str().replace(' ', ""), 0.7);
         }
     }
-    if has_cjk(masked) {
+    if let Some(jieba) = jieba.filter(|_| has_cjk(masked)) {
         // Runs of spaces (the masks) become one: jieba makes a word of every space.
         let squeezed = squeeze_spaces(masked);
-        for tag in jieba.get_or_insert_with(Jieba::new).tag(&squeezed, true) {
+        for tag in jieba.tag(&squeezed, true) {
             let n = tag.word.chars().count();
             let base = match tag.tag {
                 "nt" | "ns" | "nr" | "nz" | "nrt" | "nrfg" | "ORG" | "LOC" | "PER" if n >= 2 => 0.8,
@@ -367,10 +383,17 @@ pub(crate) const MAX_DF_TERMS: usize = 500_000;
 /// passes, which bounds the automaton's memory (it is the largest structure here).
 const DF_CHUNK: usize = 1 << 16;
 
+/// Claims whose candidates are found together, spread over the worker threads.
+const BLOCK: usize = 4096;
+
 /// The candidate terms of every claim of a run, interned.
 ///
-/// It owns the Chinese segmenter (its dictionary takes some 30 MB): built for the first
-/// Chinese claim, freed with the candidates, so it does not stay for the rest of a run.
+/// Claims are added while documents are parsed ([`Candidates::push_claim_dated`]: only
+/// their masked ranges are kept); their terms are found afterwards, in blocks spread
+/// over the cores ([`Candidates::collect_terms`]). It owns the Chinese segmenter (its
+/// dictionary takes some 30–45 MB): loaded for the first block with Chinese text, after
+/// parsing (not alongside the parser's buffers), and freed by [`Candidates::done`], so
+/// it does not stay for the rest of a run.
 #[derive(Default)]
 pub(crate) struct Candidates {
     jieba: Option<Jieba>,
@@ -378,10 +401,12 @@ pub(crate) struct Candidates {
     ids: HashMap<Box<str>, u32>,
     /// `(term id, base weight)` of every claim, claim after claim.
     entries: Vec<(u32, f64)>,
+    /// End of each claim's entries.
+    entry_ends: Vec<usize>,
     /// Masked byte ranges (dates, URLs, e-mail) of every claim, claim after claim.
     masks: Vec<(usize, usize)>,
-    /// Per claim: end of its entries and end of its masks.
-    ends: Vec<(usize, usize)>,
+    /// End of each claim's masked ranges.
+    mask_ends: Vec<usize>,
 }
 
 impl Candidates {
@@ -389,27 +414,72 @@ impl Candidates {
     #[cfg(test)]
     pub(crate) fn push_claim(&mut self, text: &str) {
         self.push_claim_dated(text, date_spans(text));
+        self.collect_terms(std::iter::once(text));
     }
 
     /// Add the next claim, given the byte ranges of its date mentions (so the dates,
     /// found once for the claim's own date, are not searched for again).
     pub(crate) fn push_claim_dated(&mut self, text: &str, dates: Vec<(usize, usize)>) {
-        let ranges = masked_ranges_with(text, dates);
-        let mut masked = String::with_capacity(text.len());
-        apply_mask(text, &ranges, &mut masked);
-        self.masks.extend(ranges);
-        let terms = candidates_of_masked(&masked, &mut self.jieba);
-        self.push_terms(terms);
+        self.masks.extend(masked_ranges_with(text, dates));
+        self.mask_ends.push(self.masks.len());
     }
 
-    /// Add a claim by its candidate terms (nothing masked).
+    /// Find the terms of the claims added since the last call; `texts` yields their
+    /// texts, in order.
+    pub(crate) fn collect_terms<'t>(&mut self, texts: impl Iterator<Item = &'t str>) {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut texts = texts;
+        let mut block: Vec<&str> = Vec::with_capacity(BLOCK);
+        loop {
+            block.clear();
+            block.extend(texts.by_ref().take(BLOCK));
+            if block.is_empty() {
+                return;
+            }
+            let first = self.entry_ends.len();
+            // Masking only blanks: a claim with no CJK cannot have any once masked.
+            if block.iter().any(|t| has_cjk(t)) && self.jieba.is_none() {
+                self.jieba = Some(Jieba::new());
+            }
+            let jieba = self.jieba.as_ref();
+            let work: Vec<(&str, &[(usize, usize)])> = block
+                .iter()
+                .enumerate()
+                .map(|(k, &text)| (text, self.masks_of(first + k)))
+                .collect();
+            let per = work.len().div_ceil(threads).max(256);
+            let found: Vec<Vec<Vec<(String, f64)>>> = std::thread::scope(|s| {
+                let workers: Vec<_> = work
+                    .chunks(per)
+                    .map(|chunk| s.spawn(move || terms_of(chunk, jieba)))
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            for terms in found.into_iter().flatten() {
+                self.push_terms(terms);
+            }
+        }
+    }
+
+    /// The masked ranges of claim `i`.
+    fn masks_of(&self, i: usize) -> &[(usize, usize)] {
+        let start = i.checked_sub(1).map_or(0, |p| self.mask_ends[p]);
+        self.mask_ends
+            .get(i)
+            .map_or(&[], |&end| &self.masks[start..end])
+    }
+
+    /// Add the next claim's candidate terms.
     fn push_terms(&mut self, terms: Vec<(String, f64)>) {
         for (term, base) in terms {
             let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
             let id = *self.ids.entry(term.into_boxed_str()).or_insert(next);
             self.entries.push((id, base));
         }
-        self.ends.push((self.entries.len(), self.masks.len()));
+        self.entry_ends.push(self.entries.len());
     }
 
     /// Free the segmenter: every claim has been added.
@@ -419,15 +489,15 @@ impl Candidates {
 
     /// Number of claims.
     fn len(&self) -> usize {
-        self.ends.len()
+        self.entry_ends.len()
     }
 
     /// Per claim: its entries and its masked ranges.
     fn claims(&self) -> impl Iterator<Item = (&[(u32, f64)], &[(usize, usize)])> {
-        let mut prev = (0, 0);
-        self.ends.iter().map(move |&(e, m)| {
-            let out = (&self.entries[prev.0..e], &self.masks[prev.1..m]);
-            prev = (e, m);
+        let mut prev = 0;
+        self.entry_ends.iter().enumerate().map(move |(i, &e)| {
+            let out = (&self.entries[prev..e], self.masks_of(i));
+            prev = e;
             out
         })
     }
@@ -584,6 +654,7 @@ mod tests {
     fn weigh_terms(all: Vec<Vec<(String, f64)>>, texts: &[&str]) -> Vec<Vec<Keyword>> {
         let mut cands = Candidates::default();
         for terms in all {
+            cands.push_claim_dated("", Vec::new());
             cands.push_terms(terms);
         }
         weigh(&cands, texts.iter().copied()).collect()

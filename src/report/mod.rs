@@ -169,14 +169,14 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
     let format = format_of(path);
-    let mut raw_cits = Vec::new();
+    let mut citations = Vec::new();
     let mut raw_unc = Vec::new();
     let body;
     let text_for_blocks = if format == Format::Html {
         text
     } else {
         let tables = table::extract_tables(text, &lines, &ctx);
-        raw_cits.extend(tables.citations);
+        citations.extend(tables.citations.into_iter().map(|c| c.into_citation(path)));
         raw_unc.extend(tables.uncited);
         if tables.ranges.is_empty() {
             text
@@ -185,7 +185,7 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
             body.as_str()
         }
     };
-    let mut collect = Collector::new(&mut raw_cits, &mut raw_unc);
+    let mut collect = Collector::new(path, &mut citations, &mut raw_unc);
     match format {
         Format::Markdown => markdown::markdown_blocks(text_for_blocks, &lines, &mut |b| {
             collect.block(b.block, b.context, b.footnote);
@@ -198,31 +198,13 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
         }
     }
     collect.finish();
-    raw_cits.sort_by_key(|c| c.line);
+    citations.sort_by_key(|c| c.source.line);
+    citations.shrink_to_fit();
     raw_unc.sort_by_key(|u| u.line);
-    let citations = raw_cits
-        .into_iter()
-        .map(|c| {
-            let (date, date_end) = dated_claim(&c.claim, &ctx, cands);
-            Citation {
-                source: SourceSpan {
-                    path: path.to_path_buf(),
-                    line: c.line,
-                },
-                url: c.url,
-                written_url: c.written,
-                claim: Claim {
-                    text: c.claim,
-                    date,
-                    date_end,
-                    keywords: Vec::new(),
-                },
-                context: c.context,
-                repairs: c.repairs,
-                suggestions: Vec::new(),
-            }
-        })
-        .collect();
+    // Dates, and the claims (in their final order) for the keywords.
+    for c in &mut citations {
+        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, &ctx, cands);
+    }
     let uncited = raw_unc
         .into_iter()
         .map(|u| {
@@ -247,6 +229,29 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
         path: path.to_path_buf(),
         citations,
         uncited,
+    }
+}
+
+impl RawCitation {
+    /// The citation in `path` (no date, keywords or suggestions yet).
+    fn into_citation(self, path: &Path) -> Citation {
+        Citation {
+            source: SourceSpan {
+                path: path.to_path_buf(),
+                line: self.line,
+            },
+            url: self.url,
+            written_url: self.written,
+            claim: Claim {
+                text: self.claim,
+                date: None,
+                date_end: None,
+                keywords: Vec::new(),
+            },
+            context: self.context,
+            repairs: self.repairs,
+            suggestions: Vec::new(),
+        }
     }
 }
 
@@ -305,7 +310,8 @@ fn blank_ranges(text: &str, ranges: &[(usize, usize)]) -> String {
 /// the claims of the footnote's links) and footnote definitions (read at the end, when
 /// every mark is known).
 struct Collector<'a> {
-    cits: &'a mut Vec<RawCitation>,
+    path: &'a Path,
+    cits: &'a mut Vec<Citation>,
     unc: &'a mut Vec<RawUncited>,
     /// Index of the next block.
     next: usize,
@@ -320,8 +326,9 @@ struct Collector<'a> {
 }
 
 impl<'a> Collector<'a> {
-    fn new(cits: &'a mut Vec<RawCitation>, unc: &'a mut Vec<RawUncited>) -> Self {
+    fn new(path: &'a Path, cits: &'a mut Vec<Citation>, unc: &'a mut Vec<RawUncited>) -> Self {
         Collector {
+            path,
             cits,
             unc,
             next: 0,
@@ -349,7 +356,8 @@ impl<'a> Collector<'a> {
             .filter(|l| urls::is_citation_href(&l.written))
         {
             has_links = true;
-            push_citation(self.cits, l, vec![b.claim_at(l.pos)], context.as_ref());
+            let claims = vec![b.claim_at(l.pos)];
+            push_citation(self.cits, self.path, l, claims, context.as_ref());
         }
         // Uncited dated claims; a page-break continuation paragraph joins the one before.
         let plain = !has_links && b.footnotes.is_empty() && b.kind != BlockKind::Heading;
@@ -404,7 +412,7 @@ impl<'a> Collector<'a> {
                         .collect(),
                     None => vec![b.claim_at(l.pos)],
                 };
-                push_citation(self.cits, l, claims, context.as_ref());
+                push_citation(self.cits, self.path, l, claims, context.as_ref());
             }
         }
     }
@@ -412,7 +420,8 @@ impl<'a> Collector<'a> {
 
 /// One raw citation per claim of link `l`.
 fn push_citation(
-    cits: &mut Vec<RawCitation>,
+    cits: &mut Vec<Citation>,
+    path: &Path,
     l: &block::BlockLink,
     claims: Vec<String>,
     context: Option<&String>,
@@ -427,14 +436,17 @@ fn push_citation(
         });
     }
     for claim in claims {
-        cits.push(RawCitation {
-            line: l.line,
-            written: written.clone(),
-            url: url.clone(),
-            claim,
-            context: context.cloned(),
-            repairs: repairs.clone(),
-        });
+        cits.push(
+            RawCitation {
+                line: l.line,
+                written: written.clone(),
+                url: url.clone(),
+                claim,
+                context: context.cloned(),
+                repairs: repairs.clone(),
+            }
+            .into_citation(path),
+        );
     }
 }
 
@@ -450,6 +462,7 @@ fn claim_texts(d: &Document) -> impl Iterator<Item = &str> + Clone {
 /// collected while parsing), suggestions, support.
 fn finish(docs: &mut [Document], mut cands: keywords::Candidates) {
     // Keywords.
+    cands.collect_terms(docs.iter().flat_map(claim_texts));
     cands.done();
     let weighted: Vec<Vec<crate::model::Keyword>> =
         keywords::weigh(&cands, docs.iter().flat_map(claim_texts)).collect();
