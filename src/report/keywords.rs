@@ -383,6 +383,11 @@ pub(crate) const MAX_DF_TERMS: usize = 500_000;
 /// passes, which bounds the automaton's memory (it is the largest structure here).
 const DF_CHUNK: usize = 1 << 16;
 
+/// A candidate of one claim: term id and base weight code.
+type Entry = (u32, u8);
+/// A masked byte range.
+type Span = (usize, usize);
+
 /// Claims whose candidates are found together, spread over the worker threads.
 const BLOCK: usize = 4096;
 
@@ -399,8 +404,10 @@ pub(crate) struct Candidates {
     jieba: Option<Jieba>,
     /// Term → id.
     ids: HashMap<Box<str>, u32>,
-    /// `(term id, base weight)` of every claim, claim after claim.
-    entries: Vec<(u32, f64)>,
+    /// `(term id, base weight code)` of every claim, claim after claim: 8 bytes each.
+    entries: Vec<(u32, u8)>,
+    /// The distinct base weights, by code.
+    bases: Vec<f64>,
     /// End of each claim's entries.
     entry_ends: Vec<usize>,
     /// Masked byte ranges (dates, URLs, e-mail) of every claim, claim after claim.
@@ -477,7 +484,20 @@ impl Candidates {
         for (term, base) in terms {
             let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
             let id = *self.ids.entry(term.into_boxed_str()).or_insert(next);
-            self.entries.push((id, base));
+            let code = match self
+                .bases
+                .iter()
+                .position(|&b| b.to_bits() == base.to_bits())
+            {
+                Some(k) => k,
+                None => {
+                    self.bases.push(base);
+                    self.bases.len() - 1
+                }
+            };
+            // Base weights are a handful of constants (see the module docs).
+            self.entries
+                .push((id, u8::try_from(code).unwrap_or(u8::MAX)));
         }
         self.entry_ends.push(self.entries.len());
     }
@@ -493,7 +513,7 @@ impl Candidates {
     }
 
     /// Per claim: its entries and its masked ranges.
-    fn claims(&self) -> impl Iterator<Item = (&[(u32, f64)], &[(usize, usize)])> {
+    fn claims(&self) -> impl Iterator<Item = (&[Entry], &[Span])> {
         let mut prev = 0;
         self.entry_ends.iter().enumerate().map(move |(i, &e)| {
             let out = (&self.entries[prev..e], self.masks_of(i));
@@ -575,7 +595,8 @@ pub(crate) fn weigh<'t>(
     let mut scored: Vec<(u32, f64)> = Vec::new();
     cands.claims().map(move |(entries, _)| {
         scored.clear();
-        scored.extend(entries.iter().map(|&(id, base)| {
+        scored.extend(entries.iter().map(|&(id, code)| {
+            let base = cands.bases.get(usize::from(code)).copied().unwrap_or(0.0);
             #[allow(clippy::cast_precision_loss)]
             let d = df[id as usize].max(1) as f64;
             let w = base * (1.0 + n / d).ln() / idf_max;
