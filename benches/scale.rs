@@ -61,9 +61,7 @@ fn start_web(latency: Duration) -> SocketAddr {
                 )
                     .into_response()
             });
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             tx.send(listener.local_addr().expect("addr")).expect("send");
             axum::serve(listener, app).await.expect("serve");
         });
@@ -173,8 +171,7 @@ fn schedule(scale: f64) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = addr.port();
     let lines = sizes.iter().enumerate().flat_map(|(h, n)| {
-        (0..*n)
-            .map(move |i| format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}"))
+        (0..*n).map(move |i| format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}"))
     });
     let path = write_report(dir.path(), lines);
     let config = config_for(addr, hosts, "");
@@ -183,11 +180,7 @@ fn schedule(scale: f64) -> String {
     let t0 = Instant::now();
     let report = run_check(&path, &config);
     let wall = t0.elapsed().as_secs_f64();
-    let ok = report
-        .citations
-        .iter()
-        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
-        .count();
+    let ok = report.citations.iter().filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive())).count();
     format!(
         "schedule: {} URLs over {} hosts (busiest {busiest}), {LATENCY_MS} ms latency, default politeness: \
          ideal {ideal:.1} s, actual {wall:.1} s, efficiency {:.3} ({ok} alive)",
@@ -216,11 +209,7 @@ fn throughput() -> String {
     let report = run_check(&path, &config);
     let wall = t0.elapsed().as_secs_f64();
     let cpu = (cpu_time() - cpu0).as_secs_f64();
-    let ok = report
-        .citations
-        .iter()
-        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
-        .count();
+    let ok = report.citations.iter().filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive())).count();
     format!(
         "throughput: {n} URLs, one host, politeness lifted: {:.0} URLs/s, CPU {:.0} µs per URL \
          (fetch + verify, server in the same process) ({ok} alive)",
@@ -267,9 +256,7 @@ fn memory() -> String {
     let last = text.lines().last().unwrap_or_default().to_owned();
     let mut parts = last.split_whitespace();
     let (n, mb) = (parts.next().unwrap_or("?"), parts.next().unwrap_or("?"));
-    format!(
-        "memory: peak RSS {mb} MB for a whole check of {n} citations (extract, fetch, verify, JSON)"
-    )
+    format!("memory: peak RSS {mb} MB for a whole check of {n} citations (extract, fetch, verify, JSON)")
 }
 
 fn extract() -> String {
@@ -296,26 +283,17 @@ fn extract() -> String {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--bench"))
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--bench")).collect();
     if args.iter().any(|a| a == "--memory-child") {
         memory_child();
         return;
     }
-    let scale: f64 = std::env::var("BENCH_SCALE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1.0);
+    let scale: f64 = std::env::var("BENCH_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
     let all = ["extract", "throughput", "memory", "schedule"];
     let chosen: Vec<&str> = if args.is_empty() {
         all.to_vec()
     } else {
-        all.iter()
-            .copied()
-            .filter(|s| args.iter().any(|a| a == s))
-            .collect()
+        all.iter().copied().filter(|s| args.iter().any(|a| a == s)).collect()
     };
     for s in chosen {
         let line = match s {

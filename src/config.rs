@@ -497,9 +497,7 @@ mod tests {
         let p = Path::new("x.toml");
         assert!(FileConfig::parse("[fetch]\ntimeuot = 3\n", p).is_err());
         let f = FileConfig::parse("[fetch]\nhost_rate = 0\n", p).unwrap();
-        let err = Config::resolve(f, &Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let err = Config::resolve(f, &Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("host_rate"), "{err}");
         let f = FileConfig::parse("[report]\nfail_on = [\"brokn\"]\n", p).unwrap();
         assert!(Config::resolve(f, &Overrides::default()).is_err());

@@ -37,11 +37,7 @@ pub async fn from_url(url: &str, config: &Config) -> Result<Inspection, FetchErr
     let fetched = fetcher.fetch(url).await;
     let page = match (&fetched.body, &fetched.link.final_url) {
         (Some(body), Some(final_url)) => {
-            let (body, final_url, ct) = (
-                body.clone(),
-                final_url.clone(),
-                fetched.content_type.clone(),
-            );
+            let (body, final_url, ct) = (body.clone(), final_url.clone(), fetched.content_type.clone());
             tokio::task::spawn_blocking(move || verify::read_page(&final_url, ct.as_deref(), &body))
                 .await
                 .ok()
@@ -58,15 +54,7 @@ pub async fn from_url(url: &str, config: &Config) -> Result<Inspection, FetchErr
 impl Inspection {
     /// A readable summary.
     pub fn write_markdown(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(
-            out,
-            "# {}\n",
-            if self.url.is_empty() {
-                "(saved page)"
-            } else {
-                &self.url
-            }
-        )?;
+        writeln!(out, "# {}\n", if self.url.is_empty() { "(saved page)" } else { &self.url })?;
         if let Some(l) = &self.link {
             writeln!(out, "- status: {}", l.status)?;
             if let Some(code) = l.http_status {

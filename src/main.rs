@@ -142,11 +142,9 @@ fn check(a: &CheckArgs) -> Result<u8> {
 
 fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     Ok(match path {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).with_context(|| {
-                format!("cannot create output file {}", p.display())
-            })?))
-        }
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot create output file {}", p.display()))?,
+        )),
         None => Box::new(BufWriter::new(io::stdout())),
     })
 }
@@ -172,8 +170,7 @@ fn inspect_cmd(a: &InspectArgs) -> Result<u8> {
     let config = Config::resolve(file, &a.overrides())?;
     let path = PathBuf::from(&a.target);
     let inspection = if path.is_file() {
-        let body =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let body = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let url = a.url.clone().unwrap_or_default();
         inspect::from_bytes(&url, None, &body)
     } else {

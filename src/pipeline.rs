@@ -93,8 +93,7 @@ pub fn is_failing(c: &CitationResult, config: &Config) -> bool {
     c.link
         .as_ref()
         .is_some_and(|l| config.fail_on.statuses.contains(&l.status))
-        || c.verdict
-            .is_some_and(|v| config.fail_on.verdicts.contains(&v))
+        || c.verdict.is_some_and(|v| config.fail_on.verdicts.contains(&v))
 }
 
 /// Shared state of the workers.
@@ -301,11 +300,7 @@ async fn process(shared: &Shared, job: Job) -> Done {
             break;
         }
         hops += 1;
-        let from = fetched
-            .link
-            .final_url
-            .clone()
-            .unwrap_or_else(|| job.url.clone());
+        let from = fetched.link.final_url.clone().unwrap_or_else(|| job.url.clone());
         let mut chain = fetched.link.redirects.clone();
         chain.push(Redirect {
             url: from,
@@ -364,12 +359,7 @@ async fn read(shared: &Shared, fetched: &Fetched) -> Option<PageInfo> {
 
 /// A soft-404 reason: the page says so, the redirect went to the root or an error page,
 /// or the host answers a random path with the same page.
-async fn soft_404(
-    shared: &Shared,
-    job: &Job,
-    link: &LinkResult,
-    page: &PageInfo,
-) -> Option<String> {
+async fn soft_404(shared: &Shared, job: &Job, link: &LinkResult, page: &PageInfo) -> Option<String> {
     if let Some(r) = &page.soft_404 {
         return Some(r.clone());
     }
@@ -403,6 +393,9 @@ async fn soft_404(
         .await
         .as_ref()?;
     let sim = verify::page_similarity(page, probe);
-    (sim >= SOFT_404_SIMILARITY)
-        .then(|| format!("the host answers a random path with the same page (similarity {sim:.2})"))
+    (sim >= SOFT_404_SIMILARITY).then(|| {
+        format!(
+            "the host answers a random path with the same page (similarity {sim:.2})"
+        )
+    })
 }

@@ -41,10 +41,7 @@ fn status_router() -> Router {
         .route("/teapot", get(|| async { StatusCode::IM_A_TEAPOT }))
         .route("/forbidden", get(|| async { StatusCode::FORBIDDEN }))
         .route("/login", get(|| async { StatusCode::UNAUTHORIZED }))
-        .route(
-            "/error",
-            get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
-        )
+        .route("/error", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
         .route(
             "/flaky",
             get(move || {
@@ -77,26 +74,15 @@ fn every_status_class_against_a_local_server() {
         l.local_addr().unwrap()
     };
     let paths = [
-        "/ok",
-        "/gone",
-        "/deleted",
-        "/teapot",
-        "/forbidden",
-        "/login",
-        "/error",
-        "/flaky",
-        "/r1",
-        "/loop1",
-        "/to-ftp",
+        "/ok", "/gone", "/deleted", "/teapot", "/forbidden", "/login", "/error", "/flaky",
+        "/r1", "/loop1", "/to-ftp",
     ];
     let mut text = String::from("# Sources\n\n");
     for p in paths {
         text.push_str(&format!("- See {} for details.\n", s.url(p)));
     }
     text.push_str(&format!("- Closed port http://{closed}/nothing here.\n"));
-    text.push_str(
-        "- An [FTP source](ftp://example.org/pub/file.txt) and a [mail](mailto:a@example.org).\n",
-    );
+    text.push_str("- An [FTP source](ftp://example.org/pub/file.txt) and a [mail](mailto:a@example.org).\n");
     let r = report(dir.path(), "r.md", &text);
     let cfg = fast_config(dir.path(), "");
     let (doc, code) = check_json(&[
@@ -108,12 +94,7 @@ fn every_status_class_against_a_local_server() {
         "2",
     ]);
     assert_eq!(code, 1, "broken links make the exit code 1");
-    let st = |url: &str| {
-        citation(&doc, url)["link"]["status"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let st = |url: &str| citation(&doc, url)["link"]["status"].as_str().unwrap().to_owned();
     assert_eq!(st(&s.url("/ok")), "ok");
     assert_eq!(citation(&doc, &s.url("/ok"))["link"]["http_status"], 200);
     assert_eq!(st(&s.url("/gone")), "broken");
@@ -143,12 +124,7 @@ fn every_status_class_against_a_local_server() {
 
     let lp = citation(&doc, &s.url("/loop1"));
     assert_eq!(lp["link"]["status"], "broken");
-    assert!(
-        lp["link"]["error"]
-            .as_str()
-            .unwrap()
-            .contains("redirect loop")
-    );
+    assert!(lp["link"]["error"].as_str().unwrap().contains("redirect loop"));
     let ftp = citation(&doc, &s.url("/to-ftp"));
     assert_eq!(ftp["link"]["status"], "broken");
     assert!(ftp["link"]["error"].as_str().unwrap().contains("non-HTTP"));
@@ -170,11 +146,7 @@ fn retry_after_short_is_honoured_and_long_ends_retries_at_once() {
                 let short = std::sync::Arc::clone(&short);
                 async move {
                     if short.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-                        (
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            [(header::RETRY_AFTER, "1")],
-                        )
-                            .into_response()
+                        (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")]).into_response()
                     } else {
                         html(PAGE)
                     }
@@ -184,11 +156,7 @@ fn retry_after_short_is_honoured_and_long_ends_retries_at_once() {
         .route(
             "/long",
             get(|| async {
-                (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [(header::RETRY_AFTER, "3600")],
-                )
-                    .into_response()
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "3600")]).into_response()
             }),
         );
     let s = Server::start(router);
@@ -201,23 +169,12 @@ fn retry_after_short_is_honoured_and_long_ends_retries_at_once() {
     let cfg = fast_config(dir.path(), "");
     let t0 = Instant::now();
     let (doc, _) = check_json(&[r.to_str().unwrap(), "--config", &cfg, "--allow-private"]);
-    assert!(
-        t0.elapsed() < Duration::from_secs(30),
-        "a long Retry-After is not waited for"
-    );
+    assert!(t0.elapsed() < Duration::from_secs(30), "a long Retry-After is not waited for");
     assert_eq!(citation(&doc, &s.url("/short"))["link"]["status"], "ok");
-    let hits: Vec<_> = s
-        .log
-        .hits()
-        .into_iter()
-        .filter(|h| h.path == "/short")
-        .collect();
+    let hits: Vec<_> = s.log.hits().into_iter().filter(|h| h.path == "/short").collect();
     assert_eq!(hits.len(), 2);
     let gap = hits[1].at - hits[0].at;
-    assert!(
-        gap >= Duration::from_millis(950),
-        "Retry-After: 1 honoured, gap {gap:?}"
-    );
+    assert!(gap >= Duration::from_millis(950), "Retry-After: 1 honoured, gap {gap:?}");
     let long = citation(&doc, &s.url("/long"));
     assert_eq!(long["link"]["status"], "blocked");
     assert_eq!(long["link"]["http_status"], 429);
@@ -355,10 +312,7 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
             "requests to one host closer than 1/rate: {gap:?}"
         );
     }
-    let max = s
-        .log
-        .max_in_flight
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let max = s.log.max_in_flight.load(std::sync::atomic::Ordering::SeqCst);
     assert!(max <= 2, "in flight per host {max} > 2");
     assert_eq!(max, 2, "the cap is used: 300 ms answers at 5/s overlap");
 }
@@ -374,10 +328,7 @@ fn forward_proxy(origin: std::net::SocketAddr) -> Server {
     Server::start(Router::new().fallback(move |uri: Uri| {
         let client = client.clone();
         async move {
-            assert!(
-                uri.scheme().is_some(),
-                "a proxy gets absolute-form requests: {uri}"
-            );
+            assert!(uri.scheme().is_some(), "a proxy gets absolute-form requests: {uri}");
             let target = format!("http://{origin}{}", uri.path());
             match client.get(target).send().await {
                 Ok(r) => {
@@ -387,15 +338,10 @@ fn forward_proxy(origin: std::net::SocketAddr) -> Server {
                         .get(header::LOCATION)
                         .map(|v| v.to_str().unwrap().to_owned());
                     let body = r.bytes().await.unwrap_or_default();
-                    let mut resp = (
-                        status,
-                        [(header::CONTENT_TYPE, "text/html")],
-                        Body::from(body),
-                    )
-                        .into_response();
+                    let mut resp =
+                        (status, [(header::CONTENT_TYPE, "text/html")], Body::from(body)).into_response();
                     if let Some(l) = location {
-                        resp.headers_mut()
-                            .insert(header::LOCATION, l.parse().unwrap());
+                        resp.headers_mut().insert(header::LOCATION, l.parse().unwrap());
                     }
                     resp
                 }
@@ -414,11 +360,7 @@ fn requests_go_through_the_proxy_flag_and_the_environment() {
     // The target name is resolved by the proxy, not here; the proxy is on loopback and
     // allowed without --allow-private.
     let (doc, code) = check_json(&[r.to_str().unwrap(), "--proxy", &proxy.url("")]);
-    assert_eq!(
-        citation(&doc, "http://origin.test/ok")["link"]["status"],
-        "ok",
-        "{doc:#}"
-    );
+    assert_eq!(citation(&doc, "http://origin.test/ok")["link"]["status"], "ok", "{doc:#}");
     assert_eq!(code, 0);
     assert_eq!(proxy.log.count("/ok"), 1);
     assert_eq!(proxy.log.hits()[0].host, "origin.test");
@@ -430,19 +372,18 @@ fn requests_go_through_the_proxy_flag_and_the_environment() {
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        citation(&doc, "http://origin.test/ok")["link"]["status"],
-        "ok"
-    );
+    assert_eq!(citation(&doc, "http://origin.test/ok")["link"]["status"], "ok");
     assert_eq!(proxy.log.count("/ok"), 2, "HTTP_PROXY is honoured");
 }
 
 #[test]
 fn private_addresses_are_excluded_by_default() {
-    let origin = Server::start(status_router().route(
-        "/to-private",
-        get(|| async { Redirect::temporary("http://127.0.0.1:9/admin") }),
-    ));
+    let origin = Server::start(
+        status_router().route(
+            "/to-private",
+            get(|| async { Redirect::temporary("http://127.0.0.1:9/admin") }),
+        ),
+    );
     let proxy = forward_proxy(origin.addr);
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
@@ -468,16 +409,9 @@ fn private_addresses_are_excluded_by_default() {
     ] {
         let c = citation(&doc, &url);
         assert_eq!(c["link"]["status"], "excluded", "{url}");
-        assert!(
-            c["link"]["error"].as_str().unwrap().contains("loopback"),
-            "{c:#}"
-        );
+        assert!(c["link"]["error"].as_str().unwrap().contains("loopback"), "{c:#}");
     }
-    assert_eq!(
-        origin.log.hits().len(),
-        0,
-        "nothing reached the private address"
-    );
+    assert_eq!(origin.log.hits().len(), 0, "nothing reached the private address");
     assert_eq!(code, 0, "excluded is not failing by default");
 
     // A redirect hop to a private address is caught too (the first hop goes via a proxy).
@@ -493,21 +427,14 @@ fn private_addresses_are_excluded_by_default() {
     assert_eq!(c["link"]["status"], "excluded", "{c:#}");
 
     // --allow-private lifts it.
-    let r = report(
-        dir.path(),
-        "r3.md",
-        &format!("B http://public.test:{port}/ok.\n"),
-    );
+    let r = report(dir.path(), "r3.md", &format!("B http://public.test:{port}/ok.\n"));
     let (doc, _) = check_json(&[
         r.to_str().unwrap(),
         "--config",
         cfg.to_str().unwrap(),
         "--allow-private",
     ]);
-    assert_eq!(
-        citation(&doc, &format!("http://public.test:{port}/ok"))["link"]["status"],
-        "ok"
-    );
+    assert_eq!(citation(&doc, &format!("http://public.test:{port}/ok"))["link"]["status"], "ok");
 }
 
 #[test]
@@ -522,23 +449,11 @@ fn exit_codes_and_the_markdown_report() {
     );
     let cfg = fast_config(dir.path(), "");
     citecheck()
-        .args([
-            "check",
-            good.to_str().unwrap(),
-            "--config",
-            &cfg,
-            "--allow-private",
-        ])
+        .args(["check", good.to_str().unwrap(), "--config", &cfg, "--allow-private"])
         .assert()
         .code(0);
     let out = citecheck()
-        .args([
-            "check",
-            bad.to_str().unwrap(),
-            "--config",
-            &cfg,
-            "--allow-private",
-        ])
+        .args(["check", bad.to_str().unwrap(), "--config", &cfg, "--allow-private"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -547,53 +462,26 @@ fn exit_codes_and_the_markdown_report() {
     assert!(md.contains("| 3 | The plan was approved"), "{md}");
     assert!(md.contains("HTTP 404"), "{md}");
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("1 citations, 1 URLs"),
-        "one summary line: {stderr}"
-    );
+    assert!(stderr.contains("1 citations, 1 URLs"), "one summary line: {stderr}");
     assert!(stderr.contains("1 broken"), "{stderr}");
     // broken is not failing when fail_on leaves it out
     citecheck()
-        .args([
-            "check",
-            bad.to_str().unwrap(),
-            "--config",
-            &cfg,
-            "--allow-private",
-            "--fail-on",
-            "timeout",
-        ])
+        .args(["check", bad.to_str().unwrap(), "--config", &cfg, "--allow-private", "--fail-on", "timeout"])
         .assert()
         .code(0);
     // usage, configuration and input errors: 2
-    citecheck()
-        .args(["check", "--host-rate", "fast"])
-        .assert()
-        .code(2);
-    citecheck()
-        .args(["check", "--config", "/nonexistent.toml"])
-        .assert()
-        .code(2);
+    citecheck().args(["check", "--host-rate", "fast"]).assert().code(2);
+    citecheck().args(["check", "--config", "/nonexistent.toml"]).assert().code(2);
     citecheck()
         .args(["check", "/nonexistent/reports", "--config", &cfg])
         .assert()
         .code(2);
     let out_file = dir.path().join("out.json");
     citecheck()
-        .args([
-            "check",
-            good.to_str().unwrap(),
-            "--config",
-            &cfg,
-            "--allow-private",
-            "--format",
-            "json",
-            "--output",
-        ])
+        .args(["check", good.to_str().unwrap(), "--config", &cfg, "--allow-private", "--format", "json", "--output"])
         .arg(&out_file)
         .assert()
         .code(0);
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
     assert_eq!(doc["summary"]["citations"], 1);
 }

@@ -9,10 +9,7 @@ use std::process::Stdio;
 use common::{citecheck, report};
 
 fn seed() -> String {
-    format!(
-        "{}/reports/2018-04-internet-plus.md",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/reports/2018-04-internet-plus.md", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn extract_json(args: &[&str]) -> (serde_json::Value, i32, String) {
@@ -22,8 +19,9 @@ fn extract_json(args: &[&str]) -> (serde_json::Value, i32, String) {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("not JSON: {e}: {}", String::from_utf8_lossy(&out.stderr))
+    });
     (
         doc,
         out.status.code().unwrap_or(-1),
@@ -37,11 +35,7 @@ fn extract_lists_every_citation_of_the_seed_with_its_line() {
     assert_eq!(code, 0);
     assert_eq!(doc["mode"], "extract");
     let cits = doc["citations"].as_array().unwrap();
-    assert_eq!(
-        cits.len(),
-        66,
-        "68 hrefs minus the two page-break fragments"
-    );
+    assert_eq!(cits.len(), 66, "68 hrefs minus the two page-break fragments");
     assert_eq!(doc["summary"]["citations"], 66);
     let first = &cits[0];
     assert_eq!(first["source"]["line"], 33);
@@ -61,10 +55,7 @@ fn extract_lists_every_citation_of_the_seed_with_its_line() {
         .expect("joined ifeng URL");
     assert_eq!(ifeng["written_url"], "http://news.ifeng.com/a/20180411/574");
     assert!(!ifeng["repairs"].as_array().unwrap().is_empty());
-    assert!(
-        cits.iter()
-            .all(|c| c["url"] != "#" && c["url"] != "/t20180327_524178302.shtml")
-    );
+    assert!(cits.iter().all(|c| c["url"] != "#" && c["url"] != "/t20180327_524178302.shtml"));
 
     let md = citecheck().args(["extract", &seed()]).output().unwrap();
     let md = String::from_utf8(md.stdout).unwrap();
@@ -79,8 +70,7 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
     report(d, "empty.md", "");
     std::fs::write(d.join("binary.md"), [0u8, 159, 146, 150, 0, 1, 2, 3, 0, 0]).unwrap();
     // GBK-encoded report: decoded, not rejected.
-    let (gbk, _, _) =
-        encoding_rs::GBK.encode("4月12日，国务院发布通知 http://www.gov.cn/x.htm 。\n");
+    let (gbk, _, _) = encoding_rs::GBK.encode("4月12日，国务院发布通知 http://www.gov.cn/x.htm 。\n");
     std::fs::write(d.join("gbk.md"), &gbk).unwrap();
     std::fs::write(d.join("notes.docx"), b"PK\x03\x04").unwrap();
     std::os::unix::fs::symlink(d.join("missing-target.md"), d.join("dangling.md")).unwrap();
@@ -100,31 +90,15 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
         .map(|c| c["url"].as_str().unwrap())
         .collect();
     assert!(urls.contains(&"https://example.org/a"), "{urls:?}");
-    assert!(
-        urls.contains(&"http://www.gov.cn/x.htm"),
-        "GBK decoded: {urls:?}"
-    );
+    assert!(urls.contains(&"http://www.gov.cn/x.htm"), "GBK decoded: {urls:?}");
     assert!(urls.contains(&"https://example.org/long"), "{urls:?}");
     let errors = doc["errors"].as_array().unwrap();
-    let names: Vec<String> = errors
-        .iter()
-        .map(|e| e["path"].as_str().unwrap().to_owned())
-        .collect();
+    let names: Vec<String> = errors.iter().map(|e| e["path"].as_str().unwrap().to_owned()).collect();
     for bad in ["binary.md", "dangling.md", "nope.md"] {
-        assert!(
-            names.iter().any(|n| n.ends_with(bad)),
-            "{bad} not in {names:?}"
-        );
+        assert!(names.iter().any(|n| n.ends_with(bad)), "{bad} not in {names:?}");
     }
-    assert!(
-        !names
-            .iter()
-            .any(|n| n.ends_with("good.md") || n.ends_with("empty.md"))
-    );
-    assert_eq!(
-        doc["summary"]["skipped_files"], 1,
-        "notes.docx is skipped and counted"
-    );
+    assert!(!names.iter().any(|n| n.ends_with("good.md") || n.ends_with("empty.md")));
+    assert_eq!(doc["summary"]["skipped_files"], 1, "notes.docx is skipped and counted");
 }
 
 #[test]
@@ -162,15 +136,6 @@ fn a_closed_pipe_is_not_an_error() {
     stdout.read_exact(&mut buf).unwrap();
     drop(stdout);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -40,9 +40,7 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
     let trickle = raw_server(|mut s| async move {
         read_request(&mut s).await;
         let _ = s
-            .write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000000\r\n\r\n",
-            )
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000000\r\n\r\n")
             .await;
         for _ in 0..600 {
             if s.write_all(b"x").await.is_err() {
@@ -52,19 +50,12 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
         }
     });
     let huge_header: &'static [u8] = Box::leak(
-        format!(
-            "HTTP/1.1 200 OK\r\nX-Big: {}\r\n\r\n",
-            "a".repeat(2_000_000)
-        )
-        .into_bytes()
-        .into_boxed_slice(),
+        format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\n\r\n", "a".repeat(2_000_000)).into_bytes().into_boxed_slice(),
     );
     let many_headers: &'static [u8] = Box::leak(
         format!(
             "HTTP/1.1 200 OK\r\n{}Content-Length: 0\r\n\r\n",
-            (0..500)
-                .map(|i| format!("X-H{i}: v\r\n"))
-                .collect::<String>()
+            (0..500).map(|i| format!("X-H{i}: v\r\n")).collect::<String>()
         )
         .into_bytes()
         .into_boxed_slice(),
@@ -73,9 +64,7 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
     let many = raw(many_headers);
     let bad_status = raw(b"HTTP/1.1 abc Nope\r\nContent-Length: 0\r\n\r\n");
     let garbage = raw(b"hello there, this is not HTTP\r\n\r\n");
-    let cut = raw(
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n<html>short",
-    );
+    let cut = raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n<html>short");
 
     let bomb = {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -96,14 +85,8 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
                 "/endless",
                 get(|| async {
                     let chunk = bytes::Bytes::from(vec![b'a'; 64 * 1024]);
-                    let stream = futures::stream::repeat_with(move || {
-                        Ok::<_, std::io::Error>(chunk.clone())
-                    });
-                    (
-                        [(header::CONTENT_TYPE, "text/html")],
-                        Body::from_stream(stream),
-                    )
-                        .into_response()
+                    let stream = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+                    ([(header::CONTENT_TYPE, "text/html")], Body::from_stream(stream)).into_response()
                 }),
             )
             .route(
@@ -111,13 +94,7 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
                 get(move || {
                     let bomb = bomb.clone();
                     async move {
-                        (
-                            [
-                                (header::CONTENT_TYPE, "text/html"),
-                                (header::CONTENT_ENCODING, "gzip"),
-                            ],
-                            bomb,
-                        )
+                        ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "gzip")], bomb)
                             .into_response()
                     }
                 }),
@@ -126,9 +103,7 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
                 "/liar",
                 get(move || {
                     let gbk = gbk.clone();
-                    async move {
-                        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], gbk).into_response()
-                    }
+                    async move { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], gbk).into_response() }
                 }),
             )
             .route("/fine", get(|| async { "fine" })),
@@ -188,10 +163,7 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
     expect(&urls[7], "ok", "larger than 1048576 bytes");
     let liar = citation(&doc, &urls[8]);
     assert_eq!(liar["link"]["status"], "ok");
-    assert_eq!(
-        liar["verdict"], "supported",
-        "a page lying about its charset is read: {liar:#}"
-    );
+    assert_eq!(liar["verdict"], "supported", "a page lying about its charset is read: {liar:#}");
     expect(&urls[9], "ok", "");
 }
 
@@ -207,12 +179,6 @@ fn redirect_to_a_private_address_from_a_public_name_is_excluded() {
     let (doc, _) = check_json(&[r.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
     let l = &citation(&doc, &url)["link"];
     assert_eq!(l["status"], "excluded");
-    assert!(
-        l["error"]
-            .as_str()
-            .unwrap()
-            .contains("public.test resolves to 127.0.0.1"),
-        "{l:#}"
-    );
+    assert!(l["error"].as_str().unwrap().contains("public.test resolves to 127.0.0.1"), "{l:#}");
     assert!(web.log.hits().is_empty());
 }

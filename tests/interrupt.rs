@@ -13,10 +13,7 @@ use common::{Server, report};
 fn slow_web() -> Server {
     Server::start(
         Router::new()
-            .route(
-                "/fast",
-                get(|| async { "<html><body><p>fast</p></body></html>" }),
-            )
+            .route("/fast", get(|| async { "<html><body><p>fast</p></body></html>" }))
             .route(
                 "/hang/{n}",
                 get(|| async {
@@ -29,13 +26,7 @@ fn slow_web() -> Server {
 
 fn spawn(report: &std::path::Path, format: &str) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("citecheck"))
-        .args([
-            "check",
-            report.to_str().unwrap(),
-            "--format",
-            format,
-            "--allow-private",
-        ])
+        .args(["check", report.to_str().unwrap(), "--format", format, "--allow-private"])
         .args(["--host-rate", "100", "--host-concurrency", "8"])
         .current_dir(std::env::temp_dir())
         .env_remove("HTTP_PROXY")
@@ -90,10 +81,7 @@ fn first_ctrl_c_writes_what_was_checked_and_exits_130() {
     let t0 = Instant::now();
     sigint(&child);
     let out = child.wait_with_output().unwrap();
-    assert!(
-        t0.elapsed() < Duration::from_secs(15),
-        "grace period is short"
-    );
+    assert!(t0.elapsed() < Duration::from_secs(15), "grace period is short");
     assert_eq!(out.status.code(), Some(130));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["complete"], false);
@@ -118,10 +106,7 @@ fn second_ctrl_c_exits_at_once_and_streamed_results_are_kept() {
     let t0 = Instant::now();
     sigint(&child);
     let out = child.wait_with_output().unwrap();
-    assert!(
-        t0.elapsed() < Duration::from_secs(2),
-        "second Ctrl-C exits at once"
-    );
+    assert!(t0.elapsed() < Duration::from_secs(2), "second Ctrl-C exits at once");
     assert_eq!(out.status.code(), Some(130));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<serde_json::Value> = text

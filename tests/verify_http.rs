@@ -12,12 +12,8 @@ use axum::routing::get;
 use common::{Server, check_json, citation, citecheck, report};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/pages")
-            .join(name),
-    )
-    .unwrap()
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages").join(name))
+        .unwrap()
 }
 
 fn serve(content_type: &'static str, body: Vec<u8>) -> Response {
@@ -135,25 +131,10 @@ fn verdicts_against_a_local_test_web() {
     );
     let r = report(dir.path(), "2018-04-report.md", &text);
     let (doc, code) = check_json(&[r.to_str().unwrap(), "--allow-private", "--host-rate", "100"]);
-    let verdict = |p: &str| {
-        citation(&doc, &u(p))["verdict"]
-            .as_str()
-            .unwrap_or("null")
-            .to_owned()
-    };
-    let status = |p: &str| {
-        citation(&doc, &u(p))["link"]["status"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let verdict = |p: &str| citation(&doc, &u(p))["verdict"].as_str().unwrap_or("null").to_owned();
+    let status = |p: &str| citation(&doc, &u(p))["link"]["status"].as_str().unwrap().to_owned();
 
-    assert_eq!(
-        verdict("/xinhua"),
-        "supported",
-        "GBK with meta: {:#}",
-        citation(&doc, &u("/xinhua"))
-    );
+    assert_eq!(verdict("/xinhua"), "supported", "GBK with meta: {:#}", citation(&doc, &u("/xinhua")));
     assert_eq!(
         verdict("/zj/2018/4/10/art.html"),
         "supported",
@@ -161,10 +142,7 @@ fn verdicts_against_a_local_test_web() {
         citation(&doc, &u("/zj/2018/4/10/art.html"))
     );
     let people = citation(&doc, &u("/people"));
-    assert_eq!(
-        people["verdict"], "unsupported",
-        "sidebar-only match: {people:#}"
-    );
+    assert_eq!(people["verdict"], "unsupported", "sidebar-only match: {people:#}");
 
     let old = citation(&doc, &u("/old"));
     assert_eq!(old["link"]["status"], "redirected", "{old:#}");
@@ -180,48 +158,23 @@ fn verdicts_against_a_local_test_web() {
     assert_eq!(text_only["verdict"], "supported", "{text_only:#}");
     assert_eq!(text_only["evidence"]["page_date"], "2018-04-12");
 
-    assert_eq!(
-        verdict("/other-year"),
-        "partial",
-        "{:#}",
-        citation(&doc, &u("/other-year"))
-    );
+    assert_eq!(verdict("/other-year"), "partial", "{:#}", citation(&doc, &u("/other-year")));
     assert_eq!(verdict("/different"), "unsupported");
-    assert_eq!(
-        verdict("/fullwidth"),
-        "supported",
-        "{:#}",
-        citation(&doc, &u("/fullwidth"))
-    );
+    assert_eq!(verdict("/fullwidth"), "supported", "{:#}", citation(&doc, &u("/fullwidth")));
 
     assert_eq!(status("/challenge"), "blocked");
     assert_eq!(verdict("/challenge"), "unverifiable");
     assert_eq!(status("/gone-page"), "soft_404");
     assert_eq!(status("/moved"), "soft_404", "redirect to the site root");
     assert_eq!(verdict("/moved"), "unverifiable");
-    assert_eq!(
-        code, 0,
-        "soft 404 and unsupported are not failing by default"
-    );
+    assert_eq!(code, 0, "soft 404 and unsupported are not failing by default");
 
     // The Markdown report has sections for unsupported and partial claims with evidence.
     let out = citecheck()
-        .args([
-            "check",
-            r.to_str().unwrap(),
-            "--allow-private",
-            "--host-rate",
-            "100",
-            "--fail-on",
-            "unsupported,soft_404",
-        ])
+        .args(["check", r.to_str().unwrap(), "--allow-private", "--host-rate", "100", "--fail-on", "unsupported,soft_404"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "--fail-on unsupported fails the run"
-    );
+    assert_eq!(out.status.code(), Some(1), "--fail-on unsupported fails the run");
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("## Unsupported claims"), "{md}");
     assert!(md.contains("## Partially supported claims"), "{md}");
@@ -233,11 +186,7 @@ fn a_host_that_answers_every_path_alike_is_a_soft_404() {
     let catch_all = Router::new().fallback(|| async {
         serve(
             "text/html; charset=utf-8",
-            page(
-                "Example portal",
-                "<p>Welcome to the Example portal. Find news and services here.</p>",
-                "",
-            ),
+            page("Example portal", "<p>Welcome to the Example portal. Find news and services here.</p>", ""),
         )
     });
     let s = Server::start(catch_all);
@@ -245,45 +194,24 @@ fn a_host_that_answers_every_path_alike_is_a_soft_404() {
     let r = report(
         dir.path(),
         "r.md",
-        &format!(
-            "On 12 April 2018, the “Quokka Harbour” bridge opened. {}\n",
-            s.url("/news/bridge.html")
-        ),
+        &format!("On 12 April 2018, the “Quokka Harbour” bridge opened. {}\n", s.url("/news/bridge.html")),
     );
     let (doc, _) = check_json(&[r.to_str().unwrap(), "--allow-private", "--host-rate", "100"]);
     let c = citation(&doc, &s.url("/news/bridge.html"));
     assert_eq!(c["link"]["status"], "soft_404", "{c:#}");
     assert!(c["link"]["error"].as_str().unwrap().contains("random path"));
-    let probes = s
-        .log
-        .hits()
-        .iter()
-        .filter(|h| h.path.contains("citecheck-probe"))
-        .count();
+    let probes = s.log.hits().iter().filter(|h| h.path.contains("citecheck-probe")).count();
     assert_eq!(probes, 1, "one probe per host");
 }
 
 #[test]
 fn inspect_shows_what_is_read_from_a_saved_page() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/pages/province_table_gbk_undeclared.html");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages/province_table_gbk_undeclared.html");
     let out = citecheck()
-        .args([
-            "inspect",
-            path.to_str().unwrap(),
-            "--format",
-            "json",
-            "--url",
-            "http://www.zj.gov.cn/art/2018/4/10/art_1.html",
-        ])
+        .args(["inspect", path.to_str().unwrap(), "--format", "json", "--url", "http://www.zj.gov.cn/art/2018/4/10/art_1.html"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let p = &doc["page"];
     assert_eq!(p["charset"], "GBK");
@@ -291,10 +219,7 @@ fn inspect_shows_what_is_read_from_a_saved_page() {
     assert_eq!(p["page_date"], "2018-04-10");
     assert!(p["main_text"].as_str().unwrap().contains("最多跑一次"));
     assert!(!p["main_text"].as_str().unwrap().contains("备案号"));
-    let md = citecheck()
-        .args(["inspect", path.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let md = citecheck().args(["inspect", path.to_str().unwrap()]).output().unwrap();
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.contains("## Main text"), "{md}");
 }

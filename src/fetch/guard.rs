@@ -198,11 +198,6 @@ mod tests {
             overrides,
             proxy_host: None,
         };
-        assert!(
-            allowed
-                .resolve("inside.test".parse().unwrap())
-                .await
-                .is_ok()
-        );
+        assert!(allowed.resolve("inside.test".parse().unwrap()).await.is_ok());
     }
 }

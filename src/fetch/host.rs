@@ -156,10 +156,7 @@ mod tests {
     #[test]
     fn quota_period_is_the_inverse_of_the_rate() {
         assert_eq!(quota_for(1.0).replenish_interval(), Duration::from_secs(1));
-        assert_eq!(
-            quota_for(4.0).replenish_interval(),
-            Duration::from_millis(250)
-        );
+        assert_eq!(quota_for(4.0).replenish_interval(), Duration::from_millis(250));
         assert_eq!(quota_for(0.5).replenish_interval(), Duration::from_secs(2));
         assert_eq!(quota_for(2.0).burst_size().get(), 1);
     }

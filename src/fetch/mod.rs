@@ -30,6 +30,7 @@ use guard::{GuardedResolver, check_url_host};
 use host::HostPool;
 use robots::Robots;
 
+
 /// Longest URL accepted, in bytes.
 pub const MAX_URL_BYTES: usize = 8192;
 
@@ -276,12 +277,7 @@ impl Fetcher {
                 let Ok(robots_url) = Url::parse(&robots_url(url)) else {
                     return Robots::default();
                 };
-                let agent = self
-                    .config
-                    .user_agent
-                    .split('/')
-                    .next()
-                    .unwrap_or("citecheck");
+                let agent = self.config.user_agent.split('/').next().unwrap_or("citecheck");
                 let robots = match self.request(&robots_url).await {
                     Attempted::Answer(a) if (200..300).contains(&a.code) => {
                         Robots::parse(&String::from_utf8_lossy(&a.body.unwrap_or_default()), agent)
@@ -332,12 +328,7 @@ impl Fetcher {
                 redirects.last().map(|r| r.status),
             ));
         }
-        if let Some(re) = self
-            .config
-            .exclude
-            .iter()
-            .find(|re| re.is_match(next.as_str()))
-        {
+        if let Some(re) = self.config.exclude.iter().find(|re| re.is_match(next.as_str())) {
             return Some(Fetched::failed(
                 LinkStatus::Excluded,
                 format!("redirect to {next}, which matches exclude pattern {re}"),
@@ -559,11 +550,7 @@ mod tests {
             ("javascript:void(0)", LinkStatus::Excluded, "javascript"),
             ("file:///etc/passwd", LinkStatus::Excluded, "file"),
             ("ftp://example.org/x", LinkStatus::Invalid, "scheme"),
-            (
-                "/t20180327_524178302.shtml",
-                LinkStatus::Invalid,
-                "relative",
-            ),
+            ("/t20180327_524178302.shtml", LinkStatus::Invalid, "relative"),
             ("http://example.org:99999/", LinkStatus::Invalid, "port"),
             ("http://[::1/", LinkStatus::Invalid, "IPv6"),
             (&long, LinkStatus::Invalid, "8192"),

@@ -278,9 +278,7 @@ impl Formatter for Markdown {
             report
                 .citations
                 .iter()
-                .filter(|c| {
-                    c.verdict == Some(v) && c.link.as_ref().is_some_and(|l| l.status.is_alive())
-                })
+                .filter(|c| c.verdict == Some(v) && c.link.as_ref().is_some_and(|l| l.status.is_alive()))
                 .collect()
         };
         Self::link_table(

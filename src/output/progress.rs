@@ -54,11 +54,7 @@ pub fn summary_line(report: &RunReport) -> String {
         s.citations,
         s.urls,
         s.elapsed_ms as f64 / 1000.0,
-        if statuses.is_empty() {
-            "nothing checked".to_owned()
-        } else {
-            statuses.join(", ")
-        }
+        if statuses.is_empty() { "nothing checked".to_owned() } else { statuses.join(", ") }
     );
     if !verdicts.is_empty() {
         line.push_str(&format!("; verdicts: {}", verdicts.join(", ")));

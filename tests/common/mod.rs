@@ -134,9 +134,7 @@ where
             addr_tx.send(listener.local_addr().unwrap()).unwrap();
             let handler = Arc::new(handler);
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    break;
-                };
+                let Ok((stream, _)) = listener.accept().await else { break };
                 let h = Arc::clone(&handler);
                 tokio::spawn(async move { h(stream).await });
             }
