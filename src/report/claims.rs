@@ -143,7 +143,15 @@ impl YearContext {
 
 /// The claim's date and range end: the leading mention, resolved with the context.
 pub(crate) fn claim_date(text: &str, ctx: &YearContext) -> (Option<NaiveDate>, Option<NaiveDate>) {
-    let Some(m) = find_mentions(text).into_iter().next() else {
+    claim_date_of(&find_mentions(text), ctx)
+}
+
+/// [`claim_date`] from the date mentions of the claim, already found.
+pub(crate) fn claim_date_of(
+    mentions: &[Mention],
+    ctx: &YearContext,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let Some(m) = mentions.first() else {
         return (None, None);
     };
     let Some(date) = ctx.resolve(m.year, m.month, m.day) else {

@@ -27,7 +27,7 @@ pub(crate) struct MdBlock {
 
 struct State<'a> {
     lines: &'a LineIndex,
-    out: Vec<MdBlock>,
+    out: &'a mut dyn FnMut(MdBlock),
     stack: Vec<Block>,
     heading: Option<String>,
     footnote: Option<String>,
@@ -57,7 +57,7 @@ impl State<'_> {
                 self.heading = (!h.is_empty()).then_some(h);
             }
             if !block.text.trim().is_empty() || !block.links.is_empty() {
-                self.out.push(MdBlock {
+                (self.out)(MdBlock {
                     block,
                     context: self.heading.clone(),
                     footnote: self.footnote.clone(),
@@ -125,8 +125,9 @@ impl State<'_> {
     }
 }
 
-/// Read a Markdown document into blocks.
-pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
+/// Read a Markdown document into blocks, handing each to `out` as it closes (so a
+/// large report is never held as blocks all at once).
+pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex, out: &mut dyn FnMut(MdBlock)) {
     let opts = Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
     let parser = Parser::new_ext(text, opts);
     let refdefs: HashMap<String, usize> = parser
@@ -136,7 +137,7 @@ pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
         .collect();
     let mut st = State {
         lines,
-        out: Vec::new(),
+        out,
         stack: Vec::new(),
         heading: None,
         footnote: None,
@@ -227,7 +228,7 @@ pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
                 TagEnd::HtmlBlock => {
                     if let Some((start, buf)) = st.html_buf.take() {
                         for block in html_blocks(&buf, start, lines) {
-                            st.out.push(MdBlock {
+                            (st.out)(MdBlock {
                                 block,
                                 context: st.heading.clone(),
                                 footnote: st.footnote.clone(),
@@ -246,7 +247,7 @@ pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
                     buf.push_str(&h);
                 } else {
                     for block in html_blocks(&h, range.start, lines) {
-                        st.out.push(MdBlock {
+                        (st.out)(MdBlock {
                             block,
                             context: st.heading.clone(),
                             footnote: st.footnote.clone(),
@@ -269,7 +270,6 @@ pub(crate) fn markdown_blocks(text: &str, lines: &LineIndex) -> Vec<MdBlock> {
     while !st.stack.is_empty() {
         st.close();
     }
-    st.out
 }
 
 #[cfg(test)]
@@ -277,7 +277,9 @@ mod tests {
     use super::*;
 
     fn blocks(src: &str) -> Vec<MdBlock> {
-        markdown_blocks(src, &LineIndex::new(src))
+        let mut out = Vec::new();
+        markdown_blocks(src, &LineIndex::new(src), &mut |b| out.push(b));
+        out
     }
 
     #[test]

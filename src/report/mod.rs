@@ -19,13 +19,14 @@ mod text;
 mod uncited;
 mod urls;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::model::{Citation, Claim, Repair, SourceSpan, UncitedClaim};
 use block::{Block, BlockKind, is_sentence_end};
-use claims::{YearContext, claim_date, starts_with_date};
+use claims::{YearContext, claim_date_of, find_mentions, starts_with_date};
 use lines::LineIndex;
 
 /// Limits for reading report files.
@@ -109,10 +110,11 @@ pub(crate) struct RawUncited {
 #[must_use]
 pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     let mut ex = Extraction::default();
+    let mut cands = keywords::Candidates::default();
     let files = input::collect_files(paths, &mut ex.errors, &mut ex.skipped_files);
     for file in files {
         match input::read_report(&file, opts.max_file_bytes) {
-            Ok(text) => ex.documents.push(parse_document(&file, &text)),
+            Ok(text) => ex.documents.push(parse_document(&file, &text, &mut cands)),
             Err(message) => ex.errors.push(InputError {
                 path: file,
                 line: None,
@@ -120,7 +122,7 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
             }),
         }
     }
-    finish(&mut ex.documents);
+    finish(&mut ex.documents, cands);
     ex
 }
 
@@ -130,8 +132,9 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
 /// computed with IDF over this document alone.
 #[must_use]
 pub fn extract_str(path: &Path, text: &str) -> Document {
-    let mut docs = vec![parse_document(path, text)];
-    finish(&mut docs);
+    let mut cands = keywords::Candidates::default();
+    let mut docs = vec![parse_document(path, text, &mut cands)];
+    finish(&mut docs, cands);
     docs.pop().unwrap_or_else(|| Document {
         path: path.to_path_buf(),
         citations: Vec::new(),
@@ -160,64 +163,52 @@ fn format_of(path: &Path) -> Format {
     }
 }
 
-/// Extract one document (no keywords, suggestions or support links yet).
-fn parse_document(path: &Path, text: &str) -> Document {
+/// Extract one document (no keywords, suggestions or support links yet); its claims
+/// (citations, then uncited claims) are added to `cands` for the keywords.
+fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> Document {
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
     let format = format_of(path);
-    let mut raw_cits = Vec::new();
+    let mut citations = Vec::new();
     let mut raw_unc = Vec::new();
     let body;
     let text_for_blocks = if format == Format::Html {
         text
     } else {
         let tables = table::extract_tables(text, &lines, &ctx);
-        raw_cits.extend(tables.citations);
+        citations.extend(tables.citations.into_iter().map(|c| c.into_citation(path)));
         raw_unc.extend(tables.uncited);
-        body = blank_ranges(text, &tables.ranges);
-        body.as_str()
+        if tables.ranges.is_empty() {
+            text
+        } else {
+            body = blank_ranges(text, &tables.ranges);
+            body.as_str()
+        }
     };
-    let blocks: Vec<(Block, Option<String>, Option<String>)> = match format {
-        Format::Markdown => markdown::markdown_blocks(text_for_blocks, &lines)
-            .into_iter()
-            .map(|b| (b.block, b.context, b.footnote))
-            .collect(),
-        Format::Html => html_with_context(text_for_blocks, &lines),
-        Format::Text => text::text_blocks(text_for_blocks, &lines)
-            .into_iter()
-            .map(|b| (b, None, None))
-            .collect(),
-    };
-    blocks_to_raw(&blocks, &mut raw_cits, &mut raw_unc);
-    raw_cits.sort_by_key(|c| c.line);
-    raw_unc.sort_by_key(|u| u.line);
-    let citations = raw_cits
-        .into_iter()
-        .map(|c| {
-            let (date, date_end) = claim_date(&c.claim, &ctx);
-            Citation {
-                source: SourceSpan {
-                    path: path.to_path_buf(),
-                    line: c.line,
-                },
-                url: c.url,
-                written_url: c.written,
-                claim: Claim {
-                    text: c.claim,
-                    date,
-                    date_end,
-                    keywords: Vec::new(),
-                },
-                context: c.context,
-                repairs: c.repairs,
-                suggestions: Vec::new(),
+    let mut collect = Collector::new(path, &mut citations, &mut raw_unc);
+    match format {
+        Format::Markdown => markdown::markdown_blocks(text_for_blocks, &lines, &mut |b| {
+            collect.block(b.block, b.context, b.footnote);
+        }),
+        Format::Html => html_with_context(text_for_blocks, &lines, &mut collect),
+        Format::Text => {
+            for b in text::text_blocks(text_for_blocks, &lines) {
+                collect.block(b, None, None);
             }
-        })
-        .collect();
+        }
+    }
+    collect.finish();
+    citations.sort_by_key(|c| c.source.line);
+    citations.shrink_to_fit();
+    raw_unc.sort_by_key(|u| u.line);
+    // Dates, and the claims (in their final order) for the keywords.
+    for c in &mut citations {
+        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, &ctx, cands);
+    }
     let uncited = raw_unc
         .into_iter()
         .map(|u| {
-            let (date, date_end) = claim_date(&u.text, &ctx);
+            let (date, date_end) = dated_claim(&u.text, &ctx, cands);
             UncitedClaim {
                 source: SourceSpan {
                     path: path.to_path_buf(),
@@ -241,21 +232,52 @@ fn parse_document(path: &Path, text: &str) -> Document {
     }
 }
 
-/// HTML blocks with the nearest heading as context.
-fn html_with_context(
+impl RawCitation {
+    /// The citation in `path` (no date, keywords or suggestions yet).
+    fn into_citation(self, path: &Path) -> Citation {
+        Citation {
+            source: SourceSpan {
+                path: path.to_path_buf(),
+                line: self.line,
+            },
+            url: self.url,
+            written_url: self.written,
+            claim: Claim {
+                text: self.claim,
+                date: None,
+                date_end: None,
+                keywords: Vec::new(),
+            },
+            context: self.context,
+            repairs: self.repairs,
+            suggestions: Vec::new(),
+        }
+    }
+}
+
+/// The claim's date and range end; the claim goes to `cands` with its date mentions.
+fn dated_claim(
     text: &str,
-    lines: &LineIndex,
-) -> Vec<(Block, Option<String>, Option<String>)> {
+    ctx: &YearContext,
+    cands: &mut keywords::Candidates,
+) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+    let mentions = find_mentions(text);
+    let date = claim_date_of(&mentions, ctx);
+    cands.push_claim_dated(text, mentions.iter().map(|m| (m.start, m.end)).collect());
+    date
+}
+
+/// HTML blocks with the nearest heading as context.
+fn html_with_context(text: &str, lines: &LineIndex, collect: &mut Collector<'_>) {
     let mut heading = None;
-    let mut out = Vec::new();
     for b in html::html_blocks(text, 0, lines) {
         if b.kind == BlockKind::Heading {
             let h = block::normalize_space(&b.text);
             heading = (!h.is_empty()).then_some(h);
         }
-        out.push((b, heading.clone(), None));
+        let context = heading.clone();
+        collect.block(b, context, None);
     }
-    out
 }
 
 /// Replace the bytes of `ranges` by spaces (newlines kept), so offsets and lines stay.
@@ -281,113 +303,170 @@ fn blank_ranges(text: &str, ranges: &[(usize, usize)]) -> String {
     out
 }
 
-/// Citations and uncited claims from blocks (footnotes resolved across blocks).
-fn blocks_to_raw(
-    blocks: &[(Block, Option<String>, Option<String>)],
-    cits: &mut Vec<RawCitation>,
-    unc: &mut Vec<RawUncited>,
-) {
-    // Footnote marks by label: (block index, mark position).
-    let mut marks: std::collections::HashMap<&str, Vec<(usize, usize)>> =
-        std::collections::HashMap::new();
-    for (i, (b, _, def)) in blocks.iter().enumerate() {
-        if def.is_none() {
-            for m in &b.footnotes {
-                marks.entry(m.label.as_str()).or_default().push((i, m.pos));
-            }
+/// Citations and uncited claims from blocks, one block at a time, in document order.
+///
+/// A block is dropped as soon as its citations and claims are taken, except the few
+/// that footnotes need across blocks: blocks with footnote marks (their sentences are
+/// the claims of the footnote's links) and footnote definitions (read at the end, when
+/// every mark is known).
+struct Collector<'a> {
+    path: &'a Path,
+    cits: &'a mut Vec<Citation>,
+    unc: &'a mut Vec<RawUncited>,
+    /// Index of the next block.
+    next: usize,
+    /// Index of the last block that made (or continued) an uncited claim.
+    last_uncited: Option<usize>,
+    /// Blocks with footnote marks, kept for the definitions.
+    marked: Vec<Block>,
+    /// Footnote marks by label: (index in `marked`, mark position).
+    marks: HashMap<String, Vec<(usize, usize)>>,
+    /// Footnote definition blocks with their context and label, read at the end.
+    defs: Vec<(Block, Option<String>, String)>,
+}
+
+impl<'a> Collector<'a> {
+    fn new(path: &'a Path, cits: &'a mut Vec<Citation>, unc: &'a mut Vec<RawUncited>) -> Self {
+        Collector {
+            path,
+            cits,
+            unc,
+            next: 0,
+            last_uncited: None,
+            marked: Vec::new(),
+            marks: HashMap::new(),
+            defs: Vec::new(),
         }
     }
-    let mut last_uncited: Option<usize> = None;
-    for (i, (b, context, def)) in blocks.iter().enumerate() {
-        let links: Vec<_> = b
+
+    /// The next block, with the heading it sits under and, inside a footnote
+    /// definition, the footnote's label.
+    fn block(&mut self, b: Block, context: Option<String>, def: Option<String>) {
+        let i = self.next;
+        self.next += 1;
+        if let Some(label) = def {
+            // Not plain: it neither starts nor continues an uncited claim.
+            self.defs.push((b, context, label));
+            return;
+        }
+        let mut has_links = false;
+        for l in b
             .links
             .iter()
             .filter(|l| urls::is_citation_href(&l.written))
-            .collect();
-        for l in &links {
-            let written = l.written.trim().to_string();
-            let url = urls::decode_entities(&written);
-            let mut repairs = Vec::new();
-            if url != written {
-                repairs.push(Repair {
-                    kind: "decoded_entities".into(),
-                    detail: format!("HTML entities decoded in `{written}`"),
-                });
-            }
-            let claims: Vec<String> = match def.as_deref().and_then(|d| marks.get(d)) {
-                Some(refs) => refs
-                    .iter()
-                    .map(|&(bi, pos)| blocks[bi].0.claim_before(pos))
-                    .collect(),
-                None => vec![b.claim_at(l.pos)],
-            };
-            for claim in claims {
-                cits.push(RawCitation {
-                    line: l.line,
-                    written: written.clone(),
-                    url: url.clone(),
-                    claim,
-                    context: context.clone(),
-                    repairs: repairs.clone(),
-                });
-            }
+        {
+            has_links = true;
+            let claims = vec![b.claim_at(l.pos)];
+            push_citation(self.cits, self.path, l, claims, context.as_ref());
         }
         // Uncited dated claims; a page-break continuation paragraph joins the one before.
-        let text = block::normalize_space(&b.text);
-        let plain = links.is_empty()
-            && b.footnotes.is_empty()
-            && def.is_none()
-            && b.kind != BlockKind::Heading;
-        if plain && starts_with_date(&text) {
-            unc.push(RawUncited {
-                line: b.line,
-                text,
-                context: context.clone(),
-            });
-            last_uncited = Some(i);
-        } else if plain
-            && last_uncited == i.checked_sub(1)
-            && last_uncited.is_some()
-            && !text.is_empty()
-        {
-            if let Some(u) = unc
-                .last_mut()
-                .filter(|u| !u.text.ends_with(is_sentence_end))
+        let plain = !has_links && b.footnotes.is_empty() && b.kind != BlockKind::Heading;
+        if plain {
+            let text = block::normalize_space(&b.text);
+            if starts_with_date(&text) {
+                self.unc.push(RawUncited {
+                    line: b.line,
+                    text,
+                    context,
+                });
+                self.last_uncited = Some(i);
+            } else if self.last_uncited.is_some()
+                && self.last_uncited == i.checked_sub(1)
+                && !text.is_empty()
             {
-                u.text.push_str(&text);
-                last_uncited = Some(i);
+                if let Some(u) = self
+                    .unc
+                    .last_mut()
+                    .filter(|u| !u.text.ends_with(is_sentence_end))
+                {
+                    u.text.push_str(&text);
+                    self.last_uncited = Some(i);
+                }
+            }
+        }
+        if !b.footnotes.is_empty() {
+            let k = self.marked.len();
+            for m in &b.footnotes {
+                self.marks
+                    .entry(m.label.clone())
+                    .or_default()
+                    .push((k, m.pos));
+            }
+            self.marked.push(b);
+        }
+    }
+
+    /// Read the footnote definitions: each link's claims are the sentences holding
+    /// the marks of its footnote (its own sentence when nothing refers to it).
+    fn finish(self) {
+        for (b, context, label) in &self.defs {
+            for l in b
+                .links
+                .iter()
+                .filter(|l| urls::is_citation_href(&l.written))
+            {
+                let claims = match self.marks.get(label) {
+                    Some(refs) => refs
+                        .iter()
+                        .map(|&(k, pos)| self.marked[k].claim_before(pos))
+                        .collect(),
+                    None => vec![b.claim_at(l.pos)],
+                };
+                push_citation(self.cits, self.path, l, claims, context.as_ref());
             }
         }
     }
 }
 
-/// The cross-document steps: keywords (IDF over all claims), suggestions, support.
-fn finish(docs: &mut [Document]) {
-    // Keywords.
-    let mut cands = Vec::new();
-    for d in docs.iter() {
-        cands.extend(
-            d.citations
-                .iter()
-                .map(|c| keywords::candidates(&c.claim.text)),
-        );
-        cands.extend(
-            d.uncited
-                .iter()
-                .map(|u| keywords::candidates(&u.claim.text)),
+/// One raw citation per claim of link `l`.
+fn push_citation(
+    cits: &mut Vec<Citation>,
+    path: &Path,
+    l: &block::BlockLink,
+    claims: Vec<String>,
+    context: Option<&String>,
+) {
+    let written = l.written.trim().to_string();
+    let url = urls::decode_entities(&written);
+    let mut repairs = Vec::new();
+    if url != written {
+        repairs.push(Repair {
+            kind: "decoded_entities".into(),
+            detail: format!("HTML entities decoded in `{written}`"),
+        });
+    }
+    for claim in claims {
+        cits.push(
+            RawCitation {
+                line: l.line,
+                written: written.clone(),
+                url: url.clone(),
+                claim,
+                context: context.cloned(),
+                repairs: repairs.clone(),
+            }
+            .into_citation(path),
         );
     }
-    let texts: Vec<&str> = docs
+}
+
+/// The claim texts of one document: citations first, then uncited claims.
+fn claim_texts(d: &Document) -> impl Iterator<Item = &str> + Clone {
+    d.citations
         .iter()
-        .flat_map(|d| {
-            d.citations
-                .iter()
-                .map(|c| c.claim.text.as_str())
-                .chain(d.uncited.iter().map(|u| u.claim.text.as_str()))
-        })
-        .collect();
-    let weighted = keywords::weigh(&cands, &texts);
-    drop(texts);
+        .map(|c| c.claim.text.as_str())
+        .chain(d.uncited.iter().map(|u| u.claim.text.as_str()))
+}
+
+/// The cross-document steps: keywords (IDF over all claims, whose candidates were
+/// collected while parsing), suggestions, support.
+fn finish(docs: &mut [Document], mut cands: keywords::Candidates) {
+    // Keywords.
+    cands.collect_terms(docs.iter().flat_map(claim_texts));
+    cands.done();
+    let weighted: Vec<Vec<crate::model::Keyword>> =
+        keywords::weigh(&cands, docs.iter().flat_map(claim_texts)).collect();
+    drop(cands);
     let mut weighted = weighted.into_iter();
     for d in docs.iter_mut() {
         for c in &mut d.citations {
@@ -398,15 +477,13 @@ fn finish(docs: &mut [Document]) {
         }
     }
     // Suggestions.
-    let all: Vec<(String, SourceSpan)> = docs
+    let all: Vec<(&str, &SourceSpan)> = docs
         .iter()
-        .flat_map(|d| {
-            d.citations
-                .iter()
-                .map(|c| (c.url.clone(), c.source.clone()))
-        })
+        .flat_map(|d| d.citations.iter().map(|c| (c.url.as_str(), &c.source)))
         .collect();
-    let mut sugg = suggest::suggestions(&all).into_iter();
+    let sugg = suggest::suggestions(&all);
+    drop(all);
+    let mut sugg = sugg.into_iter();
     for d in docs.iter_mut() {
         for c in &mut d.citations {
             c.suggestions = sugg.next().unwrap_or_default();
