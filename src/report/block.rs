@@ -94,6 +94,9 @@ impl Block {
                 if r.start > 0 && r.len() <= 512 && is_pointer(&self.text[r.clone()]) {
                     r.start = range_in(ends, &self.text, r.start - 1).start;
                 }
+                if r.len() > MAX_CLAIM_BYTES {
+                    r = self.link_segment(r, pos);
+                }
                 normalize_space(&self.text[clip(&self.text, r, pos)])
             }
             BlockKind::Item => self
@@ -104,6 +107,42 @@ impl Block {
                 })
                 .clone(),
             BlockKind::Row => self.whole.get_or_init(|| self.row_claim()).clone(),
+        }
+    }
+
+    /// Within an over-long "sentence" holding many links (lines of `text URL` without
+    /// punctuation, one long list), the claim of the link at `pos` is its own segment:
+    /// the text after the previous link up to the end of this one, or, in `URL text`
+    /// style (no words before the first link), from this link up to the next.
+    fn link_segment(&self, r: Range<usize>, pos: usize) -> Range<usize> {
+        // Links of a paragraph are in text order; find ours and its neighbours.
+        let idx = self.links.partition_point(|l| l.text_range.end <= pos);
+        let Some(own) = self.links.get(idx).filter(|l| l.text_range.start <= pos) else {
+            return r;
+        };
+        let own = own.text_range.clone();
+        let prev_end = idx
+            .checked_sub(1)
+            .and_then(|i| self.links.get(i))
+            .map_or(r.start, |l| l.text_range.end.max(r.start))
+            .min(own.start);
+        let next_start = self
+            .links
+            .get(idx + 1)
+            .map_or(r.end, |l| l.text_range.start.min(r.end))
+            .max(own.end);
+        let has_words = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).count() >= 2;
+        // The style of the whole run decides: text before its first link means
+        // `text URL` entries, none means `URL text` entries.
+        let first = self.links.partition_point(|l| l.text_range.start < r.start);
+        let url_first = self
+            .links
+            .get(first)
+            .is_some_and(|l| !has_words(&self.text[r.start..l.text_range.start.max(r.start)]));
+        if url_first || !has_words(&self.text[prev_end..own.start]) {
+            own.start.max(r.start)..next_start
+        } else {
+            prev_end..own.end.min(r.end)
         }
     }
 

@@ -75,4 +75,33 @@ mod tests {
         assert_eq!(bs[1].kind, BlockKind::Item);
         assert_eq!(bs[1].links[0].written, "https://b.cn");
     }
+
+    #[test]
+    fn many_unpunctuated_lines_with_links_get_one_claim_each() {
+        let t: String = (0..300)
+            .map(|i| format!("Item {i} see https://example.org/p/{i}\n"))
+            .collect();
+        let bs = text_blocks(&t, &LineIndex::new(&t));
+        assert_eq!(bs.len(), 1);
+        let b = &bs[0];
+        assert_eq!(b.links.len(), 300);
+        assert_eq!(
+            b.claim_at(b.links[7].pos),
+            "Item 7 see https://example.org/p/7"
+        );
+        assert_eq!(
+            b.claim_at(b.links[0].pos),
+            "Item 0 see https://example.org/p/0"
+        );
+        // URL-first lines take the text after the link.
+        let t: String = (0..300)
+            .map(|i| format!("https://example.org/p/{i} item number {i}\n"))
+            .collect();
+        let bs = text_blocks(&t, &LineIndex::new(&t));
+        let b = &bs[0];
+        assert_eq!(
+            b.claim_at(b.links[5].pos),
+            "https://example.org/p/5 item number 5"
+        );
+    }
 }
