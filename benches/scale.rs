@@ -31,12 +31,11 @@ use citecheck::report::{ExtractOptions, extract_paths, extract_str};
 
 const LATENCY_MS: u64 = 50;
 
-fn page(path: &str) -> String {
-    format!(
-        "<html><head><title>Notice {path}</title><meta name=\"PubDate\" content=\"2018-04-12 09:00\"></head>\
-         <body><div class=\"article\"><h1>Notice {path}</h1><p>2018年4月12日，测试单位发布《测试文件》，\
-         推进“互联网+政务服务”。The Zephyr Council approved the plan on 12 April 2018.</p></div></body></html>"
-    )
+/// Every page of the test web is this one article (the probe path answers 404).
+fn page() -> &'static str {
+    "<html><head><title>测试单位发布通知</title><meta name=\"PubDate\" content=\"2018-04-12 09:00\"></head>\
+     <body><div class=\"article\"><h1>测试单位发布通知</h1><p>2018年4月12日，测试单位发布《测试文件》，\
+     推进“互联网+政务服务”。The Zephyr Council approved the plan on 12 April 2018.</p></div></body></html>"
 }
 
 /// Start the test web on its own runtime thread; every response waits `latency`.
@@ -58,7 +57,7 @@ fn start_web(latency: Duration) -> SocketAddr {
                 }
                 (
                     [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                    page(uri.path()),
+                    page(),
                 )
                     .into_response()
             });
@@ -142,6 +141,22 @@ fn run_check(path: &std::path::Path, config: &Config) -> citecheck::output::RunR
         std::future::pending(),
     ))
     .expect("check")
+}
+
+/// The first few failures, so a bench run that is not all alive says why.
+fn failures(report: &citecheck::output::RunReport) -> String {
+    let bad: Vec<String> = report
+        .citations
+        .iter()
+        .filter_map(|c| {
+            let l = c.link.as_ref()?;
+            (!l.status.is_alive()).then(|| {
+                format!("{} {} {}", c.citation.url, l.status, l.error.as_deref().unwrap_or(""))
+            })
+        })
+        .take(3)
+        .collect();
+    if bad.is_empty() { String::new() } else { format!(" failures: {}", bad.join("; ")) }
 }
 
 fn cpu_time() -> Duration {
@@ -257,16 +272,18 @@ fn throughput() -> String {
         .count();
     format!(
         "throughput: {n} URLs, one host, politeness lifted: {:.0} URLs/s, CPU {:.0} µs per URL \
-         (fetch + verify, server in the same process) ({ok} alive)",
+         (fetch + verify, server in the same process) ({ok} alive){}",
         n as f64 / wall,
-        cpu * 1e6 / n as f64
+        cpu * 1e6 / n as f64,
+        failures(&report)
     )
 }
 
-fn memory_child() {
+/// The measured process: a whole `check` of 100,000 citations against the test web at
+/// `addr` (which runs in the parent, so its memory is not counted).
+fn memory_child(addr: SocketAddr) {
     let n = 100_000;
     let hosts = 1000;
-    let addr = start_web(Duration::ZERO);
     let dir = tempfile::tempdir().expect("tempdir");
     let port = addr.port();
     let path = write_report(
@@ -279,30 +296,36 @@ fn memory_child() {
             )
         }),
     );
-    let config = config_for(
-        addr,
-        hosts,
-        "host_rate = 1000000.0\nsoft404_probe = false\n",
-    );
+    let config = config_for(addr, hosts, "host_rate = 1000000.0\nsoft404_probe = false\n");
     let report = run_check(&path, &config);
-    let sink = std::io::sink();
-    let mut w = std::io::BufWriter::new(sink);
+    let mut w = std::io::BufWriter::new(std::io::sink());
     citecheck::output::Formatter::write(&citecheck::output::Json, &report, &mut w).expect("json");
-    println!("{} {}", report.citations.len(), peak_rss_mb());
+    let alive = report
+        .citations
+        .iter()
+        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
+        .count();
+    println!("{} {alive} {}", report.citations.len(), peak_rss_mb());
 }
 
 fn memory() -> String {
+    let addr = start_web(Duration::ZERO);
     let exe = std::env::current_exe().expect("exe");
     let out = std::process::Command::new(exe)
-        .arg("--memory-child")
+        .args(["--memory-child", &addr.to_string()])
         .output()
         .expect("child");
     let text = String::from_utf8_lossy(&out.stdout);
     let last = text.lines().last().unwrap_or_default().to_owned();
     let mut parts = last.split_whitespace();
-    let (n, mb) = (parts.next().unwrap_or("?"), parts.next().unwrap_or("?"));
+    let (n, alive, mb) = (
+        parts.next().unwrap_or("?"),
+        parts.next().unwrap_or("?"),
+        parts.next().unwrap_or("?"),
+    );
     format!(
-        "memory: peak RSS {mb} MB for a whole check of {n} citations (extract, fetch, verify, JSON)"
+        "memory: peak RSS {mb} MB for a whole check of {n} citations over 1,000 hosts \
+         (extract, fetch, verify, JSON; {alive} alive; test web in another process)"
     )
 }
 
@@ -334,8 +357,12 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--bench"))
         .collect();
-    if args.iter().any(|a| a == "--memory-child") {
-        memory_child();
+    if let Some(i) = args.iter().position(|a| a == "--memory-child") {
+        let addr = args
+            .get(i + 1)
+            .and_then(|a| a.parse().ok())
+            .expect("--memory-child ADDR");
+        memory_child(addr);
         return;
     }
     let scale: f64 = std::env::var("BENCH_SCALE")
