@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench scale` runs every scenario and prints one table; name scenarios
 //! to run only those: `cargo bench --bench scale -- extract throughput memory schedule`.
-//! `BENCH_SCALE=0.1` shrinks the schedule scenario for a quick look.
+//! `BENCH_SCALE=0.1` shrinks the schedule scenario for a quick look;
+//! `BENCH_MEMORY_HOSTS=50` spreads the memory scenario over fewer hosts (default 1,000).
 //!
 //! - `schedule`: 10,000 URLs over 500 hosts (skewed: a few hosts with hundreds of
 //!   links, most with one or two), 50 ms latency per response, default politeness.
@@ -283,7 +284,10 @@ fn throughput() -> String {
 /// `addr` (which runs in the parent, so its memory is not counted).
 fn memory_child(addr: SocketAddr) {
     let n = 100_000;
-    let hosts = 1000;
+    let hosts: usize = std::env::var("BENCH_MEMORY_HOSTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let dir = tempfile::tempdir().expect("tempdir");
     let port = addr.port();
     let path = write_report(
