@@ -152,12 +152,21 @@ fn failures(report: &citecheck::output::RunReport) -> String {
         .filter_map(|c| {
             let l = c.link.as_ref()?;
             (!l.status.is_alive()).then(|| {
-                format!("{} {} {}", c.citation.url, l.status, l.error.as_deref().unwrap_or(""))
+                format!(
+                    "{} {} {}",
+                    c.citation.url,
+                    l.status,
+                    l.error.as_deref().unwrap_or("")
+                )
             })
         })
         .take(3)
         .collect();
-    if bad.is_empty() { String::new() } else { format!(" failures: {}", bad.join("; ")) }
+    if bad.is_empty() {
+        String::new()
+    } else {
+        format!(" failures: {}", bad.join("; "))
+    }
 }
 
 fn cpu_time() -> Duration {
@@ -300,7 +309,11 @@ fn memory_child(addr: SocketAddr) {
             )
         }),
     );
-    let config = config_for(addr, hosts, "host_rate = 1000000.0\nsoft404_probe = false\n");
+    let config = config_for(
+        addr,
+        hosts,
+        "host_rate = 1000000.0\nsoft404_probe = false\n",
+    );
     let report = run_check(&path, &config);
     let mut w = std::io::BufWriter::new(std::io::sink());
     citecheck::output::Formatter::write(&citecheck::output::Json, &report, &mut w).expect("json");

@@ -99,6 +99,9 @@ fn router() -> Router {
             ))
         }))
         .route("/moved", get(|| async { Redirect::temporary("/") }))
+        .route("/self-refresh", get(|| async {
+            serve("text/html; charset=utf-8", b"<html><head><meta http-equiv=\"refresh\" content=\"0; url=/self-refresh\"></head><body></body></html>".to_vec())
+        }))
         .route("/", get(|| async { serve("text/html; charset=utf-8", page("Welcome", "<p>Welcome to our site.</p>", "")) }))
 }
 
@@ -120,7 +123,8 @@ fn verdicts_against_a_local_test_web() {
          - 4月12日，国务院总理李克强主持召开国务院常务会议，确定发展“互联网+医疗健康”措施。{}\n\
          - 4月12日，国务院发布通知。{}\n\
          - 4月12日，某网站发布通知。{}\n\
-         - 4月12日，某单位发布“互联网+政务服务”通知。{}\n",
+         - 4月12日，某单位发布“互联网+政务服务”通知。{}\n\
+         - 4月12日，某单位发布通知。{}\n",
         u("/xinhua"),
         u("/zj/2018/4/10/art.html"),
         u("/people"),
@@ -133,6 +137,7 @@ fn verdicts_against_a_local_test_web() {
         u("/challenge"),
         u("/gone-page"),
         u("/moved"),
+        u("/self-refresh"),
     );
     let r = report(dir.path(), "2018-04-report.md", &text);
     let (doc, code) = check_json(&[r.to_str().unwrap(), "--allow-private", "--host-rate", "100"]);
@@ -201,9 +206,18 @@ fn verdicts_against_a_local_test_web() {
     assert_eq!(status("/moved"), "soft_404", "redirect to the site root");
     assert_eq!(verdict("/moved"), "unverifiable");
     assert_eq!(
-        code, 0,
-        "soft 404 and unsupported are not failing by default"
+        code, 1,
+        "the self-refresh loop is broken; soft 404 and unsupported are not failing by default"
     );
+    let lp = citation(&doc, &u("/self-refresh"));
+    assert_eq!(lp["link"]["status"], "broken", "{lp:#}");
+    assert!(
+        lp["link"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("redirect loop")
+    );
+    assert_eq!(lp["link"]["redirects"][0]["kind"], "meta_refresh");
 
     // The Markdown report has sections for unsupported and partial claims with evidence.
     let out = citecheck()

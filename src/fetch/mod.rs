@@ -185,7 +185,17 @@ impl Fetcher {
             .and_then(|r| Url::parse(&r.url).ok())
             .unwrap_or_else(|| current.clone());
         let mut seen: HashSet<String> = redirects.iter().map(|r| r.url.clone()).collect();
-        seen.insert(without_fragment(&current));
+        if !seen.insert(without_fragment(&current)) {
+            // A page-level redirect (meta refresh, script) back into its own chain.
+            let chain: Vec<&str> = redirects.iter().map(|r| r.url.as_str()).collect();
+            let mut looped = Fetched::failed(
+                LinkStatus::Broken,
+                format!("redirect loop: {} → {current}", chain.join(" → ")),
+                None,
+            );
+            looped.link.redirects = redirects;
+            return looped;
+        }
         let started = Instant::now();
         let result = loop {
             if !self.config.allow_private
