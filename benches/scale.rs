@@ -144,6 +144,15 @@ fn run_check(path: &std::path::Path, config: &Config) -> citecheck::output::RunR
     .expect("check")
 }
 
+/// Citations whose link is alive.
+fn alive(report: &citecheck::output::RunReport) -> usize {
+    report
+        .citations
+        .iter()
+        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
+        .count()
+}
+
 /// The first few failures, so a bench run that is not all alive says why.
 fn failures(report: &citecheck::output::RunReport) -> String {
     let bad: Vec<String> = report
@@ -209,11 +218,7 @@ fn schedule(scale: f64) -> String {
     let t0 = Instant::now();
     let report = run_check(&path, &config);
     let wall = t0.elapsed().as_secs_f64();
-    let ok = report
-        .citations
-        .iter()
-        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
-        .count();
+    let ok = alive(&report);
     format!(
         "schedule: {} URLs over {} hosts (busiest {busiest}), {LATENCY_MS} ms latency, default politeness: \
          ideal {ideal:.1} s, actual {wall:.1} s, efficiency {:.3} ({ok} alive)",
@@ -243,11 +248,7 @@ fn fifty_hosts() -> String {
     let t0 = Instant::now();
     let report = run_check(&path, &config);
     let wall = t0.elapsed().as_secs_f64();
-    let ok = report
-        .citations
-        .iter()
-        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
-        .count();
+    let ok = alive(&report);
     let floor = (per_host - 1) as f64 / config.fetch.host_rate;
     format!(
         "fifty_hosts: {} URLs over {hosts} hosts, default politeness: {wall:.1} s \
@@ -275,11 +276,7 @@ fn throughput() -> String {
     let report = run_check(&path, &config);
     let wall = t0.elapsed().as_secs_f64();
     let cpu = (cpu_time() - cpu0).as_secs_f64();
-    let ok = report
-        .citations
-        .iter()
-        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
-        .count();
+    let ok = alive(&report);
     format!(
         "throughput: {n} URLs, one host, politeness lifted: {:.0} URLs/s, CPU {:.0} µs per URL \
          (fetch + verify, server in the same process) ({ok} alive){}",
@@ -317,11 +314,7 @@ fn memory_child(addr: SocketAddr) {
     let report = run_check(&path, &config);
     let mut w = std::io::BufWriter::new(std::io::sink());
     citecheck::output::Formatter::write(&citecheck::output::Json, &report, &mut w).expect("json");
-    let alive = report
-        .citations
-        .iter()
-        .filter(|c| c.link.as_ref().is_some_and(|l| l.status.is_alive()))
-        .count();
+    let alive = alive(&report);
     println!("{} {alive} {}", report.citations.len(), peak_rss_mb());
 }
 

@@ -90,11 +90,13 @@ impl Markdown {
         Ok(())
     }
 
-    fn link_table(
+    /// A `## title (n)` section with one `### file` part per report, unless empty.
+    fn section(
         title: &str,
         intro: &str,
         items: &[&CitationResult],
         out: &mut dyn Write,
+        part: impl Fn(&[&CitationResult], &mut dyn Write) -> io::Result<()>,
     ) -> io::Result<()> {
         if items.is_empty() {
             return Ok(());
@@ -102,6 +104,19 @@ impl Markdown {
         writeln!(out, "## {title} ({})\n\n{intro}\n", items.len())?;
         for (path, list) in by_file(items.iter().copied()) {
             writeln!(out, "### {}\n", path.display())?;
+            part(&list, out)?;
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    fn link_table(
+        title: &str,
+        intro: &str,
+        items: &[&CitationResult],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        Self::section(title, intro, items, out, |list, out| {
             writeln!(
                 out,
                 "| line | claim | status | verdict | HTTP / error | URL | final URL |\n|---:|---|---|---|---|---|---|"
@@ -120,9 +135,8 @@ impl Markdown {
                     cell(l.and_then(|l| l.final_url.as_deref()).unwrap_or(""), 300),
                 )?;
             }
-            writeln!(out)?;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn verdict_section(
@@ -131,12 +145,7 @@ impl Markdown {
         items: &[&CitationResult],
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        writeln!(out, "## {title} ({})\n\n{intro}\n", items.len())?;
-        for (path, list) in by_file(items.iter().copied()) {
-            writeln!(out, "### {}\n", path.display())?;
+        Self::section(title, intro, items, out, |list, out| {
             for c in list {
                 let cit = &c.citation;
                 writeln!(
@@ -176,9 +185,8 @@ impl Markdown {
                     }
                 }
             }
-            writeln!(out)?;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn extract_table(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
