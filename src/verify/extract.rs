@@ -490,12 +490,26 @@ pub(crate) fn extract(html: &Html) -> Extracted {
 }
 
 /// Whether an element sits inside chrome (tag or class/id hint) — for dates in markup.
+///
+/// A `<header>`/`<footer>` (or a `header`/`footer`-hinted block) inside an `<article>` or
+/// `<main>` belongs to that article — HTML5 scopes them to their sectioning ancestor —
+/// so the byline `<time>` of `article > header.entry-header` counts.
 pub(crate) fn in_chrome(el: ElementRef<'_>) -> bool {
-    el.ancestors().filter_map(ElementRef::wrap).any(|a| {
+    let ancestors: Vec<ElementRef<'_>> = el.ancestors().filter_map(ElementRef::wrap).collect();
+    ancestors.iter().enumerate().any(|(i, a)| {
         let value = a.value();
-        CHROME_TAGS.contains(&value.name())
-            || (!matches!(value.name(), "body" | "html" | "article" | "main")
-                && hint_tokens(value).any(|t| CHROME_HINTS.contains(&t.as_str())))
+        let in_article = || {
+            ancestors[i + 1..]
+                .iter()
+                .any(|up| matches!(up.value().name(), "article" | "main"))
+        };
+        let scoped = |t: &str| matches!(t, "header" | "footer" | "head" | "foot");
+        if CHROME_TAGS.contains(&value.name()) {
+            return !(scoped(value.name()) && in_article());
+        }
+        !matches!(value.name(), "body" | "html" | "article" | "main")
+            && hint_tokens(value)
+                .any(|t| CHROME_HINTS.contains(&t.as_str()) && !(scoped(&t) && in_article()))
     })
 }
 

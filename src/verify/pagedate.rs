@@ -379,6 +379,28 @@ mod tests {
     }
 
     #[test]
+    fn byline_time_in_an_article_header_counts_but_not_in_site_chrome() {
+        let html = r#"<html><head><title>T</title></head><body>
+            <header class="site-header"><time datetime="2026-11-01">today</time></header>
+            <aside class="sidebar"><article><header class="entry-header">
+              <time datetime="2019-01-02">other post</time></header></article></aside>
+            <article><header class="entry-header"><h1>Post</h1>
+              <time class="entry-date" datetime="2019-07-13T10:00:00+02:00">13. Juli 2019</time>
+            </header><p>Text of the post, long enough to be the article body here.</p></article>
+            </body></html>"#;
+        let (cands, _) = page_dates("https://blog.example/post/", html);
+        assert!(
+            cands.contains(&(d(2019, 7, 13), DateSource::Time)),
+            "{cands:?}"
+        );
+        assert!(!cands.iter().any(|(x, _)| *x == d(2019, 1, 2)), "{cands:?}");
+        assert!(
+            !cands.iter().any(|(x, _)| *x == d(2026, 11, 1)),
+            "{cands:?}"
+        );
+    }
+
+    #[test]
     fn header_date_of_today_is_not_the_page_date() {
         let html = format!(
             r#"<body><div class="header"><p>2025年12月30日 星期二</p></div><div class="content">{BODY}</div></body>"#
