@@ -39,7 +39,7 @@ pub struct ExtractOptions {
 impl Default for ExtractOptions {
     fn default() -> Self {
         ExtractOptions {
-            max_file_bytes: 64 * 1024 * 1024,
+            max_file_bytes: crate::config::DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
