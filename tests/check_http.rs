@@ -325,7 +325,9 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
     let router = Router::new().route(
         "/slow/{n}",
         get(|| async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Long enough that consecutive requests (200 ms apart) overlap even on a
+            // loaded machine, so the in-flight cap is exercised.
+            tokio::time::sleep(Duration::from_millis(600)).await;
             html(PAGE)
         }),
     );
@@ -361,7 +363,7 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
         .max_in_flight
         .load(std::sync::atomic::Ordering::SeqCst);
     assert!(max <= 2, "in flight per host {max} > 2");
-    assert_eq!(max, 2, "the cap is used: 300 ms answers at 5/s overlap");
+    assert_eq!(max, 2, "the cap is used: 600 ms answers at 5/s overlap");
 }
 
 /// A tiny forward proxy: it takes absolute-form requests and forwards them to `origin`,
