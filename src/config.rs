@@ -15,6 +15,8 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::model::{LinkStatus, Verdict};
+use crate::report::ExtractOptions;
+use crate::verify::VerifyOptions;
 
 /// Default whole-request timeout, seconds.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 20.0;
@@ -135,10 +137,11 @@ pub struct VerifyFile {
 
 impl Default for VerifyFile {
     fn default() -> Self {
+        let d = VerifyOptions::default();
         VerifyFile {
-            window_before_days: 7,
-            window_after_days: 14,
-            keyword_threshold: 0.5,
+            window_before_days: d.window_before_days,
+            window_after_days: d.window_after_days,
+            keyword_threshold: d.keyword_threshold,
         }
     }
 }
@@ -284,14 +287,6 @@ impl FetchConfig {
     }
 }
 
-/// Settings of the verify stage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VerifyConfig {
-    pub window_before_days: i64,
-    pub window_after_days: i64,
-    pub keyword_threshold: f64,
-}
-
 /// What makes the exit code 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailOn {
@@ -328,9 +323,9 @@ impl FailOn {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub fetch: FetchConfig,
-    pub verify: VerifyConfig,
+    pub verify: VerifyOptions,
+    pub extract: ExtractOptions,
     pub fail_on: FailOn,
-    pub max_file_bytes: u64,
     pub progress: bool,
 }
 
@@ -378,7 +373,9 @@ impl Config {
             fetch: validate_fetch(f)?,
             verify: validate_verify(&file.verify)?,
             fail_on: FailOn::parse(&report.fail_on)?,
-            max_file_bytes: report.max_file_bytes,
+            extract: ExtractOptions {
+                max_file_bytes: report.max_file_bytes,
+            },
             progress,
         })
     }
@@ -475,14 +472,14 @@ fn validate_fetch(f: FetchFile) -> Result<FetchConfig, ConfigError> {
     })
 }
 
-fn validate_verify(v: &VerifyFile) -> Result<VerifyConfig, ConfigError> {
+fn validate_verify(v: &VerifyFile) -> Result<VerifyOptions, ConfigError> {
     if v.window_before_days < 0 || v.window_after_days < 0 {
         return Err(invalid("verify.window_*_days", "must not be negative"));
     }
     if !(0.0..=1.0).contains(&v.keyword_threshold) {
         return Err(invalid("verify.keyword_threshold", "must be within 0..1"));
     }
-    Ok(VerifyConfig {
+    Ok(VerifyOptions {
         window_before_days: v.window_before_days,
         window_after_days: v.window_after_days,
         keyword_threshold: v.keyword_threshold,

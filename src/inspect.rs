@@ -35,19 +35,7 @@ pub fn from_bytes(url: &str, content_type: Option<&str>, body: &[u8]) -> Inspect
 pub async fn from_url(url: &str, config: &Config) -> Result<Inspection, FetchError> {
     let fetcher = Fetcher::new(&config.fetch)?;
     let fetched = fetcher.fetch(url).await;
-    let page = match (&fetched.body, &fetched.link.final_url) {
-        (Some(body), Some(final_url)) => {
-            let (body, final_url, ct) = (
-                body.clone(),
-                final_url.clone(),
-                fetched.content_type.clone(),
-            );
-            tokio::task::spawn_blocking(move || verify::read_page(&final_url, ct.as_deref(), &body))
-                .await
-                .ok()
-        }
-        _ => None,
-    };
+    let page = crate::pipeline::read_fetched(&fetched).await;
     Ok(Inspection {
         url: url.to_owned(),
         link: Some(fetched.link),

@@ -14,7 +14,7 @@ use citecheck::config::{Config, FileConfig, Overrides};
 use citecheck::output::{
     Formatter, Json, JsonLines, JsonLinesStream, Markdown, RunReport, StderrProgress,
 };
-use citecheck::report::{ExtractOptions, extract_paths};
+use citecheck::report::extract_paths;
 use citecheck::{inspect, pipeline};
 
 /// Every link alive (and nothing in `fail_on`).
@@ -54,7 +54,7 @@ fn run() -> Result<u8> {
         Command::Extract(a) => {
             let file = FileConfig::load(a.common.config.as_deref())?;
             let config = Config::resolve(file, &Overrides::default())?;
-            let extraction = extract_paths(&a.common.paths, &extract_options(&config));
+            let extraction = extract_paths(&a.common.paths, &config.extract);
             let report = pipeline::extract_report(extraction);
             write_report(&report, a.common.format, a.common.output.as_deref())?;
             Ok(if report.errors.is_empty() {
@@ -65,12 +65,6 @@ fn run() -> Result<u8> {
         }
         Command::Check(a) => check(&a),
         Command::Inspect(a) => inspect_cmd(&a),
-    }
-}
-
-fn extract_options(config: &Config) -> ExtractOptions {
-    ExtractOptions {
-        max_file_bytes: config.max_file_bytes,
     }
 }
 
@@ -88,7 +82,7 @@ fn check(a: &CheckArgs) -> Result<u8> {
     let config = Config::resolve(file, &a.overrides())?;
     // Open the output first: a bad path fails before any request is sent.
     let out = open_output(a.common.output.as_deref())?;
-    let extraction = extract_paths(&a.common.paths, &extract_options(&config));
+    let extraction = extract_paths(&a.common.paths, &config.extract);
     let rt = runtime()?;
     let report = rt.block_on(async {
         let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();

@@ -18,7 +18,7 @@ use futures::StreamExt;
 use tokio::sync::{OnceCell, Semaphore, mpsc};
 use tokio::time::Instant;
 
-use crate::config::{Config, VerifyConfig};
+use crate::config::Config;
 use crate::fetch::{FetchError, Fetched, Fetcher, host_key, without_fragment};
 use crate::model::{Citation, Evidence, LinkResult, LinkStatus, Redirect, Verdict};
 use crate::output::{CitationResult, Mode, Progress, RunReport};
@@ -45,14 +45,6 @@ struct Done {
     citations: Vec<usize>,
     link: LinkResult,
     verdicts: Vec<(usize, Verdict, Evidence)>,
-}
-
-fn verify_options(v: &VerifyConfig) -> VerifyOptions {
-    VerifyOptions {
-        window_before_days: v.window_before_days,
-        window_after_days: v.window_after_days,
-        keyword_threshold: v.keyword_threshold,
-    }
 }
 
 /// The citations of an extraction as rows of a report with no link results yet.
@@ -150,7 +142,7 @@ pub async fn check(
     let shared = Arc::new(Shared {
         fetcher,
         citations,
-        verify: verify_options(&config.verify),
+        verify: config.verify,
         readers: Semaphore::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         ),
@@ -348,12 +340,17 @@ async fn process(shared: &Shared, job: Job) -> Done {
     }
 }
 
-/// Read the page of a live answer off the async threads (scraper is not `Send`).
+/// Read the page of a live answer, at most one page per core at a time.
 async fn read(shared: &Shared, fetched: &Fetched) -> Option<PageInfo> {
     if !fetched.link.status.is_alive() {
         return None;
     }
     let _permit = shared.readers.acquire().await.ok()?;
+    read_fetched(fetched).await
+}
+
+/// Read the body of a fetched answer on a blocking thread (scraper is not `Send`).
+pub async fn read_fetched(fetched: &Fetched) -> Option<PageInfo> {
     let body = fetched.body.clone()?;
     let url = fetched.link.final_url.clone().unwrap_or_default();
     let ct = fetched.content_type.clone();

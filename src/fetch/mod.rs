@@ -187,12 +187,8 @@ impl Fetcher {
         let mut seen: HashSet<String> = redirects.iter().map(|r| r.url.clone()).collect();
         if !seen.insert(without_fragment(&current)) {
             // A page-level redirect (meta refresh, script) back into its own chain.
-            let chain: Vec<&str> = redirects.iter().map(|r| r.url.as_str()).collect();
-            let mut looped = Fetched::failed(
-                LinkStatus::Broken,
-                format!("redirect loop: {} → {current}", chain.join(" → ")),
-                None,
-            );
+            let mut looped =
+                Fetched::failed(LinkStatus::Broken, loop_error(&redirects, &current), None);
             looped.link.redirects = redirects;
             return looped;
         }
@@ -328,10 +324,9 @@ impl Fetcher {
             ));
         }
         if !seen.insert(without_fragment(next)) {
-            let chain: Vec<&str> = redirects.iter().map(|r| r.url.as_str()).collect();
             return Some(Fetched::failed(
                 LinkStatus::Broken,
-                format!("redirect loop: {} → {next}", chain.join(" → ")),
+                loop_error(redirects, next),
                 redirects.last().map(|r| r.status),
             ));
         }
@@ -481,6 +476,12 @@ pub fn host_key(url: &Url) -> String {
         Some(p) => format!("{host}:{p}"),
         None => host,
     }
+}
+
+/// `redirect loop: a → b → a`.
+fn loop_error(redirects: &[Redirect], back_to: &Url) -> String {
+    let chain: Vec<&str> = redirects.iter().map(|r| r.url.as_str()).collect();
+    format!("redirect loop: {} → {back_to}", chain.join(" → "))
 }
 
 fn robots_url(url: &Url) -> String {
