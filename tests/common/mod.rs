@@ -57,26 +57,15 @@ impl Server {
             let log = Arc::clone(&l);
             async move { record(log, req, next).await }
         }));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
+        let addr = serve_on_thread(move |listener| async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = shutdown_rx.await;
+                })
+                .await
                 .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(async {
-                        let _ = shutdown_rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
         });
-        let addr = addr_rx.recv().unwrap();
         Server {
             addr,
             log,
@@ -122,24 +111,36 @@ where
     F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    serve_on_thread(move |listener| async move {
+        let handler = Arc::new(handler);
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                break;
+            };
+            let h = Arc::clone(&handler);
+            tokio::spawn(async move { h(stream).await });
+        }
+    })
+}
+
+/// Bind a free port of 127.0.0.1 and run `serve(listener)` on a runtime thread of its
+/// own; returns the address once it is listening.
+fn serve_on_thread<F, Fut>(serve: F) -> SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            let handler = Arc::new(handler);
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    break;
-                };
-                let h = Arc::clone(&handler);
-                tokio::spawn(async move { h(stream).await });
-            }
+            serve(listener).await;
         });
     });
     addr_rx.recv().unwrap()
