@@ -163,7 +163,7 @@ fn a_closed_pipe_is_not_an_error() {
         .map(|i| format!("- Item {i}: https://example.org/page/{i}\n"))
         .collect();
     let big = report(dir.path(), "big.md", &text);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citecheck"))
+    let mut child = common::citecheck_process()
         .args(["extract", big.to_str().unwrap(), "--format", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use common::{Server, report};
+use common::{Server, citecheck_process, report};
 
 fn slow_web() -> Server {
     Server::start(
@@ -29,7 +29,7 @@ fn slow_web() -> Server {
 }
 
 fn spawn(report: &std::path::Path, format: &str) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("citecheck"))
+    citecheck_process()
         .args([
             "check",
             report.to_str().unwrap(),
@@ -38,9 +38,6 @@ fn spawn(report: &std::path::Path, format: &str) -> Child {
             "--allow-private",
         ])
         .args(["--host-rate", "100", "--host-concurrency", "8"])
-        .current_dir(std::env::temp_dir())
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

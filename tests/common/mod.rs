@@ -155,7 +155,14 @@ pub fn report(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// A `citecheck` command with settings that make tests quick and local.
 pub fn citecheck() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("citecheck").unwrap();
+    let mut c = assert_cmd::Command::from_std(citecheck_process());
+    c.timeout(Duration::from_secs(120));
+    c
+}
+
+/// The same command as a plain process, for tests that signal it or close its pipes.
+pub fn citecheck_process() -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("citecheck"));
     // No config.toml from the working directory, no proxy from the environment.
     c.current_dir(std::env::temp_dir());
     for v in [
@@ -170,7 +177,6 @@ pub fn citecheck() -> assert_cmd::Command {
     ] {
         c.env_remove(v);
     }
-    c.timeout(Duration::from_secs(120));
     c
 }
 
