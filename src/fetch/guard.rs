@@ -111,7 +111,7 @@ impl Resolve for GuardedResolver {
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = match fixed {
                 Some(ip) => vec![SocketAddr::new(ip, 0)],
-                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+                None => super::dns::lookup(&host).await?,
             };
             if allow {
                 return Ok(Box::new(addrs.into_iter()) as Addrs);

@@ -10,6 +10,8 @@
 use std::sync::LazyLock;
 
 use encoding_rs::{Encoding, UTF_8};
+
+use crate::model::CharsetSource;
 use regex::bytes::Regex;
 
 /// How many bytes the `<meta>` pre-scan looks at.
@@ -25,8 +27,8 @@ pub(crate) struct Decoded {
     pub(crate) text: String,
     /// The encoding used (`UTF-8`, `GBK`, `Big5`, `Shift_JIS`, …).
     pub(crate) charset: String,
-    /// `header`, `bom`, `meta` or `detected`.
-    pub(crate) source: String,
+    /// Where the charset came from.
+    pub(crate) source: CharsetSource,
     /// The declared charset that was overruled, with where it was declared.
     pub(crate) overruled: Option<String>,
 }
@@ -102,14 +104,14 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
         return Decoded {
             text: text.into_owned(),
             charset: encoding.name().to_owned(),
-            source: "bom".to_owned(),
+            source: CharsetSource::Bom,
             overruled: None,
         };
     }
     let declared = content_type
         .and_then(header_charset)
-        .map(|e| (e, "header"))
-        .or_else(|| meta_charset(body).map(|e| (e, "meta")));
+        .map(|e| (e, CharsetSource::Header))
+        .or_else(|| meta_charset(body).map(|e| (e, CharsetSource::Meta)));
     if let Some((encoding, source)) = declared {
         let (text, malformed) = decode_counting(body, encoding);
         let lying_legacy =
@@ -118,7 +120,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
             return Decoded {
                 text: String::from_utf8_lossy(body).into_owned(),
                 charset: UTF_8.name().to_owned(),
-                source: "detected".to_owned(),
+                source: CharsetSource::Detected,
                 overruled: Some(format!("{} ({source})", encoding.name())),
             };
         }
@@ -126,7 +128,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
             return Decoded {
                 text,
                 charset: encoding.name().to_owned(),
-                source: source.to_owned(),
+                source,
                 overruled: None,
             };
         }
@@ -137,7 +139,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
                 return Decoded {
                     text: guessed_text,
                     charset: guess.name().to_owned(),
-                    source: "detected".to_owned(),
+                    source: CharsetSource::Detected,
                     overruled: Some(format!("{} ({source})", encoding.name())),
                 };
             }
@@ -145,7 +147,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
         return Decoded {
             text,
             charset: encoding.name().to_owned(),
-            source: source.to_owned(),
+            source,
             overruled: None,
         };
     }
@@ -154,7 +156,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
     Decoded {
         text,
         charset: guess.name().to_owned(),
-        source: "detected".to_owned(),
+        source: CharsetSource::Detected,
         overruled: None,
     }
 }
@@ -314,7 +316,7 @@ mod tests {
             };
             let decoded = decode(content_type, &body, tld);
             assert_eq!(decoded.charset, charset, "{name}");
-            assert_eq!(decoded.source, source, "{name}");
+            assert_eq!(decoded.source.as_str(), source, "{name}");
             assert!(decoded.text.contains(text), "{name}: {}", decoded.text);
         }
     }
@@ -325,7 +327,7 @@ mod tests {
         let body = encode(encoding_rs::GBK, &page(r#"<meta charset="utf-8">"#, ZH));
         let decoded = decode(Some("text/html; charset=UTF-8"), &body, Some("cn"));
         assert_eq!(decoded.charset, "GBK");
-        assert_eq!(decoded.source, "detected");
+        assert_eq!(decoded.source, CharsetSource::Detected);
         assert_eq!(decoded.overruled.as_deref(), Some("UTF-8 (header)"));
         assert!(decoded.text.contains(ZH));
 
@@ -343,6 +345,6 @@ mod tests {
         body.insert(200, 0xFF);
         let decoded = decode(None, &body, None);
         assert_eq!(decoded.charset, "UTF-8");
-        assert_eq!(decoded.source, "meta");
+        assert_eq!(decoded.source, CharsetSource::Meta);
     }
 }
