@@ -55,11 +55,32 @@ pub struct Claim {
     pub keywords: Vec<Keyword>,
 }
 
+/// What was done to a URL as written (JSON `repairs[].kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairKind {
+    /// A URL split by a page break (PDF conversion) joined again.
+    JoinedPageBreak,
+    /// HTML entities (`&amp;`) in the URL decoded.
+    DecodedEntities,
+}
+
+impl RepairKind {
+    /// The JSON name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepairKind::JoinedPageBreak => "joined_page_break",
+            RepairKind::DecodedEntities => "decoded_entities",
+        }
+    }
+}
+
 /// One change made to a URL as written, so the reader knows what was checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repair {
-    /// Short machine-readable kind, e.g. `joined_page_break`, `decoded_entities`.
-    pub kind: String,
+    /// Short machine-readable kind.
+    pub kind: RepairKind,
     /// Human-readable explanation naming the fragments and their lines.
     pub detail: String,
 }
@@ -179,6 +200,36 @@ impl fmt::Display for LinkStatus {
     }
 }
 
+/// How a redirect was expressed (JSON `redirects[].kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectKind {
+    /// A 3xx answer with a `Location`.
+    Http,
+    /// `<meta http-equiv="refresh">`.
+    MetaRefresh,
+    /// An unconditional `location = …` script.
+    Script,
+}
+
+impl RedirectKind {
+    /// The JSON name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedirectKind::Http => "http",
+            RedirectKind::MetaRefresh => "meta_refresh",
+            RedirectKind::Script => "script",
+        }
+    }
+}
+
+impl fmt::Display for RedirectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One hop of a redirect chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redirect {
@@ -186,8 +237,8 @@ pub struct Redirect {
     pub url: String,
     /// Its HTTP status (301, 302, …), or 200 for a meta-refresh / script redirect.
     pub status: u16,
-    /// How the redirect was expressed: `http`, `meta_refresh`, `script`.
-    pub kind: String,
+    /// How the redirect was expressed.
+    pub kind: RedirectKind,
 }
 
 /// The outcome of fetching one URL (JSON `link`).
@@ -197,6 +248,11 @@ pub struct LinkResult {
     pub http_status: Option<u16>,
     pub final_url: Option<String>,
     pub redirects: Vec<Redirect>,
+    /// Why the link is not `ok`/`redirected` (or why an alive page was cut short), as
+    /// a stable code; the human message is in `error`.
+    #[serde(default)]
+    pub reason: Option<Reason>,
+    /// A short human message.
     pub error: Option<String>,
     pub elapsed_ms: u64,
 }
@@ -204,13 +260,14 @@ pub struct LinkResult {
 impl LinkResult {
     /// A result for a URL that was never sent (invalid, excluded).
     #[must_use]
-    pub fn unsent(status: LinkStatus, reason: impl Into<String>) -> Self {
+    pub fn unsent(status: LinkStatus, reason: Reason, message: impl Into<String>) -> Self {
         LinkResult {
             status,
             http_status: None,
             final_url: None,
             redirects: Vec::new(),
-            error: Some(reason.into()),
+            reason: Some(reason),
+            error: Some(message.into()),
             elapsed_ms: 0,
         }
     }
@@ -297,4 +354,43 @@ pub struct Evidence {
     /// Free-text notes (e.g. "keyword only in navigation", "soft 404: title says 页面不存在").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Why the verdict is not `supported`, as a stable code.
+    #[serde(default)]
+    pub reason: Option<Reason>,
 }
+
+/// Where the charset used to decode a page came from (JSON `charset_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CharsetSource {
+    /// The `charset` parameter of `Content-Type`.
+    Header,
+    /// A byte-order mark.
+    Bom,
+    /// `<meta charset>` or `<meta http-equiv="Content-Type">`.
+    Meta,
+    /// Guessed from the bytes (nothing declared, or the declaration was overruled).
+    #[default]
+    Detected,
+}
+
+impl CharsetSource {
+    /// The JSON name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CharsetSource::Header => "header",
+            CharsetSource::Bom => "bom",
+            CharsetSource::Meta => "meta",
+            CharsetSource::Detected => "detected",
+        }
+    }
+}
+
+impl fmt::Display for CharsetSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub use crate::reason::Reason;

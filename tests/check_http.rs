@@ -128,6 +128,39 @@ fn every_status_class_against_a_local_server() {
     assert_eq!(st(&format!("http://{closed}/nothing")), "unreachable");
     assert_eq!(st("ftp://example.org/pub/file.txt"), "invalid");
     assert_eq!(st("mailto:a@example.org"), "excluded");
+    let reason = |url: &str| citation(&doc, url)["link"]["reason"].clone();
+    for (path, want) in [
+        ("/ok", serde_json::Value::Null),
+        ("/gone", "http_404".into()),
+        ("/deleted", "http_410".into()),
+        ("/teapot", "http_4xx".into()),
+        ("/forbidden", "http_403".into()),
+        ("/login", "http_401".into()),
+        ("/error", "http_5xx".into()),
+        ("/flaky", serde_json::Value::Null),
+        ("/r1", serde_json::Value::Null),
+        ("/loop1", "redirect_loop".into()),
+        ("/to-ftp", "redirect_not_http".into()),
+    ] {
+        assert_eq!(reason(&s.url(path)), want, "{path}");
+    }
+    assert_eq!(
+        reason(&format!("http://{closed}/nothing")),
+        "connection_refused"
+    );
+    assert_eq!(
+        citation(&doc, &format!("http://{closed}/nothing"))["link"]["error"],
+        "connection refused (after 3 attempts)",
+        "a short human message, not nested wrappers"
+    );
+    assert_eq!(
+        reason("ftp://example.org/pub/file.txt"),
+        "unsupported_scheme"
+    );
+    assert_eq!(reason("mailto:a@example.org"), "not_a_web_link");
+    let gone = citation(&doc, &s.url("/gone"));
+    assert_eq!(gone["verdict"], "unverifiable");
+    assert_eq!(gone["evidence"]["reason"], "no_usable_page");
 
     let chain = citation(&doc, &s.url("/r1"));
     assert_eq!(chain["link"]["status"], "redirected");
@@ -222,6 +255,7 @@ fn retry_after_short_is_honoured_and_long_ends_retries_at_once() {
     assert_eq!(long["link"]["status"], "blocked");
     assert_eq!(long["link"]["http_status"], 429);
     assert!(long["link"]["error"].as_str().unwrap().contains("3600"));
+    assert_eq!(long["link"]["reason"], "retry_after_too_long");
     assert_eq!(s.log.count("/long"), 1, "no retry after a long Retry-After");
 }
 
@@ -432,6 +466,7 @@ fn private_addresses_are_excluded_by_default() {
             c["link"]["error"].as_str().unwrap().contains("loopback"),
             "{c:#}"
         );
+        assert_eq!(c["link"]["reason"], "private_address", "{url}");
     }
     assert_eq!(
         origin.log.hits().len(),
@@ -601,6 +636,7 @@ fn robots_txt_is_honoured_only_when_asked() {
     let private = &citation(&doc, &s.url("/private/page"))["link"];
     assert_eq!(private["status"], "excluded", "{private:#}");
     assert!(private["error"].as_str().unwrap().contains("robots.txt"));
+    assert_eq!(private["reason"], "robots_disallowed");
     assert_eq!(citation(&doc, &s.url("/public/1"))["link"]["status"], "ok");
     assert_eq!(s.log.count("/robots.txt"), 1, "fetched once per host");
     let public: Vec<Instant> = s

@@ -131,16 +131,17 @@ pub(crate) fn check_url_host(url: &url::Url) -> Result<(), PrivateAddress> {
 }
 
 /// Resolve `host` as the client would: a fixed answer from `overrides` first, else the
-/// system resolver.
+/// system resolver (with typed failures, [`super::dns`]).
 pub(crate) async fn lookup(
     overrides: &HashMap<String, IpAddr>,
     host: &str,
-) -> std::io::Result<Vec<IpAddr>> {
+) -> Result<Vec<IpAddr>, Box<dyn std::error::Error + Send + Sync>> {
     if let Some(ip) = overrides.get(host) {
         return Ok(vec![*ip]);
     }
-    Ok(tokio::net::lookup_host((host, 0))
+    Ok(super::dns::lookup(host)
         .await?
+        .into_iter()
         .map(|a| a.ip())
         .collect())
 }

@@ -8,6 +8,7 @@
 
 mod classify;
 mod decode;
+mod dns;
 mod guard;
 mod host;
 pub mod options;
@@ -26,7 +27,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
-use crate::model::{LinkResult, LinkStatus, Redirect};
+use crate::model::{LinkResult, LinkStatus, Reason, Redirect, RedirectKind};
 
 use classify::{backoff, classify_error, is_transient_code, parse_retry_after, status_for_code};
 use guard::{GuardedResolver, PrivateAddress, check_url_host, first_private, lookup};
@@ -63,13 +64,14 @@ pub struct Fetched {
 }
 
 impl Fetched {
-    fn failed(status: LinkStatus, error: String, http_status: Option<u16>) -> Self {
+    fn failed(status: LinkStatus, reason: Reason, error: String, http_status: Option<u16>) -> Self {
         Fetched {
             link: LinkResult {
                 status,
                 http_status,
                 final_url: None,
                 redirects: Vec::new(),
+                reason: Some(reason),
                 error: Some(error),
                 elapsed_ms: 0,
             },
@@ -141,6 +143,7 @@ enum Attempted {
     Answer(Answer),
     Failed {
         status: LinkStatus,
+        reason: Reason,
         http_status: Option<u16>,
         error: String,
     },
@@ -314,8 +317,12 @@ impl Fetcher {
         let mut seen: HashSet<String> = redirects.iter().map(|r| r.url.clone()).collect();
         if !seen.insert(without_fragment(&current)) {
             // A page-level redirect (meta refresh, script) back into its own chain.
-            let mut looped =
-                Fetched::failed(LinkStatus::Broken, loop_error(&redirects, &current), None);
+            let mut looped = Fetched::failed(
+                LinkStatus::Broken,
+                Reason::RedirectLoop,
+                loop_error(&redirects, &current),
+                None,
+            );
             looped.link.redirects = redirects;
             return looped;
         }
@@ -324,14 +331,25 @@ impl Fetcher {
             if !self.config.allow_private
                 && let Err(p) = check_url_host(&current)
             {
-                break Fetched::failed(LinkStatus::Excluded, p.to_string(), None);
+                break Fetched::failed(
+                    LinkStatus::Excluded,
+                    Reason::PrivateAddress,
+                    p.to_string(),
+                    None,
+                );
             }
             if let Some(p) = self.guard_proxied(&current).await {
-                break Fetched::failed(LinkStatus::Excluded, p.to_string(), None);
+                break Fetched::failed(
+                    LinkStatus::Excluded,
+                    Reason::PrivateAddress,
+                    p.to_string(),
+                    None,
+                );
             }
             if self.config.respect_robots && !self.robots_allow(&current).await {
                 break Fetched::failed(
                     LinkStatus::Excluded,
+                    Reason::RobotsDisallowed,
                     format!("disallowed by {}", robots_url(&current)),
                     None,
                 );
@@ -339,9 +357,10 @@ impl Fetcher {
             let answer = match self.request(&current).await {
                 Attempted::Failed {
                     status,
+                    reason,
                     http_status,
                     error,
-                } => break Fetched::failed(status, error, http_status),
+                } => break Fetched::failed(status, reason, error, http_status),
                 Attempted::Answer(a) => a,
             };
             let is_redirect = (300..400).contains(&answer.code);
@@ -351,19 +370,24 @@ impl Fetcher {
                 if status == LinkStatus::Ok && !same_page(&current, &cited) {
                     status = LinkStatus::Redirected;
                 }
-                let error = if is_redirect {
-                    Some(format!("HTTP {} without a Location header", answer.code))
+                let (reason, error) = if is_redirect {
+                    (
+                        Some(Reason::HttpOther),
+                        Some(format!("HTTP {} without a Location header", answer.code)),
+                    )
                 } else if let Some(why) = answer.undecodable {
-                    Some(why)
+                    (Some(Reason::BodyUndecodable), Some(why))
                 } else if answer.truncated {
-                    Some(format!(
-                        "body larger than {} bytes after decompression; read the first {0}",
-                        self.config.max_body_bytes
-                    ))
-                } else if status_for_code(answer.code).is_alive() {
-                    None
+                    (
+                        Some(Reason::BodyTooLarge),
+                        Some(format!(
+                            "body larger than {} bytes after decompression; read the first {0}",
+                            self.config.max_body_bytes
+                        )),
+                    )
                 } else {
-                    Some(format!("HTTP {}", answer.code))
+                    // The HTTP status says it all: no message besides it.
+                    (Reason::for_http_status(answer.code), None)
                 };
                 break Fetched {
                     link: LinkResult {
@@ -371,6 +395,7 @@ impl Fetcher {
                         http_status: Some(answer.code),
                         final_url: Some(current.to_string()),
                         redirects: Vec::new(),
+                        reason,
                         error,
                         elapsed_ms: 0,
                     },
@@ -382,13 +407,14 @@ impl Fetcher {
             redirects.push(Redirect {
                 url: current.to_string(),
                 status: answer.code,
-                kind: "http".to_owned(),
+                kind: RedirectKind::Http,
             });
             let next = match current.join(location.trim()) {
                 Ok(n) => n,
                 Err(e) => {
                     break Fetched::failed(
                         LinkStatus::Broken,
+                        Reason::RedirectInvalidLocation,
                         format!("redirect to an invalid Location {location:?}: {e}"),
                         Some(answer.code),
                     );
@@ -452,6 +478,7 @@ impl Fetcher {
         if !matches!(next.scheme(), "http" | "https") {
             return Some(Fetched::failed(
                 LinkStatus::Broken,
+                Reason::RedirectNotHttp,
                 format!("redirect to a non-HTTP URL {next}"),
                 redirects.last().map(|r| r.status),
             ));
@@ -459,6 +486,7 @@ impl Fetcher {
         if !seen.insert(without_fragment(next)) {
             return Some(Fetched::failed(
                 LinkStatus::Broken,
+                Reason::RedirectLoop,
                 loop_error(redirects, next),
                 redirects.last().map(|r| r.status),
             ));
@@ -466,6 +494,7 @@ impl Fetcher {
         if next.as_str().len() > MAX_URL_BYTES {
             return Some(Fetched::failed(
                 LinkStatus::Broken,
+                Reason::RedirectUrlTooLong,
                 format!("redirect to a URL longer than {MAX_URL_BYTES} bytes"),
                 redirects.last().map(|r| r.status),
             ));
@@ -473,6 +502,7 @@ impl Fetcher {
         if redirects.len() > self.config.max_redirects {
             return Some(Fetched::failed(
                 LinkStatus::Broken,
+                Reason::TooManyRedirects,
                 format!("more than {} redirects", self.config.max_redirects),
                 redirects.last().map(|r| r.status),
             ));
@@ -485,6 +515,7 @@ impl Fetcher {
         {
             return Some(Fetched::failed(
                 LinkStatus::Excluded,
+                Reason::ExcludedPattern,
                 format!("redirect to {next}, which matches exclude pattern {re}"),
                 None,
             ));
@@ -501,9 +532,10 @@ impl Fetcher {
             let sending = tokio::time::timeout(self.config.timeout, self.send(url));
             let res = host::SENDING.scope(Arc::clone(&host), sending).await;
             drop(gate);
-            let (status, http_status, error, retry_after) = match res {
+            let (status, reason, http_status, error, retry_after) = match res {
                 Err(_) => (
                     LinkStatus::Timeout,
+                    Reason::Timeout,
                     None,
                     format!(
                         "no complete answer within {} s",
@@ -516,14 +548,16 @@ impl Fetcher {
                     if !c.transient {
                         return Attempted::Failed {
                             status: c.status,
+                            reason: c.reason,
                             http_status: None,
                             error: c.message,
                         };
                     }
-                    (c.status, None, c.message, None)
+                    (c.status, c.reason, None, c.message, None)
                 }
                 Ok(Ok(a)) if is_transient_code(a.code) => (
                     status_for_code(a.code),
+                    Reason::for_http_status(a.code).unwrap_or(Reason::HttpOther),
                     Some(a.code),
                     match &a.retry_after_invalid {
                         Some(v) => format!(
@@ -541,6 +575,7 @@ impl Fetcher {
             {
                 return Attempted::Failed {
                     status: LinkStatus::Blocked,
+                    reason: Reason::RetryAfterTooLong,
                     http_status,
                     error: format!(
                         "{error} with Retry-After {} s, over the {} s cap: not retried",
@@ -553,6 +588,7 @@ impl Fetcher {
                 let tries = attempt + 1;
                 return Attempted::Failed {
                     status,
+                    reason,
                     http_status,
                     error: if tries > 1 {
                         format!("{error} (after {tries} attempts)")
@@ -693,6 +729,7 @@ pub fn precheck(raw: &str, config: &FetchOptions) -> Result<Url, LinkResult> {
     if raw.len() > MAX_URL_BYTES {
         return Err(LinkResult::unsent(
             LinkStatus::Invalid,
+            Reason::UrlTooLong,
             format!("URL longer than {MAX_URL_BYTES} bytes"),
         ));
     }
@@ -701,12 +738,14 @@ pub fn precheck(raw: &str, config: &FetchOptions) -> Result<Url, LinkResult> {
         Err(url::ParseError::RelativeUrlWithoutBase) => {
             return Err(LinkResult::unsent(
                 LinkStatus::Invalid,
+                Reason::RelativeWithoutBase,
                 "relative URL without a base",
             ));
         }
         Err(e) => {
             return Err(LinkResult::unsent(
                 LinkStatus::Invalid,
+                Reason::InvalidUrl,
                 format!("not a valid URL: {e}"),
             ));
         }
@@ -716,29 +755,40 @@ pub fn precheck(raw: &str, config: &FetchOptions) -> Result<Url, LinkResult> {
         s @ ("mailto" | "tel" | "javascript" | "data" | "file" | "sms") => {
             return Err(LinkResult::unsent(
                 LinkStatus::Excluded,
+                Reason::NotAWebLink,
                 format!("{s}: link, not a web page"),
             ));
         }
         s => {
             return Err(LinkResult::unsent(
                 LinkStatus::Invalid,
+                Reason::UnsupportedScheme,
                 format!("unsupported scheme {s}:"),
             ));
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(LinkResult::unsent(LinkStatus::Invalid, "URL has no host"));
+        return Err(LinkResult::unsent(
+            LinkStatus::Invalid,
+            Reason::NoHost,
+            "URL has no host",
+        ));
     }
     if let Some(re) = config.exclude.iter().find(|re| re.is_match(raw)) {
         return Err(LinkResult::unsent(
             LinkStatus::Excluded,
+            Reason::ExcludedPattern,
             format!("matches exclude pattern {re}"),
         ));
     }
     if !config.allow_private
         && let Err(p) = check_url_host(&url)
     {
-        return Err(LinkResult::unsent(LinkStatus::Excluded, p.to_string()));
+        return Err(LinkResult::unsent(
+            LinkStatus::Excluded,
+            Reason::PrivateAddress,
+            p.to_string(),
+        ));
     }
     Ok(url)
 }
@@ -752,28 +802,66 @@ mod tests {
     fn precheck_sorts_out_unfetchable_urls() {
         let cfg = Config::defaults().unwrap().fetch;
         let long = format!("http://example.org/{}", "a".repeat(9000));
-        let cases: &[(&str, LinkStatus, &str)] = &[
-            ("mailto:a@example.org", LinkStatus::Excluded, "mailto"),
-            ("javascript:void(0)", LinkStatus::Excluded, "javascript"),
-            ("file:///etc/passwd", LinkStatus::Excluded, "file"),
-            ("ftp://example.org/x", LinkStatus::Invalid, "scheme"),
+        use LinkStatus::{Excluded, Invalid};
+        let cases: &[(&str, LinkStatus, Reason, &str)] = &[
+            (
+                "mailto:a@example.org",
+                Excluded,
+                Reason::NotAWebLink,
+                "mailto",
+            ),
+            (
+                "javascript:void(0)",
+                Excluded,
+                Reason::NotAWebLink,
+                "javascript",
+            ),
+            ("file:///etc/passwd", Excluded, Reason::NotAWebLink, "file"),
+            (
+                "ftp://example.org/x",
+                Invalid,
+                Reason::UnsupportedScheme,
+                "scheme",
+            ),
             (
                 "/t20180327_524178302.shtml",
-                LinkStatus::Invalid,
+                Invalid,
+                Reason::RelativeWithoutBase,
                 "relative",
             ),
-            ("http://example.org:99999/", LinkStatus::Invalid, "port"),
-            ("http://[::1/", LinkStatus::Invalid, "IPv6"),
-            (&long, LinkStatus::Invalid, "8192"),
-            ("http://127.0.0.1/admin", LinkStatus::Excluded, "loopback"),
-            ("http://[fd00::1]/", LinkStatus::Excluded, "private"),
+            (
+                "http://example.org:99999/",
+                Invalid,
+                Reason::InvalidUrl,
+                "port",
+            ),
+            ("http://[::1/", Invalid, Reason::InvalidUrl, "IPv6"),
+            ("http:///", Invalid, Reason::InvalidUrl, "host"),
+            (&long, Invalid, Reason::UrlTooLong, "8192"),
+            (
+                "http://127.0.0.1/admin",
+                Excluded,
+                Reason::PrivateAddress,
+                "loopback",
+            ),
+            (
+                "http://[fd00::1]/",
+                Excluded,
+                Reason::PrivateAddress,
+                "private",
+            ),
         ];
-        for (url, status, reason) in cases {
+        for (url, status, reason, text) in cases {
             let err = precheck(url, &cfg).unwrap_err();
             assert_eq!(err.status, *status, "{url}");
+            assert_eq!(err.reason, Some(*reason), "{url}");
             let msg = err.error.unwrap();
-            assert!(msg.contains(reason), "{url}: {msg}");
+            assert!(msg.contains(text), "{url}: {msg}");
         }
+        let mut excluding = cfg.clone();
+        excluding.exclude = vec![regex::Regex::new("skip").unwrap()];
+        let err = precheck("http://example.org/skip", &excluding).unwrap_err();
+        assert_eq!(err.reason, Some(Reason::ExcludedPattern));
         for ok in [
             "http://例子.测试/路径",
             "https://[2001:db8::1]:8443/x",

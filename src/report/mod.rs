@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::{Citation, Claim, Repair, SourceSpan, UncitedClaim};
+use crate::model::{Citation, Claim, Repair, RepairKind, SourceSpan, UncitedClaim};
 use block::{Block, BlockKind, is_sentence_end};
 use claims::{YearContext, claim_date_of, find_mentions, starts_with_date};
 use lines::LineIndex;
@@ -438,7 +438,7 @@ fn push_citation(
     let mut repairs = Vec::new();
     if url != written {
         repairs.push(Repair {
-            kind: "decoded_entities".into(),
+            kind: RepairKind::DecodedEntities,
             detail: format!("HTML entities decoded in `{written}`"),
         });
     }

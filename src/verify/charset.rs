@@ -15,6 +15,8 @@
 use std::sync::LazyLock;
 
 use encoding_rs::{Encoding, UTF_8};
+
+use crate::model::CharsetSource;
 use regex::bytes::Regex;
 
 /// How many bytes the `<meta>` pre-scan looks at.
@@ -30,8 +32,8 @@ pub(crate) struct Decoded {
     pub(crate) text: String,
     /// The encoding used (`UTF-8`, `GBK`, `Big5`, `Shift_JIS`, …).
     pub(crate) charset: String,
-    /// `header`, `bom`, `meta` or `detected`.
-    pub(crate) source: String,
+    /// Where the charset came from.
+    pub(crate) source: CharsetSource,
     /// The declared charset that was overruled, with where it was declared.
     pub(crate) overruled: Option<String>,
 }
@@ -215,11 +217,11 @@ fn sniff_wide(body: &[u8]) -> Option<Wide> {
     None
 }
 
-fn wide(text: String, wide: Wide, source: &str) -> Decoded {
+fn wide(text: String, wide: Wide, source: CharsetSource) -> Decoded {
     Decoded {
         text,
         charset: wide.name().to_owned(),
-        source: source.to_owned(),
+        source,
         overruled: None,
     }
 }
@@ -229,24 +231,24 @@ fn wide(text: String, wide: Wide, source: &str) -> Decoded {
 /// `tld` (e.g. `cn`) helps detection when nothing is declared.
 pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>) -> Decoded {
     if let Some(w) = utf32_bom(body) {
-        return wide(w.decode(&body[4..]), w, "bom");
+        return wide(w.decode(&body[4..]), w, CharsetSource::Bom);
     }
     if let Some(w) = content_type.and_then(|ct| header_utf32(ct, body)) {
-        return wide(w.decode(body), w, "header");
+        return wide(w.decode(body), w, CharsetSource::Header);
     }
     if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
         let (text, _) = encoding.decode_without_bom_handling(&body[bom_len..]);
         return Decoded {
             text: text.into_owned(),
             charset: encoding.name().to_owned(),
-            source: "bom".to_owned(),
+            source: CharsetSource::Bom,
             overruled: None,
         };
     }
     let declared = content_type
         .and_then(header_charset)
-        .map(|e| (e, "header"))
-        .or_else(|| meta_charset(body).map(|e| (e, "meta")));
+        .map(|e| (e, CharsetSource::Header))
+        .or_else(|| meta_charset(body).map(|e| (e, CharsetSource::Meta)));
     if let Some((encoding, source)) = declared {
         let (text, malformed) = decode_counting(body, encoding);
         let lying_legacy =
@@ -255,7 +257,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
             return Decoded {
                 text: String::from_utf8_lossy(body).into_owned(),
                 charset: UTF_8.name().to_owned(),
-                source: "detected".to_owned(),
+                source: CharsetSource::Detected,
                 overruled: Some(format!("{} ({source})", encoding.name())),
             };
         }
@@ -263,7 +265,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
             return Decoded {
                 text,
                 charset: encoding.name().to_owned(),
-                source: source.to_owned(),
+                source,
                 overruled: None,
             };
         }
@@ -274,7 +276,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
                 return Decoded {
                     text: guessed_text,
                     charset: guess.name().to_owned(),
-                    source: "detected".to_owned(),
+                    source: CharsetSource::Detected,
                     overruled: Some(format!("{} ({source})", encoding.name())),
                 };
             }
@@ -282,19 +284,19 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
         return Decoded {
             text,
             charset: encoding.name().to_owned(),
-            source: source.to_owned(),
+            source,
             overruled: None,
         };
     }
     if let Some(w) = sniff_wide(body) {
-        return wide(w.decode(body), w, "detected");
+        return wide(w.decode(body), w, CharsetSource::Detected);
     }
     let guess = detect(body, tld);
     let (text, _) = decode_counting(body, guess);
     Decoded {
         text,
         charset: guess.name().to_owned(),
-        source: "detected".to_owned(),
+        source: CharsetSource::Detected,
         overruled: None,
     }
 }
@@ -491,7 +493,7 @@ mod tests {
             };
             let decoded = decode(content_type, &body, tld);
             assert_eq!(decoded.charset, charset, "{name}");
-            assert_eq!(decoded.source, source, "{name}");
+            assert_eq!(decoded.source.as_str(), source, "{name}");
             assert!(decoded.text.contains(text), "{name}: {}", decoded.text);
         }
     }
@@ -502,7 +504,7 @@ mod tests {
         let body = encode(encoding_rs::GBK, &page(r#"<meta charset="utf-8">"#, ZH));
         let decoded = decode(Some("text/html; charset=UTF-8"), &body, Some("cn"));
         assert_eq!(decoded.charset, "GBK");
-        assert_eq!(decoded.source, "detected");
+        assert_eq!(decoded.source, CharsetSource::Detected);
         assert_eq!(decoded.overruled.as_deref(), Some("UTF-8 (header)"));
         assert!(decoded.text.contains(ZH));
 
@@ -520,6 +522,6 @@ mod tests {
         body.insert(200, 0xFF);
         let decoded = decode(None, &body, None);
         assert_eq!(decoded.charset, "UTF-8");
-        assert_eq!(decoded.source, "meta");
+        assert_eq!(decoded.source, CharsetSource::Meta);
     }
 }

@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::PageInfo;
 use crate::dates::find_dates;
-use crate::model::{Claim, Evidence, Verdict};
+use crate::model::{Claim, Evidence, Reason, Verdict};
 use crate::text::{find_term, normalize, normalize_mapped, normalize_term};
 
 /// Default days a page may be dated before the claim date.
@@ -145,18 +145,19 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         ..Evidence::default()
     };
     let unusable = if !page.is_html {
-        Some("not an HTML page".to_owned())
+        Some((Reason::NotHtml, "not an HTML page".to_owned()))
     } else if let Some(reason) = &page.challenge {
-        Some(format!("bot challenge: {reason}"))
+        Some((Reason::BotChallenge, format!("bot challenge: {reason}")))
     } else if let Some(reason) = &page.soft_404 {
-        Some(format!("soft 404: {reason}"))
+        Some((Reason::Soft404Text, format!("soft 404: {reason}")))
     } else if page.main_text.trim().is_empty() {
-        Some("no main text".to_owned())
+        Some((Reason::NoMainText, "no main text".to_owned()))
     } else {
         None
     };
-    if let Some(note) = unusable {
+    if let Some((reason, note)) = unusable {
         ev.notes.push(note);
+        ev.reason = Some(reason);
         ev.missing_keywords = claim.keywords.iter().map(|k| k.term.clone()).collect();
         return (Verdict::Unverifiable, ev);
     }
@@ -188,6 +189,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     }
     if total <= 0.0 {
         ev.notes.push("claim has no keywords to check".to_owned());
+        ev.reason = Some(Reason::NoKeywords);
         return (Verdict::Unverifiable, ev);
     }
     ev.score = (found / total).clamp(0.0, 1.0);
@@ -234,11 +236,19 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         }
     };
     let verdict = match (terms_ok, date_ok) {
-        (false, _) => Verdict::Unsupported,
+        (false, _) => {
+            ev.reason = Some(Reason::KeywordsMissing);
+            Verdict::Unsupported
+        }
         (true, true) => Verdict::Supported,
         (true, false) => {
-            if page.page_date.is_none() && !ev.claim_date_found {
+            // The date did not match: the page has no date (and the text lacks the
+            // claim's), or its date lies outside the window.
+            if page.page_date.is_none() {
                 ev.notes.push("claim date not found on the page".to_owned());
+                ev.reason = Some(Reason::ClaimDateNotFound);
+            } else {
+                ev.reason = Some(Reason::PageDateOutsideWindow);
             }
             Verdict::Partial
         }
