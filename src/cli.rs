@@ -122,6 +122,10 @@ pub struct CommonArgs {
     /// `--report html=audit.html --report sarif=citecheck.sarif --report github=-`.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
     pub reports: Vec<ReportTarget>,
+    /// Only citations on lines added or changed since the git revision REF (files added
+    /// or renamed since count whole).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
     /// Read settings from FILE instead of ./config.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

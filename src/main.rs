@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
+use citecheck::changed::ChangedLines;
 use citecheck::cli::{CheckArgs, Cli, Command, CommonArgs, Format, InspectArgs, InspectFormat};
 use citecheck::config::{Config, FileConfig, Overrides};
 use citecheck::output::triage::Location;
@@ -58,7 +59,11 @@ fn run() -> Result<u8> {
             let config = Config::resolve(file, &Overrides::default())?;
             let targets = targets(&a.common)?;
             let outs = open_outputs(&targets)?;
-            let extraction = extract_paths(&a.common.paths, &config.extract);
+            let changed = changed_lines(&a.common)?;
+            let mut extraction = extract_paths(&a.common.paths, &config.extract);
+            if let Some(c) = &changed {
+                c.filter(&mut extraction);
+            }
             let report = pipeline::extract_report(extraction);
             write_all(&report, &config, outs)?;
             Ok(if report.errors.is_empty() {
@@ -92,7 +97,11 @@ fn check(a: &CheckArgs) -> Result<u8> {
         .iter()
         .position(|(f, _)| *f == Format::Jsonl)
         .map(|i| outs.remove(i).1);
-    let extraction = extract_paths(&a.common.paths, &config.extract);
+    let changed = changed_lines(&a.common)?;
+    let mut extraction = extract_paths(&a.common.paths, &config.extract);
+    if let Some(c) = &changed {
+        c.filter(&mut extraction);
+    }
     let rt = runtime()?;
     let report = rt.block_on(async {
         let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
@@ -184,6 +193,16 @@ fn targets(common: &CommonArgs) -> Result<Vec<(Format, Option<PathBuf>)>> {
         );
     }
     Ok(targets)
+}
+
+/// The lines changed since `--changed-since REF`, if given.
+fn changed_lines(common: &CommonArgs) -> Result<Option<ChangedLines>> {
+    common
+        .changed_since
+        .as_deref()
+        .map(|rev| ChangedLines::since(rev, &common.paths))
+        .transpose()
+        .map_err(anyhow::Error::new)
 }
 
 /// Open every report output, in order.

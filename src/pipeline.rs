@@ -78,7 +78,7 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
         skipped_files: extraction.skipped_files,
         urls,
         elapsed_ms: 0,
-        skipped_unchanged: 0,
+        skipped_unchanged: extraction.skipped_unchanged,
         history_runs: Vec::new(),
     }
 }
@@ -262,7 +262,7 @@ pub async fn check(
         skipped_files: extraction.skipped_files,
         urls: total_urls,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        skipped_unchanged: 0,
+        skipped_unchanged: extraction.skipped_unchanged,
         history_runs: Vec::new(),
     };
     progress.finish(&report);

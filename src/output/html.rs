@@ -415,3 +415,189 @@ impl Formatter for Html {
         out.write_all(html.as_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{
+        ArchiveCopy, Citation, CitationHistory, Claim, Evidence, LinkResult, Reason, SourceSpan,
+    };
+
+    fn row(line: usize, url: &str, status: LinkStatus, history: Option<Change>) -> CitationResult {
+        let when = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        CitationResult {
+            citation: Arc::new(Citation {
+                source: SourceSpan {
+                    path: PathBuf::from("reports/a.md"),
+                    line,
+                },
+                url: url.to_owned(),
+                written_url: url.to_owned(),
+                claim: Claim {
+                    text: "A <b>claim</b> & more".to_owned(),
+                    ..Claim::default()
+                },
+                context: None,
+                repairs: Vec::new(),
+                suggestions: Vec::new(),
+            }),
+            link: Some(LinkResult {
+                reason: (!status.is_alive()).then_some(Reason::Http404),
+                http_status: Some(if status.is_alive() { 200 } else { 404 }),
+                ..LinkResult::unsent(status, Reason::Http404, "")
+            }),
+            verdict: Some(if status.is_alive() {
+                Verdict::Supported
+            } else {
+                Verdict::Unverifiable
+            }),
+            evidence: Some(Evidence::default()),
+            history: history.map(|change| CitationHistory {
+                first_seen: when,
+                last_ok: Some(when),
+                failing_since: None,
+                failures: 1,
+                confirmed_dead: false,
+                previous_status: Some(LinkStatus::Ok),
+                previous_verdict: Some(Verdict::Supported),
+                page_changed: false,
+                change,
+            }),
+            archive: None,
+        }
+    }
+
+    fn report(citations: Vec<CitationResult>, runs: Vec<RunHealth>) -> RunReport {
+        RunReport {
+            mode: Mode::Check,
+            generated_at: Utc.with_ymd_and_hms(2026, 11, 28, 19, 30, 0).unwrap(),
+            complete: true,
+            citations,
+            unchecked: 0,
+            uncited: Vec::new(),
+            errors: Vec::new(),
+            skipped_files: 0,
+            urls: 2,
+            elapsed_ms: 10,
+            skipped_unchanged: 0,
+            history_runs: runs,
+        }
+    }
+
+    fn render(r: &RunReport) -> String {
+        let html = Html {
+            fail_on: Config::defaults().unwrap().fail_on,
+            location: Location {
+                root: PathBuf::from("/nonexistent"),
+                cwd: PathBuf::from("/nonexistent"),
+            },
+        };
+        let mut out = Vec::new();
+        html.write(r, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn history_sections_only_with_history() {
+        let plain = render(&report(
+            vec![
+                row(1, "https://a.example/x", LinkStatus::Ok, None),
+                row(2, "https://a.example/y", LinkStatus::Broken, None),
+            ],
+            Vec::new(),
+        ));
+        assert_eq!(plain.matches("<tr class=\"row ").count(), 2);
+        assert!(!plain.contains("Changes since the last run"));
+        assert!(!plain.contains("<polyline"));
+        assert!(plain.contains("A &lt;b&gt;claim&lt;&#x2f;b&gt; &amp; more"));
+
+        let day = |d| Utc.with_ymd_and_hms(2026, 11, d, 5, 0, 0).unwrap();
+        let runs = vec![
+            RunHealth {
+                started_at: day(7),
+                alive: 10,
+                failing: 0,
+                confirmed_dead: 0,
+                unsupported: 1,
+            },
+            RunHealth {
+                started_at: day(14),
+                alive: 9,
+                failing: 1,
+                confirmed_dead: 0,
+                unsupported: 1,
+            },
+            RunHealth {
+                started_at: day(21),
+                alive: 8,
+                failing: 2,
+                confirmed_dead: 1,
+                unsupported: 2,
+            },
+        ];
+        let mut archived = row(
+            3,
+            "https://a.example/z",
+            LinkStatus::Broken,
+            Some(Change::StillFailing),
+        );
+        archived.archive = Some(ArchiveCopy {
+            url: "https://web.archive.org/web/20180412000000/https://a.example/z".to_owned(),
+            timestamp: Some(day(1)),
+            status: Some(LinkStatus::Ok),
+            verdict: Some(Verdict::Supported),
+        });
+        let with = render(&report(
+            vec![
+                row(
+                    1,
+                    "https://a.example/x",
+                    LinkStatus::Ok,
+                    Some(Change::Unchanged),
+                ),
+                row(
+                    2,
+                    "https://a.example/y",
+                    LinkStatus::Broken,
+                    Some(Change::NewFailure),
+                ),
+                archived,
+            ],
+            runs,
+        ));
+        assert!(with.contains("Changes since the last run"));
+        assert_eq!(
+            with.matches("class=\"change-row\"").count(),
+            1,
+            "only the new failure is listed"
+        );
+        assert!(with.contains("<td class=\"change-new_failure\">new_failure</td>"));
+        assert!(with.contains("ok &#x2f; supported"), "the state before");
+        assert!(with.contains("Link health over 3 recorded runs"));
+        assert_eq!(with.matches("<polyline").count(), 4);
+        // alive: 10 → 9 → 8 on a 0..10 scale, x from 24 to 616.
+        assert!(
+            with.contains("points=\"24.0,24.0 320.0,35.2 616.0,46.4\""),
+            "{with}"
+        );
+        assert!(with.contains("2026-11-07") && with.contains("2026-11-21"));
+        assert!(with.contains("Replace with <a href=\"https:&#x2f;&#x2f;web.archive.org"));
+    }
+
+    #[test]
+    fn only_web_links_are_links() {
+        let r = report(
+            vec![row(1, "javascript:alert(1)", LinkStatus::Excluded, None)],
+            Vec::new(),
+        );
+        let html = render(&r);
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(html.contains("javascript:alert(1)"));
+    }
+}

@@ -70,11 +70,11 @@ pub fn message(c: &CitationResult) -> String {
     let mut parts = Vec::new();
     if let Some(l) = &c.link {
         let mut s = format!("link {}", l.status);
-        match (l.http_status, &l.error) {
-            (Some(code), Some(e)) => s.push_str(&format!(" (HTTP {code}: {e})")),
-            (Some(code), None) if !l.status.is_alive() => s.push_str(&format!(" (HTTP {code})")),
-            (None, Some(e)) => s.push_str(&format!(" ({e})")),
-            _ => {}
+        if let Some(code) = l.http_status.filter(|_| !l.status.is_alive()) {
+            s.push_str(&format!(", HTTP {code}"));
+        }
+        if let Some(e) = &l.error {
+            s.push_str(&format!(": {e}"));
         }
         parts.push(s);
     }
