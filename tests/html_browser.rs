@@ -300,7 +300,7 @@ fn the_html_report_works_in_a_real_browser() {
         format!("<img src=\"{}\">", beacon.url("/control.png")),
     )
     .unwrap();
-    tab.navigate_to(&url::Url::from_file_path(&control).unwrap().to_string())
+    tab.navigate_to(url::Url::from_file_path(&control).unwrap().as_ref())
         .unwrap()
         .wait_until_navigated()
         .unwrap();

@@ -127,6 +127,9 @@ struct ChangeItem {
     after: String,
 }
 
+/// Counts per change, and the changes worth listing.
+type Changes = (Vec<(&'static str, usize)>, Vec<ChangeItem>);
+
 #[derive(Serialize)]
 struct Series {
     name: &'static str,
@@ -273,7 +276,7 @@ impl Html {
         }
     }
 
-    fn changes(&self, report: &RunReport) -> Option<(Vec<(&'static str, usize)>, Vec<ChangeItem>)> {
+    fn changes(&self, report: &RunReport) -> Option<Changes> {
         if report.citations.iter().all(|c| c.history.is_none()) {
             return None;
         }
