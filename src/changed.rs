@@ -205,6 +205,11 @@ impl ChangedLines {
             let p = String::from_utf8_lossy(p);
             files.insert(canonical(&root.join(p.as_ref())), FileChange::Whole);
         }
+        for change in files.values_mut() {
+            if let FileChange::Lines(v) = change {
+                v.sort_by_key(|r| *r.start());
+            }
+        }
         Ok(ChangedLines { files })
     }
 
@@ -213,7 +218,13 @@ impl ChangedLines {
     pub fn contains(&self, path: &Path, line: usize) -> bool {
         match self.files.get(&canonical(path)) {
             Some(FileChange::Whole) => true,
-            Some(FileChange::Lines(ranges)) => ranges.iter().any(|r| r.contains(&line)),
+            Some(FileChange::Lines(ranges)) => {
+                // Hunks come sorted and disjoint: the last one starting at or before
+                // `line` is the only candidate (a binary search, not a scan, so a
+                // large diff times many citations stays n·log n).
+                let i = ranges.partition_point(|r| *r.start() <= line);
+                i > 0 && ranges[i - 1].contains(&line)
+            }
             None => false,
         }
     }
@@ -235,6 +246,17 @@ impl ChangedLines {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_inside_hunks_only() {
+        let mut files = HashMap::new();
+        let p = PathBuf::from("/nonexistent/r.md");
+        files.insert(p.clone(), FileChange::Lines(vec![2..=2, 5..=7, 10..=10]));
+        let c = ChangedLines { files };
+        let hits: Vec<usize> = (1..=11).filter(|l| c.contains(&p, *l)).collect();
+        assert_eq!(hits, [2, 5, 6, 7, 10]);
+        assert!(!c.contains(Path::new("/nonexistent/other.md"), 2));
+    }
 
     #[test]
     fn hunk_headers_and_quoted_paths() {
