@@ -1,9 +1,8 @@
 //! The thin edge: parse arguments, resolve the configuration, run, map to an exit code.
 //! `anyhow` lives only here; the library has typed errors.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -17,6 +16,7 @@ use citecheck::output::{
     Csv, Formatter, Github, Html, Json, JsonLines, JsonLinesStream, Junit, Markdown, RunReport,
     Sarif, StderrProgress,
 };
+use citecheck::output::{ReportOutput, ReportSink};
 use citecheck::report::extract_paths;
 use citecheck::{inspect, pipeline};
 
@@ -26,7 +26,8 @@ const EXIT_OK: u8 = 0;
 const EXIT_FAILING: u8 = 1;
 /// Usage, configuration or input error.
 const EXIT_ERROR: u8 = 2;
-/// Interrupted by Ctrl-C (128 + SIGINT).
+/// Interrupted by Ctrl-C (128 + SIGINT); SIGTERM gives 143 and SIGHUP 129 (128 + the
+/// signal number, the shell's convention).
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
@@ -86,6 +87,64 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// The first SIGINT, SIGTERM or SIGHUP: stop starting requests, finish the report.
+/// A second one exits at once. Resolves to the exit code of the first signal.
+fn interrupt_on_signals() -> impl std::future::Future<Output = u8> + Send + 'static {
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<u8>();
+    // Listen before the run starts and keep listening: no signal falls between two waits.
+    let mut signals = Signals::new();
+    tokio::spawn(async move {
+        let code = signals.next().await;
+        eprintln!(
+            "citecheck: interrupted; finishing requests in flight (signal again to quit now)"
+        );
+        let _ = first_tx.send(code);
+        let again = signals.next().await;
+        std::process::exit(i32::from(again));
+    });
+    async move {
+        match first_rx.await {
+            Ok(code) => code,
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// The terminating signals a run handles.
+struct Signals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+        }
+    }
+
+    /// The exit code (128 + signal number) of the next signal.
+    async fn next(&mut self) -> u8 {
+        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = recv(&mut self.int) => EXIT_INTERRUPTED,
+            () = recv(&mut self.term) => 143,
+            () = recv(&mut self.hup) => 129,
+        }
+    }
+}
+
 fn check(a: &CheckArgs) -> Result<u8> {
     let file = FileConfig::load(a.common.config.as_deref())?;
     let config = Config::resolve(file, &a.overrides())?;
@@ -103,43 +162,43 @@ fn check(a: &CheckArgs) -> Result<u8> {
         c.filter(&mut extraction);
     }
     let rt = runtime()?;
+    let signalled = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
     let report = rt.block_on(async {
-        let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("citecheck: interrupted; finishing requests in flight (Ctrl-C again to quit now)");
-                let _ = first_tx.send(());
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(i32::from(EXIT_INTERRUPTED));
-                }
-            }
-        });
+        let first = interrupt_on_signals();
+        let seen = std::sync::Arc::clone(&signalled);
         let interrupt = async move {
-            if first_rx.await.is_err() {
-                std::future::pending::<()>().await;
-            }
+            seen.store(first.await, std::sync::atomic::Ordering::SeqCst);
         };
         let progress = StderrProgress::new(config.progress);
         if let Some(out) = streamed {
             // Stream: every result is written (and flushed) the moment it is known.
-            let mut stream = JsonLinesStream::new(out, progress);
+            let mut stream = JsonLinesStream::new(Box::new(out), progress);
             let report = pipeline::check(extraction, &config, &mut stream, interrupt).await;
-            Ok::<_, anyhow::Error>((report?, stream.into_error()))
+            let (out, error) = stream.into_parts();
+            Ok::<_, anyhow::Error>((report?, Some(out), error))
         } else {
             let mut progress = progress;
             let report = pipeline::check(extraction, &config, &mut progress, interrupt).await?;
-            Ok((report, None))
+            Ok((report, None, None))
         }
     })?;
     rt.shutdown_background();
-    let (report, stream_error) = report;
-    let written = write_all(&report, &config, outs);
+    let (report, streamed_out, stream_error) = report;
     if let Some(e) = stream_error {
         return Err(anyhow::Error::new(e).context("cannot write the report"));
     }
+    let written = write_all(&report, &config, outs);
+    if let Some(out) = streamed_out {
+        out.commit().context("cannot write the jsonl report")?;
+    }
     written?;
+    let signal = signalled.load(std::sync::atomic::Ordering::SeqCst);
     Ok(if !report.complete {
-        EXIT_INTERRUPTED
+        if signal == 0 {
+            EXIT_INTERRUPTED
+        } else {
+            signal
+        }
     } else if !report.errors.is_empty() {
         EXIT_ERROR
     } else if report
@@ -150,17 +209,6 @@ fn check(a: &CheckArgs) -> Result<u8> {
         EXIT_FAILING
     } else {
         EXIT_OK
-    })
-}
-
-fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
-    Ok(match path {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).with_context(|| {
-                format!("cannot create output file {}", p.display())
-            })?))
-        }
-        None => Box::new(BufWriter::new(io::stdout())),
     })
 }
 
@@ -205,13 +253,11 @@ fn changed_lines(common: &CommonArgs) -> Result<Option<ChangedLines>> {
         .map_err(anyhow::Error::new)
 }
 
-/// Open every report output, in order.
-fn open_outputs(
-    targets: &[(Format, Option<PathBuf>)],
-) -> Result<Vec<(Format, Box<dyn Write + Send>)>> {
+/// Open every report output, in order (files are replaced atomically on commit).
+fn open_outputs(targets: &[(Format, Option<PathBuf>)]) -> Result<Vec<(Format, ReportOutput)>> {
     targets
         .iter()
-        .map(|(f, p)| Ok((*f, open_output(p.as_deref())?)))
+        .map(|(f, p)| Ok((*f, ReportOutput::open(p.as_deref())?)))
         .collect()
 }
 
@@ -238,16 +284,12 @@ fn formatter(format: Format, config: &Config) -> Box<dyn Formatter> {
 }
 
 /// Write `report` to every output; every output is tried, the first failure returned.
-fn write_all(
-    report: &RunReport,
-    config: &Config,
-    outs: Vec<(Format, Box<dyn Write + Send>)>,
-) -> Result<()> {
+fn write_all(report: &RunReport, config: &Config, outs: Vec<(Format, ReportOutput)>) -> Result<()> {
     let mut first_error = None;
     for (format, mut out) in outs {
         let result = formatter(format, config)
             .write(report, &mut out)
-            .and_then(|()| out.flush())
+            .and_then(|()| Box::new(out).commit())
             .with_context(|| format!("cannot write the {} report", format.name()));
         if let Err(e) = result {
             first_error.get_or_insert(e);

@@ -6,7 +6,7 @@
 //! serde field names are the stable JSON contract documented in the README.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -14,10 +14,18 @@ use serde::{Deserialize, Serialize};
 /// Where something stands in a report: file and 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SourceSpan {
-    /// The report file, as given on the command line or found under a directory.
+    /// The report file, as given on the command line or found under a directory. Shown
+    /// lossily when the name is not UTF-8 (see [`lossy_path`]).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// 1-based line number of the URL (or of the claim, for uncited claims).
     pub line: usize,
+}
+
+/// Serialise a path as a string, with U+FFFD for bytes that are not UTF-8: a file name
+/// that is not UTF-8 is shown, never an error that loses the whole report.
+pub fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
 }
 
 impl fmt::Display for SourceSpan {

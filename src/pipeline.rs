@@ -230,8 +230,14 @@ pub async fn check(
                     if is_failing(&row, config) {
                         failing += 1;
                     }
-                    progress.checked(&row);
+                    let kept = progress.checked(&row);
                     results[i] = Some(row);
+                    if kept.is_err() {
+                        // Nothing more could be kept (a full disk): stop now.
+                        interrupted = true;
+                        shared.stop.store(true, Ordering::Relaxed);
+                        hosts.abort_all();
+                    }
                 }
                 progress.advance(failing);
             }

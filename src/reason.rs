@@ -147,6 +147,9 @@ reasons! {
     /// A `Location` that is not a valid URL.
     RedirectInvalidLocation = "redirect_invalid_location", "Redirect to an invalid URL",
         "The server redirects to a Location that is not a valid URL.";
+    /// A redirect target longer than the 8192-byte limit.
+    RedirectUrlTooLong = "redirect_url_too_long", "Redirect to an over-long URL",
+        "The server redirects to a URL longer than 8192 bytes, which is not followed. The site is misconfigured.";
     /// A redirect to a non-HTTP URL.
     RedirectNotHttp = "redirect_not_http", "Redirect to a non-web URL",
         "The server redirects to a URL that is not http or https.";
@@ -155,6 +158,9 @@ reasons! {
     /// The body was cut at `max_body_bytes` (the link itself is alive).
     BodyTooLarge = "body_too_large", "Body too large",
         "The page is larger than max_body_bytes; only the first part was read and verified.";
+    /// A `Content-Encoding` that could not be undone (corrupt or unsupported).
+    BodyUndecodable = "body_undecodable", "Body could not be decoded",
+        "The server answered, but its compressed body (Content-Encoding) is corrupt or in an unsupported encoding, so the page could not be read.";
     /// A 200 page whose title or text says it is gone.
     Soft404Text = "soft_404_text", "Soft 404: the page says it is gone",
         "The server answers 200 but the page says it does not exist. Find where it moved, or use an archived copy.";

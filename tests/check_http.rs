@@ -8,11 +8,10 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use common::{Server, check_json, citation, citecheck, report};
+use common::{Server, check_json, citation, citecheck, forward_proxy, report};
 
 const PAGE: &str = "<html><head><title>Zephyr Council approves Quokka plan</title></head>\
 <body><article><h1>Zephyr Council approves Quokka plan</h1><p>Published April 12, 2018</p>\
@@ -398,48 +397,6 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
         .load(std::sync::atomic::Ordering::SeqCst);
     assert!(max <= 2, "in flight per host {max} > 2");
     assert_eq!(max, 2, "the cap is used: 600 ms answers at 5/s overlap");
-}
-
-/// A tiny forward proxy: it takes absolute-form requests and forwards them to `origin`,
-/// whatever host they name.
-fn forward_proxy(origin: std::net::SocketAddr) -> Server {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap();
-    Server::start(Router::new().fallback(move |uri: Uri| {
-        let client = client.clone();
-        async move {
-            assert!(
-                uri.scheme().is_some(),
-                "a proxy gets absolute-form requests: {uri}"
-            );
-            let target = format!("http://{origin}{}", uri.path());
-            match client.get(target).send().await {
-                Ok(r) => {
-                    let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
-                    let location = r
-                        .headers()
-                        .get(header::LOCATION)
-                        .map(|v| v.to_str().unwrap().to_owned());
-                    let body = r.bytes().await.unwrap_or_default();
-                    let mut resp = (
-                        status,
-                        [(header::CONTENT_TYPE, "text/html")],
-                        Body::from(body),
-                    )
-                        .into_response();
-                    if let Some(l) = location {
-                        resp.headers_mut()
-                            .insert(header::LOCATION, l.parse().unwrap());
-                    }
-                    resp
-                }
-                Err(_) => StatusCode::BAD_GATEWAY.into_response(),
-            }
-        }
-    }))
 }
 
 #[test]

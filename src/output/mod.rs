@@ -9,6 +9,7 @@
 mod csv;
 mod github;
 mod html;
+mod file;
 mod json;
 mod jsonl;
 mod junit;
@@ -33,6 +34,7 @@ use crate::report::InputError;
 pub use csv::{CSV_COLUMNS, Csv};
 pub use github::{Github, escape_data, escape_property};
 pub use html::Html;
+pub use file::{OutputError, ReportOutput, ReportSink};
 pub use json::{JSON_VERSION, Json};
 pub use jsonl::{JsonLines, JsonLinesStream};
 pub use junit::Junit;
@@ -156,8 +158,12 @@ pub trait Progress: Send {
     fn start(&mut self, urls: usize);
     /// One URL is done; `failing` counts failing citations so far.
     fn advance(&mut self, failing: usize);
-    /// One citation is checked (called as results arrive, for streaming output).
-    fn checked(&mut self, _result: &CitationResult) {}
+    /// One citation is checked (called as results arrive, for streaming output). An
+    /// error (a full disk under a JSON Lines stream) stops the run: nothing more could be
+    /// kept.
+    fn checked(&mut self, _result: &CitationResult) -> io::Result<()> {
+        Ok(())
+    }
     /// The run is over.
     fn finish(&mut self, report: &RunReport);
 }

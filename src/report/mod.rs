@@ -29,6 +29,11 @@ use block::{Block, BlockKind, is_sentence_end};
 use claims::{YearContext, claim_date_of, find_mentions, starts_with_date};
 use lines::LineIndex;
 
+/// Default cap on a report file's size.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// `report.max_file_bytes`: a report is read whole, so at most 4 GiB.
+pub const MAX_FILE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1..=4 << 30;
+
 /// Limits for reading report files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtractOptions {
@@ -39,7 +44,7 @@ pub struct ExtractOptions {
 impl Default for ExtractOptions {
     fn default() -> Self {
         ExtractOptions {
-            max_file_bytes: crate::config::DEFAULT_MAX_FILE_BYTES,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
@@ -48,6 +53,7 @@ impl Default for ExtractOptions {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Document {
     /// The report file, as given or as found under a directory.
+    #[serde(serialize_with = "crate::model::lossy_path")]
     pub path: PathBuf,
     /// Citations in source order (line, then position in the line).
     pub citations: Vec<Citation>,
@@ -59,6 +65,7 @@ pub struct Document {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
     /// The file or directory that could not be read.
+    #[serde(serialize_with = "crate::model::lossy_path")]
     pub path: PathBuf,
     /// The line, when the problem is at one place in the file.
     pub line: Option<usize>,

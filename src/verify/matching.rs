@@ -19,6 +19,10 @@ pub const DEFAULT_WINDOW_BEFORE_DAYS: i64 = 7;
 pub const DEFAULT_WINDOW_AFTER_DAYS: i64 = 14;
 /// Default share of keyword weight that must be found.
 pub const DEFAULT_KEYWORD_THRESHOLD: f64 = 0.5;
+/// `verify.window_before_days` and `verify.window_after_days`: up to ten years.
+pub const WINDOW_DAYS_RANGE: std::ops::RangeInclusive<i64> = 0..=3650;
+/// `verify.keyword_threshold`.
+pub const KEYWORD_THRESHOLD_RANGE: std::ops::RangeInclusive<f64> = 0.0..=1.0;
 /// Characters of context on each side of the best match in the snippet.
 const SNIPPET_RADIUS: usize = 60;
 /// A month-day mention belongs to the claim's year when the page date is at most this

@@ -23,7 +23,7 @@ use crate::model::{CharsetSource, DateSource, RedirectKind};
 
 pub use matching::{
     DEFAULT_KEYWORD_THRESHOLD, DEFAULT_WINDOW_AFTER_DAYS, DEFAULT_WINDOW_BEFORE_DAYS,
-    VerifyOptions, verify,
+    KEYWORD_THRESHOLD_RANGE, VerifyOptions, WINDOW_DAYS_RANGE, verify,
 };
 pub use soft404::{page_similarity, redirect_soft_404};
 
