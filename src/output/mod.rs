@@ -7,9 +7,9 @@
 //! message, repository-relative path).
 
 mod csv;
+mod file;
 mod github;
 mod html;
-mod file;
 mod json;
 mod jsonl;
 mod junit;
@@ -32,9 +32,9 @@ use crate::model::{
 use crate::report::InputError;
 
 pub use csv::{CSV_COLUMNS, Csv};
+pub use file::{OutputError, ReportOutput, ReportSink};
 pub use github::{Github, escape_data, escape_property};
 pub use html::Html;
-pub use file::{OutputError, ReportOutput, ReportSink};
 pub use json::{JSON_VERSION, Json};
 pub use jsonl::{JsonLines, JsonLinesStream};
 pub use junit::Junit;
