@@ -37,6 +37,73 @@ pub enum Format {
     Jsonl,
     /// A report for editors.
     Markdown,
+    /// JUnit XML: a test suite per report file, a test case per citation.
+    Junit,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// CSV, one row per citation.
+    Csv,
+    /// One self-contained HTML page for editors.
+    Html,
+    /// GitHub Actions workflow commands (annotations) and a job summary.
+    Github,
+}
+
+impl Format {
+    /// The flag value.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
+            Format::Csv => "csv",
+            Format::Html => "html",
+            Format::Github => "github",
+        }
+    }
+}
+
+/// Output format of `inspect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InspectFormat {
+    /// One JSON document.
+    Json,
+    /// The same JSON document.
+    Jsonl,
+    /// A readable summary.
+    Markdown,
+}
+
+/// One `--report FORMAT=PATH`: a format and where to write it (`None` = stdout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTarget {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+}
+
+/// Parse `FORMAT=PATH` (`-` for stdout).
+pub fn parse_report_target(s: &str) -> Result<ReportTarget, String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH (e.g. sarif=citecheck.sarif), got {s:?}"))?;
+    let format = Format::from_str(format.trim(), true).map_err(|_| {
+        let names: Vec<&str> = Format::value_variants().iter().map(|f| f.name()).collect();
+        format!("unknown format {format:?} (one of {})", names.join(", "))
+    })?;
+    let path = match path {
+        "" => {
+            return Err(format!(
+                "no path after {}= (use - for stdout)",
+                format.name()
+            ));
+        }
+        "-" => None,
+        p => Some(PathBuf::from(p)),
+    };
+    Ok(ReportTarget { format, path })
 }
 
 /// Flags shared by `check` and `extract`.
@@ -45,12 +112,20 @@ pub struct CommonArgs {
     /// Report files or directories (walked recursively).
     #[arg(value_name = "PATH", default_value = "reports/")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
-    pub format: Format,
+    /// Output format [default: markdown].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write a report in FORMAT to PATH (`-` = stdout); repeatable, e.g.
+    /// `--report html=audit.html --report sarif=citecheck.sarif --report github=-`.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
+    pub reports: Vec<ReportTarget>,
+    /// Only citations on lines added or changed since the git revision REF (files added
+    /// or renamed since count whole).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
     /// Read settings from FILE instead of ./config.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -132,8 +207,8 @@ pub struct InspectArgs {
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// Output format (markdown is a readable summary).
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = InspectFormat::Markdown)]
+    pub format: InspectFormat,
     /// Read settings from FILE instead of ./config.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

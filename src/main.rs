@@ -2,16 +2,19 @@
 //! `anyhow` lives only here; the library has typed errors.
 
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use citecheck::cli::{CheckArgs, Cli, Command, Format, InspectArgs};
+use citecheck::changed::ChangedLines;
+use citecheck::cli::{CheckArgs, Cli, Command, CommonArgs, Format, InspectArgs, InspectFormat};
 use citecheck::config::{Config, FileConfig, Overrides};
+use citecheck::output::triage::Location;
 use citecheck::output::{
-    Formatter, Json, JsonLines, JsonLinesStream, Markdown, RunReport, StderrProgress,
+    Csv, Formatter, Github, Html, Json, JsonLines, JsonLinesStream, Junit, Markdown, RunReport,
+    Sarif, StderrProgress,
 };
 use citecheck::output::{ReportOutput, ReportSink};
 use citecheck::report::extract_paths;
@@ -55,9 +58,15 @@ fn run() -> Result<u8> {
         Command::Extract(a) => {
             let file = FileConfig::load(a.common.config.as_deref())?;
             let config = Config::resolve(file, &Overrides::default())?;
-            let extraction = extract_paths(&a.common.paths, &config.extract);
+            let targets = targets(&a.common)?;
+            let outs = open_outputs(&targets)?;
+            let changed = changed_lines(&a.common)?;
+            let mut extraction = extract_paths(&a.common.paths, &config.extract);
+            if let Some(c) = &changed {
+                c.filter(&mut extraction);
+            }
             let report = pipeline::extract_report(extraction);
-            write_report(&report, a.common.format, a.common.output.as_deref())?;
+            write_all(&report, &config, outs)?;
             Ok(if report.errors.is_empty() {
                 EXIT_OK
             } else {
@@ -139,9 +148,19 @@ impl Signals {
 fn check(a: &CheckArgs) -> Result<u8> {
     let file = FileConfig::load(a.common.config.as_deref())?;
     let config = Config::resolve(file, &a.overrides())?;
-    // Open the output first: a bad path fails before any request is sent.
-    let out = ReportOutput::open(a.common.output.as_deref())?;
-    let extraction = extract_paths(&a.common.paths, &config.extract);
+    // Open the outputs first: a bad path fails before any request is sent.
+    let targets = targets(&a.common)?;
+    let mut outs = open_outputs(&targets)?;
+    // The first JSON Lines output is streamed; every other one is written at the end.
+    let streamed = outs
+        .iter()
+        .position(|(f, _)| *f == Format::Jsonl)
+        .map(|i| outs.remove(i).1);
+    let changed = changed_lines(&a.common)?;
+    let mut extraction = extract_paths(&a.common.paths, &config.extract);
+    if let Some(c) = &changed {
+        c.filter(&mut extraction);
+    }
     let rt = runtime()?;
     let signalled = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
     let report = rt.block_on(async {
@@ -151,28 +170,28 @@ fn check(a: &CheckArgs) -> Result<u8> {
             seen.store(first.await, std::sync::atomic::Ordering::SeqCst);
         };
         let progress = StderrProgress::new(config.progress);
-        if a.common.format == Format::Jsonl {
+        if let Some(out) = streamed {
             // Stream: every result is written (and flushed) the moment it is known.
             let mut stream = JsonLinesStream::new(Box::new(out), progress);
             let report = pipeline::check(extraction, &config, &mut stream, interrupt).await;
             let (out, error) = stream.into_parts();
-            Ok::<_, anyhow::Error>((report?, out, error))
+            Ok::<_, anyhow::Error>((report?, Some(out), error))
         } else {
             let mut progress = progress;
             let report = pipeline::check(extraction, &config, &mut progress, interrupt).await?;
-            Ok((report, Box::new(out) as Box<dyn ReportSink>, None))
+            Ok((report, None, None))
         }
     })?;
     rt.shutdown_background();
-    let (report, out, stream_error) = report;
+    let (report, streamed_out, stream_error) = report;
     if let Some(e) = stream_error {
         return Err(anyhow::Error::new(e).context("cannot write the report"));
     }
-    if a.common.format == Format::Jsonl {
-        out.commit().context("cannot write the report")?;
-    } else {
-        write_to(&report, a.common.format, out)?;
+    let written = write_all(&report, &config, outs);
+    if let Some(out) = streamed_out {
+        out.commit().context("cannot write the jsonl report")?;
     }
+    written?;
     let signal = signalled.load(std::sync::atomic::Ordering::SeqCst);
     Ok(if !report.complete {
         if signal == 0 {
@@ -193,20 +212,90 @@ fn check(a: &CheckArgs) -> Result<u8> {
     })
 }
 
-fn write_to(report: &RunReport, format: Format, mut out: Box<dyn ReportSink>) -> Result<()> {
-    let formatter: &dyn Formatter = match format {
-        Format::Json => &Json,
-        Format::Jsonl => &JsonLines,
-        Format::Markdown => &Markdown,
-    };
-    formatter
-        .write(report, &mut out)
-        .context("cannot write the report")?;
-    out.commit().context("cannot write the report")
+/// The reports to write: every `--report`, plus `--format`/`--output` when given (or
+/// when nothing else is asked for: Markdown on stdout). At most one goes to stdout.
+fn targets(common: &CommonArgs) -> Result<Vec<(Format, Option<PathBuf>)>> {
+    let mut targets: Vec<(Format, Option<PathBuf>)> = common
+        .reports
+        .iter()
+        .map(|t| (t.format, t.path.clone()))
+        .collect();
+    if common.format.is_some() || common.output.is_some() || targets.is_empty() {
+        targets.insert(
+            0,
+            (
+                common.format.unwrap_or(Format::Markdown),
+                common.output.clone(),
+            ),
+        );
+    }
+    let to_stdout: Vec<&str> = targets
+        .iter()
+        .filter(|(_, p)| p.is_none())
+        .map(|(f, _)| f.name())
+        .collect();
+    if to_stdout.len() > 1 {
+        anyhow::bail!(
+            "only one report can go to stdout, but {} would (give the others a path)",
+            to_stdout.join(" and ")
+        );
+    }
+    Ok(targets)
 }
 
-fn write_report(report: &RunReport, format: Format, path: Option<&Path>) -> Result<()> {
-    write_to(report, format, Box::new(ReportOutput::open(path)?))
+/// The lines changed since `--changed-since REF`, if given.
+fn changed_lines(common: &CommonArgs) -> Result<Option<ChangedLines>> {
+    common
+        .changed_since
+        .as_deref()
+        .map(|rev| ChangedLines::since(rev, &common.paths))
+        .transpose()
+        .map_err(anyhow::Error::new)
+}
+
+/// Open every report output, in order (files are replaced atomically on commit).
+fn open_outputs(targets: &[(Format, Option<PathBuf>)]) -> Result<Vec<(Format, ReportOutput)>> {
+    targets
+        .iter()
+        .map(|(f, p)| Ok((*f, ReportOutput::open(p.as_deref())?)))
+        .collect()
+}
+
+/// The formatter of `format`, with what the CI formats need to know.
+fn formatter(format: Format, config: &Config) -> Box<dyn Formatter> {
+    let fail_on = config.fail_on.clone();
+    let location = Location::current();
+    match format {
+        Format::Json => Box::new(Json),
+        Format::Jsonl => Box::new(JsonLines),
+        Format::Markdown => Box::new(Markdown),
+        Format::Junit => Box::new(Junit { fail_on, location }),
+        Format::Sarif => Box::new(Sarif { fail_on, location }),
+        Format::Csv => Box::new(Csv { location }),
+        Format::Html => Box::new(Html { fail_on, location }),
+        Format::Github => Box::new(Github {
+            fail_on,
+            location,
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }),
+    }
+}
+
+/// Write `report` to every output; every output is tried, the first failure returned.
+fn write_all(report: &RunReport, config: &Config, outs: Vec<(Format, ReportOutput)>) -> Result<()> {
+    let mut first_error = None;
+    for (format, mut out) in outs {
+        let result = formatter(format, config)
+            .write(report, &mut out)
+            .and_then(|()| Box::new(out).commit())
+            .with_context(|| format!("cannot write the {} report", format.name()));
+        if let Err(e) = result {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 fn inspect_cmd(a: &InspectArgs) -> Result<u8> {
@@ -227,11 +316,11 @@ fn inspect_cmd(a: &InspectArgs) -> Result<u8> {
     };
     let mut out = BufWriter::new(io::stdout().lock());
     match a.format {
-        Format::Json | Format::Jsonl => {
+        InspectFormat::Json | InspectFormat::Jsonl => {
             serde_json::to_writer_pretty(&mut out, &inspection)?;
             writeln!(out)?;
         }
-        Format::Markdown => inspection.write_markdown(&mut out)?,
+        InspectFormat::Markdown => inspection.write_markdown(&mut out)?,
     }
     out.flush()?;
     Ok(EXIT_OK)

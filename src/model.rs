@@ -357,6 +357,9 @@ pub struct Evidence {
     /// Why the verdict is not `supported`, as a stable code.
     #[serde(default)]
     pub reason: Option<Reason>,
+    /// The page's title, as the page gives it (untrusted text).
+    #[serde(default)]
+    pub page_title: Option<String>,
 }
 
 /// Where the charset used to decode a page came from (JSON `charset_source`).
@@ -394,3 +397,91 @@ impl fmt::Display for CharsetSource {
 }
 
 pub use crate::reason::Reason;
+
+/// How a citation's result changed since the previous recorded run (JSON
+/// `history.change`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Not seen in any earlier run.
+    NewLink,
+    /// Same status and verdict as last time.
+    Unchanged,
+    /// Alive last time, failing now.
+    NewFailure,
+    /// Failing last time and now.
+    StillFailing,
+    /// Failing last time, alive now.
+    Recovered,
+    /// The verdict differs from last time's.
+    VerdictChanged,
+}
+
+impl Change {
+    /// Every change, in report order (most urgent first).
+    pub const ALL: [Change; 6] = [
+        Change::NewFailure,
+        Change::VerdictChanged,
+        Change::Recovered,
+        Change::StillFailing,
+        Change::NewLink,
+        Change::Unchanged,
+    ];
+
+    /// The JSON name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::NewLink => "new_link",
+            Change::Unchanged => "unchanged",
+            Change::NewFailure => "new_failure",
+            Change::StillFailing => "still_failing",
+            Change::Recovered => "recovered",
+            Change::VerdictChanged => "verdict_changed",
+        }
+    }
+}
+
+/// What the history store knows about one citation's URL (JSON `history`; filled by the
+/// store, absent without one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CitationHistory {
+    pub first_seen: chrono::DateTime<chrono::Utc>,
+    pub last_ok: Option<chrono::DateTime<chrono::Utc>>,
+    pub failing_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Consecutive checks whose link was dead.
+    pub failures: u32,
+    pub confirmed_dead: bool,
+    pub previous_status: Option<LinkStatus>,
+    pub previous_verdict: Option<Verdict>,
+    /// The main text differs from the last check that read the page.
+    pub page_changed: bool,
+    pub change: Change,
+}
+
+/// Link health of one recorded run, for the chart of the HTML report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHealth {
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Citations whose link was `ok` or `redirected`.
+    pub alive: usize,
+    /// Citations whose link was dead (`broken`, `unreachable`, `timeout`, `soft_404`).
+    pub failing: usize,
+    /// Of those, confirmed dead after repeated failures.
+    pub confirmed_dead: usize,
+    /// Citations whose verdict was `unsupported`.
+    pub unsupported: usize,
+}
+
+/// An archived copy offered in place of a dead or drifted page (JSON `archive`; filled
+/// by the archive lookup, absent without one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchiveCopy {
+    /// The capture's address.
+    pub url: String,
+    /// When it was captured.
+    pub timestamp: Option<chrono::DateTime<chrono::Utc>>,
+    pub status: Option<LinkStatus>,
+    /// Whether the capture supports the claim.
+    pub verdict: Option<Verdict>,
+}

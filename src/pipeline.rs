@@ -62,6 +62,8 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
             link: None,
             verdict: None,
             evidence: None,
+            history: None,
+            archive: None,
         }));
         uncited.extend(d.uncited);
     }
@@ -76,6 +78,8 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
         skipped_files: extraction.skipped_files,
         urls,
         elapsed_ms: 0,
+        skipped_unchanged: extraction.skipped_unchanged,
+        history_runs: Vec::new(),
     }
 }
 
@@ -220,6 +224,8 @@ pub async fn check(
                         link: Some(done.link.clone()),
                         verdict,
                         evidence,
+                        history: None,
+                        archive: None,
                     };
                     if is_failing(&row, config) {
                         failing += 1;
@@ -262,6 +268,8 @@ pub async fn check(
         skipped_files: extraction.skipped_files,
         urls: total_urls,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        skipped_unchanged: extraction.skipped_unchanged,
+        history_runs: Vec::new(),
     };
     progress.finish(&report);
     Ok(report)

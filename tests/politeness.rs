@@ -57,7 +57,10 @@ fn per_host_gaps_hold_when_global_slots_are_scarce() {
     // host's turn often waits for a slot. The gap between two requests to one host must
     // still be at least 1/rate when they leave (the kernel's receive stamps).
     let s = StampedServer::start(Duration::from_millis(100), page);
-    let hosts: Vec<String> = ["a", "b", "c"].iter().map(|h| format!("{h}.test")).collect();
+    let hosts: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|h| format!("{h}.test"))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let port = s.addr.port();
     let text: String = (0..8)
@@ -127,5 +130,8 @@ fn retries_redirects_and_probes_keep_the_gap() {
     assert_eq!(hits.len(), 9, "{hits:?}");
     let (gap, _) = min_gap(&s);
     let gaps: Vec<Duration> = hits.windows(2).map(|w| w[1].at - w[0].at).collect();
-    assert!(gap >= Duration::from_millis(95), "gap {gap:?} < 1/rate: {gaps:?} {hits:?}");
+    assert!(
+        gap >= Duration::from_millis(95),
+        "gap {gap:?} < 1/rate: {gaps:?} {hits:?}"
+    );
 }

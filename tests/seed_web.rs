@@ -229,3 +229,94 @@ fn seed_report_through_a_local_test_web() {
     }
     println!("seed web run: {:.1} s", started.elapsed().as_secs_f64());
 }
+
+/// The seed web in every format from one run: the same citations, the same failures.
+#[test]
+fn seed_web_in_every_format() {
+    let m = Arc::new(manifest());
+    let proxy = seed_proxy(Arc::clone(&m));
+    let out = tempfile::tempdir().expect("temp dir");
+    let file = |ext: &str| out.path().join(format!("seed.{ext}"));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = citecheck()
+        .current_dir(repo)
+        .args([
+            "check",
+            "reports/2018-04-internet-plus.md",
+            "--proxy",
+            &proxy.url(""),
+        ])
+        .args(["--host-rate", "50", "--no-progress"])
+        .args(
+            ["json", "junit", "sarif", "csv", "html"]
+                .map(|f| format!("--report={f}={}", file(f).display())),
+        )
+        .args(["--report", "github=-"])
+        .output()
+        .expect("citecheck runs");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(file("json")).expect("json")).expect("JSON");
+    let citations = doc["citations"].as_array().expect("citations");
+    assert_eq!(citations.len(), 66);
+    let failing: Vec<&Value> = citations
+        .iter()
+        .filter(|c| {
+            ["broken", "unreachable", "timeout", "invalid"]
+                .contains(&c["link"]["status"].as_str().unwrap_or_default())
+        })
+        .collect();
+    assert!(!failing.is_empty());
+
+    let github = String::from_utf8(o.stdout).expect("UTF-8");
+    let errors: Vec<&str> = github
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
+    assert_eq!(errors.len(), failing.len(), "{github}");
+    for (line, c) in errors.iter().zip(&failing) {
+        let want = format!(
+            "::error file=reports/2018-04-internet-plus.md,line={},title=citecheck {}::{}: link {}",
+            c["source"]["line"],
+            c["link"]["reason"]
+                .as_str()
+                .expect("a failing link has a reason"),
+            c["url"].as_str().expect("url"),
+            c["link"]["status"].as_str().expect("status"),
+        );
+        assert!(line.starts_with(&want), "{line}\nwant {want}…");
+    }
+
+    let xml = std::fs::read_to_string(file("junit")).expect("junit");
+    assert_eq!(xml.matches("<testcase ").count(), 66);
+    assert_eq!(xml.matches("<failure ").count(), failing.len());
+    assert!(xml.contains("<testsuite name=\"reports/2018-04-internet-plus.md\""));
+
+    common::tools::validate_sarif(&file("sarif"));
+    let sarif: Value =
+        serde_json::from_slice(&std::fs::read(file("sarif")).expect("sarif")).expect("SARIF");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let errors = results.iter().filter(|r| r["level"] == "error").count();
+    assert_eq!(errors, failing.len());
+    assert!(results.iter().all(|r| {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            == "reports/2018-04-internet-plus.md"
+    }));
+
+    let mut rd = csv::Reader::from_path(file("csv")).expect("csv");
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.expect("a CSV record")).collect();
+    assert_eq!(rows.len(), 66);
+    for (row, c) in rows.iter().zip(citations) {
+        assert_eq!(&row[2], c["url"].as_str().expect("url"));
+        assert_eq!(&row[4], c["link"]["status"].as_str().expect("status"));
+        assert_eq!(&row[9], c["verdict"].as_str().expect("verdict"));
+    }
+
+    let html = std::fs::read_to_string(file("html")).expect("html");
+    assert_eq!(html.matches("<tr class=\"row ").count(), 66);
+}

@@ -69,6 +69,13 @@ impl Markdown {
                 String::new()
             }
         )?;
+        if s.skipped_unchanged > 0 {
+            writeln!(
+                out,
+                "{} citations on unchanged lines were skipped (`--changed-since`).\n",
+                s.skipped_unchanged
+            )?;
+        }
         if !report.complete {
             writeln!(
                 out,

@@ -1,13 +1,22 @@
 //! Last stage: render a finished run, one formatter per format behind [`Formatter`].
 //!
 //! The JSON layout (`version` 1) is a contract documented in the README; fields are only
-//! ever added to it. The Markdown report is for editors: what to fix, where, and why.
+//! ever added to it. The Markdown and HTML reports are for editors: what to fix, where,
+//! and why. JUnit, SARIF, CSV and the GitHub workflow commands are for CI and scripts;
+//! they share one triage of each result ([`triage`]: severity under `fail_on`, reason,
+//! message, repository-relative path).
 
+mod csv;
 mod file;
+mod github;
+mod html;
 mod json;
 mod jsonl;
+mod junit;
 mod markdown;
 mod progress;
+mod sarif;
+pub mod triage;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -16,14 +25,22 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::{Citation, Evidence, LinkResult, LinkStatus, UncitedClaim, Verdict};
+use crate::model::{
+    ArchiveCopy, Citation, CitationHistory, Evidence, LinkResult, LinkStatus, RunHealth,
+    UncitedClaim, Verdict,
+};
 use crate::report::InputError;
 
+pub use csv::{CSV_COLUMNS, Csv};
 pub use file::{OutputError, ReportOutput, ReportSink};
+pub use github::{Github, escape_data, escape_property};
+pub use html::Html;
 pub use json::{JSON_VERSION, Json};
 pub use jsonl::{JsonLines, JsonLinesStream};
+pub use junit::Junit;
 pub use markdown::Markdown;
 pub use progress::{StderrProgress, summary_line};
+pub use sarif::{FINGERPRINT_KEY, SARIF_SCHEMA, Sarif};
 
 /// What a run did: `check` fetches and verifies, `extract` only reads the reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,6 +61,12 @@ pub struct CitationResult {
     /// `None` for `extract`.
     pub verdict: Option<Verdict>,
     pub evidence: Option<Evidence>,
+    /// What earlier runs found (from the history store; `None` without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<CitationHistory>,
+    /// An archived copy to use instead (from the archive lookup; `None` without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveCopy>,
 }
 
 /// Everything a formatter needs.
@@ -62,6 +85,11 @@ pub struct RunReport {
     /// Distinct URLs (fetched once each).
     pub urls: usize,
     pub elapsed_ms: u64,
+    /// Citations not checked because their lines did not change (`--changed-since`).
+    pub skipped_unchanged: usize,
+    /// Link health of the recorded runs, oldest first, this one last (from the history
+    /// store; empty without one).
+    pub history_runs: Vec<RunHealth>,
 }
 
 /// Counts for the summary.
@@ -75,6 +103,8 @@ pub struct Summary {
     pub errors: usize,
     pub skipped_files: usize,
     pub unchecked: usize,
+    /// Citations not checked because their lines did not change (`--changed-since`).
+    pub skipped_unchanged: usize,
     pub elapsed_ms: u64,
 }
 
@@ -110,6 +140,7 @@ impl RunReport {
             errors: self.errors.len(),
             skipped_files: self.skipped_files,
             unchecked: self.unchecked,
+            skipped_unchanged: self.skipped_unchanged,
             elapsed_ms: self.elapsed_ms,
         }
     }

@@ -63,6 +63,9 @@ pub fn summary_line(report: &RunReport) -> String {
     if !verdicts.is_empty() {
         line.push_str(&format!("; verdicts: {}", verdicts.join(", ")));
     }
+    if s.skipped_unchanged > 0 {
+        line.push_str(&format!("; {} unchanged, skipped", s.skipped_unchanged));
+    }
     if !report.complete {
         line.push_str(&format!("; INTERRUPTED, {} not checked", report.unchecked));
     }

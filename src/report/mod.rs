@@ -82,6 +82,8 @@ pub struct Extraction {
     pub errors: Vec<InputError>,
     /// Files under a directory that are not reports (unknown extension).
     pub skipped_files: usize,
+    /// Citations dropped because their lines did not change (`--changed-since`).
+    pub skipped_unchanged: usize,
 }
 
 impl Extraction {

@@ -142,6 +142,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     let mut ev = Evidence {
         page_date: page.page_date,
         page_date_source: page.page_date_source,
+        page_title: page.title.clone(),
         ..Evidence::default()
     };
     let unusable = if !page.is_html {
