@@ -8,6 +8,7 @@
 
 mod block;
 mod claims;
+mod format;
 mod html;
 mod input;
 mod keywords;
@@ -27,6 +28,7 @@ use serde::Serialize;
 use crate::model::{Citation, Claim, Repair, SourceSpan, UncitedClaim};
 use block::{Block, BlockKind, is_sentence_end};
 use claims::{YearContext, claim_date_of, find_mentions, starts_with_date};
+pub use format::Format;
 use lines::LineIndex;
 
 /// Limits for reading report files.
@@ -126,9 +128,9 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     ex
 }
 
-/// One document from text already in memory (format chosen by the path's extension:
-/// `.md`/`.markdown` → Markdown, `.html`/`.htm` → HTML, anything else → text; the
-/// seed-style TAB tables are recognised inside Markdown and text). Includes keywords
+/// One document from text already in memory (format chosen by the path's extension,
+/// see [`Format::of_path`]; the seed-style TAB tables are recognised inside Markdown
+/// and text). Includes keywords
 /// computed with IDF over this document alone.
 #[must_use]
 pub fn extract_str(path: &Path, text: &str) -> Document {
@@ -142,33 +144,12 @@ pub fn extract_str(path: &Path, text: &str) -> Document {
     })
 }
 
-/// The report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Markdown,
-    Html,
-    Text,
-}
-
-fn format_of(path: &Path) -> Format {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("md" | "markdown") => Format::Markdown,
-        Some("html" | "htm") => Format::Html,
-        _ => Format::Text,
-    }
-}
-
 /// Extract one document (no keywords, suggestions or support links yet); its claims
 /// (citations, then uncited claims) are added to `cands` for the keywords.
 fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> Document {
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
-    let format = format_of(path);
+    let format = Format::of_path(path);
     let mut citations = Vec::new();
     let mut raw_unc = Vec::new();
     let body;
