@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod inspect;
 pub mod model;
 pub mod output;
+pub mod pdf;
 pub mod pipeline;
 pub mod report;
 pub mod text;

@@ -11,18 +11,25 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// Where something stands in a report: file and 1-based line.
+/// Where something stands in a report: file, page (PDF) and 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SourceSpan {
     /// The report file, as given on the command line or found under a directory.
     pub path: PathBuf,
-    /// 1-based line number of the URL (or of the claim, for uncited claims).
+    /// 1-based page, for PDF reports (JSON: absent for other formats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
+    /// 1-based line number of the URL (or of the claim, for uncited claims); in a PDF,
+    /// the line on the page; in a Word file, the paragraph number.
     pub line: usize,
 }
 
 impl fmt::Display for SourceSpan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.path.display(), self.line)
+        match self.page {
+            Some(p) => write!(f, "{}:p{p}:{}", self.path.display(), self.line),
+            None => write!(f, "{}:{}", self.path.display(), self.line),
+        }
     }
 }
 

@@ -16,11 +16,21 @@ pub enum Format {
     Html,
     /// `.txt`, and any file named explicitly in an unknown format.
     Text,
+    /// `.pdf`: the text layer and link annotations.
+    Pdf,
+    /// `.docx`: Word (Office Open XML) paragraphs, tables, hyperlinks, notes.
+    Docx,
 }
 
 impl Format {
     /// Every format, in the order the README lists them.
-    pub const ALL: [Format; 3] = [Format::Markdown, Format::Html, Format::Text];
+    pub const ALL: [Format; 5] = [
+        Format::Markdown,
+        Format::Html,
+        Format::Text,
+        Format::Pdf,
+        Format::Docx,
+    ];
 
     /// The file extensions (lowercase, without the dot) of this format.
     #[must_use]
@@ -29,6 +39,8 @@ impl Format {
             Format::Markdown => &["md", "markdown"],
             Format::Html => &["html", "htm"],
             Format::Text => &["txt"],
+            Format::Pdf => &["pdf"],
+            Format::Docx => &["docx"],
         }
     }
 
@@ -39,6 +51,12 @@ impl Format {
         Format::ALL
             .into_iter()
             .find(|f| f.extensions().contains(&ext.as_str()))
+    }
+
+    /// Whether files of this format are binary (read as bytes, not decoded as text).
+    #[must_use]
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Pdf | Format::Docx)
     }
 
     /// How a file named explicitly is read: by its extension, else as text.
@@ -59,6 +77,8 @@ mod tests {
         assert_eq!(Format::of_extension(Path::new("b.csv")), None);
         assert_eq!(Format::of_path(Path::new("b.csv")), Format::Text);
         assert_eq!(Format::of_extension(Path::new("README")), None);
+        assert_eq!(Format::of_path(Path::new("r.PDF")), Format::Pdf);
+        assert_eq!(Format::of_path(Path::new("r.docx")), Format::Docx);
         // No extension belongs to two formats.
         let mut all: Vec<&str> = Format::ALL
             .iter()

@@ -80,6 +80,11 @@ pub(crate) fn collect_files(
 
 /// Read and decode one report; the error message names what is wrong.
 pub(crate) fn read_report(path: &Path, max_bytes: u64) -> Result<String, String> {
+    decode(&read_bytes(path, max_bytes)?)
+}
+
+/// Read one file's bytes, at most `max_bytes`.
+pub(crate) fn read_bytes(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
     let file = fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max_bytes {
@@ -92,7 +97,7 @@ pub(crate) fn read_report(path: &Path, max_bytes: u64) -> Result<String, String>
     if bytes.len() as u64 > max_bytes {
         return Err(format!("file too large: more than {max_bytes} bytes"));
     }
-    decode(&bytes)
+    Ok(bytes)
 }
 
 /// Decode report bytes to text.
