@@ -20,7 +20,7 @@ use super::LinkAnnot;
 /// Glyphs kept per page; the rest of a page is dropped.
 pub const MAX_GLYPHS_PER_PAGE: usize = 400_000;
 /// A gap wider than this many font sizes cuts a line into segments.
-pub const SEGMENT_GAP_EM: f32 = 1.2;
+pub const SEGMENT_GAP_EM: f32 = 0.8;
 
 /// One glyph: its box on the page and the characters it stands for.
 #[derive(Debug, Clone, Copy, PartialEq)]

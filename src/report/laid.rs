@@ -93,6 +93,8 @@ pub(crate) struct Para {
     pub(crate) lines: Vec<(usize, usize)>,
     /// Link anchors: text range and target.
     pub(crate) anchors: Vec<(Range<usize>, String)>,
+    /// Whether the last line pushed reached the right edge.
+    pub(crate) last_full: bool,
 }
 
 /// Whether `c` is CJK text or punctuation (no space is put next to it when lines join).
@@ -108,7 +110,7 @@ impl Para {
     }
 
     /// Append a source line's text (`line` its synthetic line; `full` when it reached
-    /// the right edge, so a URL at its end may go on in `text`). Returns the offset of
+    /// the right edge, so a URL at its end may go on in the next line). Returns the offset of
     /// `text` in the paragraph; a URL joined across the break goes to `joins`, with
     /// `kind` naming the break (`joined_line_break`, `joined_page_break`).
     pub(crate) fn push_line(
@@ -120,6 +122,7 @@ impl Para {
         where_: &dyn Fn(usize) -> String,
         joins: &mut Vec<Join>,
     ) -> usize {
+        let prev_full = std::mem::replace(&mut self.last_full, full);
         if self.text.is_empty() {
             self.lines.push((0, line));
             self.text.push_str(text);
@@ -140,8 +143,8 @@ impl Para {
             .find(|&(_, c)| !is_url_tail(&c.to_string()))
             .map_or(text.len(), |(i, _)| i);
         let head = &text[..head_len];
-        let join_url = full
-            && !head.is_empty()
+        let join_url = prev_full
+            && is_url_tail(head)
             && tail_url.as_ref().is_some_and(|u| {
                 looks_truncated(&u.written)
                     || u.written.ends_with(['/', '-', '_', '.', '=', '&', '?'])
@@ -233,21 +236,58 @@ impl Para {
     /// are not web links, e.g. `file:` or in-document, as `href="#"`).
     pub(crate) fn to_html(&mut self) -> String {
         self.merge_anchors();
+        let linky = self.anchors.iter().any(|(_, u)| is_web_target(u));
         let mut out = String::from("<p>");
         let mut at = 0;
         for (r, uri) in &self.anchors {
             if r.start < at || r.end > self.text.len() {
                 continue;
             }
-            out.push_str(&escape(&self.text[at..r.start]));
+            out.push_str(&plain_html(&self.text[at..r.start], linky));
             let href = if is_web_target(uri) { uri.replace('"', "%22") } else { "#".into() };
             out.push_str(&format!("<a href=\"{href}\">{}</a>", escape(&self.text[r.clone()])));
             at = r.end;
         }
-        out.push_str(&escape(&self.text[at..]));
+        out.push_str(&plain_html(&self.text[at..], linky));
         out.push_str("</p>");
         out
     }
+
+    /// Append paragraph `b` (its first line continues this one's last, across a page
+    /// break): URL fragments join as in [`Para::push_line`].
+    pub(crate) fn append(
+        &mut self,
+        b: Para,
+        where_: &dyn Fn(usize) -> String,
+        joins: &mut Vec<Join>,
+    ) {
+        let first_line = b.lines.first().map_or(0, |&(_, l)| l);
+        let off = self.push_line(&b.text, first_line, b.last_full, "joined_page_break", where_, joins);
+        self.lines.extend(b.lines.iter().skip(1).map(|&(at, l)| (at + off, l)));
+        self.anchors
+            .extend(b.anchors.into_iter().map(|(r, u)| (r.start + off..r.end + off, u)));
+    }
+}
+
+/// Plain text of a cell paragraph as HTML. In a paragraph of links, a bare URL
+/// fragment (`72785_0.shtml`: the tail of a URL cut by a page break, left unlinked) is
+/// written as an in-document link, so the table rules can join it to the cut URL.
+fn plain_html(text: &str, linky: bool) -> String {
+    if !linky {
+        return escape(text);
+    }
+    let mut out = String::new();
+    for (i, tok) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if tok.len() >= 4 && is_url_tail(tok) && tok.contains(['.', '/']) {
+            out.push_str(&format!("<a href=\"#\">{}</a>", escape(tok)));
+        } else {
+            out.push_str(&escape(tok));
+        }
+    }
+    out
 }
 
 /// Whether a link target is a citation (web or mail), not a file or in-document link.

@@ -182,6 +182,9 @@ fn parse_binary(
 /// line is mapped back to its page and line.
 fn parse_laid(path: &Path, laid: &laid::Laid, cands: &mut keywords::Candidates) -> Document {
     let ctx = YearContext::detect(&laid.plain, path);
+    if std::env::var_os("CITECHECK_DEBUG_LAID").is_some() {
+        eprintln!("{}", laid.table_text);
+    }
     let lines = LineIndex::new(&laid.table_text);
     let tables = table::extract_tables(&laid.table_text, &lines, &ctx);
     let mut citations: Vec<Citation> = tables

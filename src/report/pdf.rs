@@ -55,8 +55,11 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
     let mut paras: Vec<Para> = Vec::new();
     let mut kinds: Vec<BlockKind> = Vec::new();
     let mut glyph_at: GlyphAt = HashMap::new();
-    // Table rows: (synthetic line, cells as lists of paragraph ids).
-    let mut rows: Vec<(usize, Vec<Vec<usize>>)> = Vec::new();
+    // Table rows: (synthetic line, cells as lists of paragraph ids, continues the row
+    // before across a page break).
+    let mut rows: Vec<(usize, Vec<Vec<usize>>, bool)> = Vec::new();
+    // Columns of the table the last page ended in.
+    let mut table_open: Option<usize> = None;
     let mut prose_lines: Vec<usize> = Vec::new();
     // Reading order: paragraph ids of prose, in order.
     let mut prose: Vec<usize> = Vec::new();
@@ -102,7 +105,11 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
                 reg.next();
                 open = None;
                 let region_rows = table_rows(page, &pl[s..e], cols, pitch);
-                for row in region_rows {
+                // A table going on from the last page: its first row, without a label,
+                // is the rest of the row the page break cut.
+                let carried = s == 0 && table_open == Some(cols.0.len());
+                for (ri, row) in region_rows.into_iter().enumerate() {
+                    let cont = carried && ri == 0 && row.cells.first().is_none_or(Vec::is_empty);
                     let syn = pl[s + row.first].syn;
                     let mut cells = Vec::new();
                     for cell in row.cells {
@@ -128,13 +135,15 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
                         }
                         cells.push(ids);
                     }
-                    rows.push((syn, cells));
+                    rows.push((syn, cells, cont));
                 }
+                table_open = (e == pl.len()).then_some(cols.0.len());
                 i = e;
                 prev = None;
                 continue;
             }
             let l = &pl[i];
+            table_open = None;
             prose_lines.push(l.syn);
             let (text, at, x0, x1) = merged_segments(l);
             let size = l.line.size;
@@ -217,7 +226,34 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
         }
         blocks.push((b, heading.clone(), None));
     }
-    let row_text: Vec<(usize, String)> = rows
+    // Rows cut by a page break: the rest goes into the row before, a cut paragraph
+    // (no sentence end) into its cut paragraph.
+    let mut merged: Vec<(usize, Vec<Vec<usize>>)> = Vec::new();
+    for (syn, cells, cont) in rows {
+        let Some(last) = merged.last_mut().filter(|_| cont) else {
+            merged.push((syn, cells));
+            continue;
+        };
+        for (k, ids) in cells.into_iter().enumerate() {
+            let Some(cell) = last.1.get_mut(k) else { continue };
+            let mut ids = ids.into_iter();
+            if let (Some(&a), Some(b)) = (cell.last(), ids.clone().next()) {
+                let cut = taken[a]
+                    .as_ref()
+                    .is_some_and(|p| !p.text.ends_with(is_sentence_end) && !p.text.ends_with('。'));
+                if cut && let Some(pb) = taken[b].take() {
+                    ids.next();
+                    let locs = &laid.locations;
+                    let where_ = |n: usize| describe(locs, n);
+                    if let Some(pa) = taken[a].as_mut() {
+                        pa.append(pb, &where_, &mut laid.joins);
+                    }
+                }
+            }
+            cell.extend(ids);
+        }
+    }
+    let row_text: Vec<(usize, String)> = merged
         .into_iter()
         .map(|(syn, cells)| {
             let html: Vec<String> = cells
