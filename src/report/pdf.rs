@@ -277,6 +277,14 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
             (syn, html.join("\t"))
         })
         .collect();
+    // A URL the text wraps over two lines but a link annotation gives whole was not
+    // repaired: the annotation is the citation.
+    let annotated: std::collections::HashSet<&str> = pdf
+        .pages
+        .iter()
+        .flat_map(|p| p.links.iter().map(|a| a.uri.as_str()))
+        .collect();
+    laid.joins.retain(|j| !annotated.contains(j.url.as_str()));
     laid.set_rows(&row_text, &prose_lines);
     laid.blocks = blocks;
     laid.plain = plain;
