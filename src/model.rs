@@ -293,6 +293,9 @@ pub struct Evidence {
     pub snippet: Option<String>,
     /// Weighted keyword coverage, `0.0..=1.0`.
     pub score: f64,
+    /// For a cited PDF: the page (1-based) holding most of the matched keywords.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_page: Option<usize>,
     /// Free-text notes (e.g. "keyword only in navigation", "soft 404: title says 页面不存在").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
