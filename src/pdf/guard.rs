@@ -51,6 +51,7 @@ pub fn run_bounded<T: Send + 'static>(
     limit: Duration,
     work: impl FnOnce(&Deadline) -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {
+    quiet_parser_panics();
     let deadline = Deadline {
         at: Instant::now() + limit,
         abandoned: Arc::new(AtomicBool::new(false)),
@@ -58,7 +59,7 @@ pub fn run_bounded<T: Send + 'static>(
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let d = deadline.clone();
     let spawned = std::thread::Builder::new()
-        .name("citecheck-pdf".into())
+        .name(THREAD_NAME.into())
         .stack_size(STACK_BYTES)
         .spawn(move || {
             let out = catch_unwind(AssertUnwindSafe(|| work(&d)));
@@ -86,6 +87,23 @@ pub fn run_bounded<T: Send + 'static>(
         }
     }
 }
+
+/// Panics on the parser thread are expected on broken files and reported as errors:
+/// keep them off stderr (other threads' panics still print).
+fn quiet_parser_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() != Some(THREAD_NAME) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Name of the parser thread.
+const THREAD_NAME: &str = "citecheck-pdf";
 
 /// Inflate zlib `data`, failing when the output passes `cap` bytes.
 pub fn inflate_capped(data: &[u8], cap: u64) -> Result<Vec<u8>, String> {

@@ -104,7 +104,12 @@ fn read_inner(bytes: &[u8], deadline: &guard::Deadline) -> Result<PdfText, Strin
         return Err("damaged PDF: no pages".into());
     }
     let mut collector = glyphs::Collector::default();
+    let mut seen = std::collections::HashSet::new();
     for (&num, &id) in &pages {
+        // A page tree whose kids point back lists pages again: read each once.
+        if !seen.insert(id) {
+            continue;
+        }
         if deadline.passed() {
             out.notes.push(format!("stopped at page {num}: time limit"));
             break;

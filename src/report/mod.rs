@@ -183,7 +183,7 @@ fn parse_binary(
 fn parse_laid(path: &Path, laid: &laid::Laid, cands: &mut keywords::Candidates) -> Document {
     let ctx = YearContext::detect(&laid.plain, path);
     if std::env::var_os("CITECHECK_DEBUG_LAID").is_some() {
-        eprintln!("{}", laid.table_text);
+        eprintln!("{}\n----\n{}", laid.table_text, laid.plain);
     }
     let lines = LineIndex::new(&laid.table_text);
     let tables = table::extract_tables(&laid.table_text, &lines, &ctx);

@@ -104,7 +104,7 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
             {
                 reg.next();
                 open = None;
-                let region_rows = table_rows(page, &pl[s..e], cols, pitch);
+                let region_rows = table_rows(page, &pl[s..e], cols);
                 // A table going on from the last page: its first row, without a label,
                 // is the rest of the row the page break cut.
                 let carried = s == 0 && table_open == Some(cols.0.len());
@@ -253,7 +253,25 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
             cell.extend(ids);
         }
     }
-    let row_text: Vec<(usize, String)> = merged
+    // A two-column table (claims | links): its first cell is the row's label for the
+    // table rules, so a row of k claim paragraphs beside k link paragraphs is k rows,
+    // which keeps the i-th claim with the i-th link.
+    let mut split: Vec<(usize, Vec<Vec<usize>>)> = Vec::new();
+    for (syn, cells) in merged {
+        let paired = cells.len() == 2
+            && cells[0].len() >= 2
+            && cells[0].len() == cells[1].len()
+            && cells[1].iter().all(|&id| taken[id].as_ref().is_some_and(|p| !p.anchors.is_empty()));
+        if !paired {
+            split.push((syn, cells));
+            continue;
+        }
+        for (&a, &b) in cells[0].iter().zip(&cells[1]) {
+            let line = taken[a].as_ref().and_then(|p| p.lines.first()).map_or(syn, |&(_, l)| l);
+            split.push((line, vec![vec![a], vec![b]]));
+        }
+    }
+    let row_text: Vec<(usize, String)> = split
         .into_iter()
         .map(|(syn, cells)| {
             let html: Vec<String> = cells
@@ -465,8 +483,26 @@ struct Row {
 }
 
 /// Rows of a table region.
-fn table_rows(page: &Page, region: &[PLine], cols: &Cols, pitch: f32) -> Vec<Row> {
+fn table_rows(page: &Page, region: &[PLine], cols: &Cols) -> Vec<Row> {
     let ncol = cols.0.len();
+    // The line pitch inside cells: the smallest baseline step within one column.
+    let mut pitch = f32::MAX;
+    let mut last: Vec<Option<f32>> = vec![None; ncol];
+    for l in region {
+        for s in &l.segs {
+            let k = col_of(&cols.0, s.2);
+            if let Some(prev) = last[k] {
+                let d = l.line.y - prev;
+                if d > 0.8 * l.line.size {
+                    pitch = pitch.min(d);
+                }
+            }
+            last[k] = Some(l.line.y);
+        }
+    }
+    if pitch == f32::MAX {
+        pitch = region.first().map_or(14.0, |l| 1.2 * l.line.size);
+    }
     let top = region.first().map_or(0.0, |l| l.line.y - l.line.size);
     let bottom = region.last().map_or(0.0, |l| l.line.y + l.line.size);
     let x0 = cols.0.first().copied().unwrap_or(0.0);
