@@ -32,7 +32,10 @@ fn cited_pdfs_are_verified_like_pages() {
     let meta = pdf_with(
         &[
             &["国务院办公厅文件", "国办发〔2018〕28号"],
-            &["国务院关于落实《政府工作报告》重点工作部门分工的意见", "各省、自治区、直辖市人民政府，国务院各部委、各直属机构："],
+            &[
+                "国务院关于落实《政府工作报告》重点工作部门分工的意见",
+                "各省、自治区、直辖市人民政府，国务院各部委、各直属机构：",
+            ],
         ],
         Some("D:20180412093000+08'00'"),
     );
@@ -45,18 +48,53 @@ fn cited_pdfs_are_verified_like_pages() {
         ]],
         None,
     );
-    let other = pdf_with(&[&["关于召开年度体育运动会的通知", "各单位：定于五月举行运动会。"]], Some("D:20180412000000"));
+    let other = pdf_with(
+        &[&[
+            "关于召开年度体育运动会的通知",
+            "各单位：定于五月举行运动会。",
+        ]],
+        Some("D:20180412000000"),
+    );
     let mut scan = Pdf::new();
     scan.image_page();
     let scan = scan.build();
     let app = Router::new()
-        .route("/meta.pdf", get(move || async move { ([(header::CONTENT_TYPE, "application/pdf")], meta).into_response() }))
-        .route("/text-date", get(move || async move { ([(header::CONTENT_TYPE, "application/octet-stream")], text_date).into_response() }))
-        .route("/other.pdf", get(move || async move { ([(header::CONTENT_TYPE, "application/pdf")], other).into_response() }))
-        .route("/scan.pdf", get(move || async move { ([(header::CONTENT_TYPE, "application/pdf")], scan).into_response() }));
+        .route(
+            "/meta.pdf",
+            get(move || async move {
+                ([(header::CONTENT_TYPE, "application/pdf")], meta).into_response()
+            }),
+        )
+        .route(
+            "/text-date",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "application/octet-stream")],
+                    text_date,
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/other.pdf",
+            get(move || async move {
+                ([(header::CONTENT_TYPE, "application/pdf")], other).into_response()
+            }),
+        )
+        .route(
+            "/scan.pdf",
+            get(move || async move {
+                ([(header::CONTENT_TYPE, "application/pdf")], scan).into_response()
+            }),
+        );
     let server = Server::start(app);
     let dir = tempfile::tempdir().unwrap();
-    let (m, t, o, s) = (server.url("/meta.pdf"), server.url("/text-date"), server.url("/other.pdf"), server.url("/scan.pdf"));
+    let (m, t, o, s) = (
+        server.url("/meta.pdf"),
+        server.url("/text-date"),
+        server.url("/other.pdf"),
+        server.url("/scan.pdf"),
+    );
     let r = report(
         dir.path(),
         "2018-04-report.md",

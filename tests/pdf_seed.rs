@@ -25,7 +25,10 @@ fn seed_as_pdf_gives_the_markdown_citations() {
     // The file name carries the report's month, as the Markdown's does.
     let pdf = dir.path().join("2018-04-internet-plus.pdf");
     if let Err(e) = docs::chromium_pdf(&html, &pdf) {
-        assert!(std::env::var_os("CI").is_none(), "CI must render the seed to PDF: {e}");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must render the seed to PDF: {e}"
+        );
         eprintln!("SKIPPED seed_as_pdf_gives_the_markdown_citations: {e}");
         return;
     }
@@ -41,8 +44,19 @@ fn seed_as_pdf_gives_the_markdown_citations() {
     let mut same = 0;
     let mut diffs = Vec::new();
     for (got, want) in doc.citations.iter().zip(want) {
-        let keywords: Vec<&str> = got.claim.keywords.iter().take(5).map(|k| k.term.as_str()).collect();
-        let want_kw: Vec<&str> = want["keywords"].as_array().unwrap().iter().map(|k| k["term"].as_str().unwrap()).collect();
+        let keywords: Vec<&str> = got
+            .claim
+            .keywords
+            .iter()
+            .take(5)
+            .map(|k| k.term.as_str())
+            .collect();
+        let want_kw: Vec<&str> = want["keywords"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["term"].as_str().unwrap())
+            .collect();
         let ok = got.url == want["url"].as_str().unwrap()
             && got.claim.text == want["claim"].as_str().unwrap()
             && got.claim.date.map(|d| d.to_string()).as_deref() == want["date"].as_str()
@@ -51,14 +65,31 @@ fn seed_as_pdf_gives_the_markdown_citations() {
         if ok {
             same += 1;
         } else {
-            diffs.push(format!("{} | {} ≠ {} | {}", got.url, got.claim.text, want["url"], want["claim"]));
+            diffs.push(format!(
+                "{} | {} ≠ {} | {}",
+                got.url, got.claim.text, want["url"], want["claim"]
+            ));
         }
     }
-    assert_eq!(same, want.len(), "citations that differ from the Markdown version:\n{}", diffs.join("\n"));
+    assert_eq!(
+        same,
+        want.len(),
+        "citations that differ from the Markdown version:\n{}",
+        diffs.join("\n")
+    );
     // The two URLs the conversion split at page breaks are joined here too.
-    let joined = doc.citations.iter().filter(|c| c.repairs.iter().any(|r| r.kind == "joined_page_break")).count();
+    let joined = doc
+        .citations
+        .iter()
+        .filter(|c| c.repairs.iter().any(|r| r.kind == "joined_page_break"))
+        .count();
     assert_eq!(joined, 2);
     let unc: Vec<&str> = doc.uncited.iter().map(|u| u.claim.text.as_str()).collect();
-    let want_unc: Vec<&str> = golden["uncited"].as_array().unwrap().iter().map(|u| u["claim"].as_str().unwrap()).collect();
+    let want_unc: Vec<&str> = golden["uncited"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["claim"].as_str().unwrap())
+        .collect();
     assert_eq!(unc, want_unc);
 }

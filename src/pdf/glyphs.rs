@@ -89,7 +89,12 @@ impl Line {
     pub fn seg_x1(&self, page: &Page, s: usize) -> f32 {
         self.segments
             .get(s)
-            .and_then(|r| self.glyphs[r.clone()].iter().map(|&g| page.glyphs[g].x1).reduce(f32::max))
+            .and_then(|r| {
+                self.glyphs[r.clone()]
+                    .iter()
+                    .map(|&g| page.glyphs[g].x1)
+                    .reduce(f32::max)
+            })
             .unwrap_or(0.0)
     }
 }
@@ -114,7 +119,9 @@ pub fn needs_space(a: char, b: char, gap: f32, size: f32) -> bool {
 #[must_use]
 pub fn lines(page: &Page) -> Vec<Line> {
     let mut order: Vec<usize> = (0..page.glyphs.len())
-        .filter(|&i| !page.text_of(&page.glyphs[i]).trim().is_empty() || page.text_of(&page.glyphs[i]) == " ")
+        .filter(|&i| {
+            !page.text_of(&page.glyphs[i]).trim().is_empty() || page.text_of(&page.glyphs[i]) == " "
+        })
         .collect();
     order.sort_by(|&a, &b| page.glyphs[a].y.total_cmp(&page.glyphs[b].y));
     let mut out: Vec<Line> = Vec::new();
@@ -174,13 +181,19 @@ pub fn lines(page: &Page) -> Vec<Line> {
 
 /// The text of glyphs `glyphs` (left to right) with spaces inserted; `at` receives each
 /// glyph's byte range in the text.
-pub fn segment_text(page: &Page, glyphs: &[usize], at: &mut Vec<(usize, std::ops::Range<usize>)>) -> String {
+pub fn segment_text(
+    page: &Page,
+    glyphs: &[usize],
+    at: &mut Vec<(usize, std::ops::Range<usize>)>,
+) -> String {
     let mut s = String::new();
     let mut prev: Option<(char, f32)> = None;
     for &i in glyphs {
         let g = &page.glyphs[i];
         let t = page.text_of(g);
-        let Some(first) = t.chars().next() else { continue };
+        let Some(first) = t.chars().next() else {
+            continue;
+        };
         if t == " " {
             if !s.ends_with(' ') && !s.is_empty() {
                 s.push(' ');
@@ -304,7 +317,10 @@ impl OutputDev for Collector {
         }
         let start = self.page.chars.len();
         // Control characters and NULs from broken encodings are not text.
-        let clean: String = ch.chars().filter(|c| !c.is_control() || *c == ' ').collect();
+        let clean: String = ch
+            .chars()
+            .filter(|c| !c.is_control() || *c == ' ')
+            .collect();
         if clean.is_empty() {
             return Ok(());
         }

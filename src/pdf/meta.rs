@@ -28,11 +28,13 @@ pub(super) fn raw_dates(doc: &Document) -> Vec<(String, String)> {
     if let Some(info) = info {
         for key in ["CreationDate", "ModDate"] {
             let value = match info.get(key.as_bytes()) {
-                Ok(Object::String(s, _)) => Some(lopdf::decode_text_string(&Object::String(
-                    s.clone(),
-                    lopdf::StringFormat::Literal,
-                ))
-                .unwrap_or_else(|_| String::from_utf8_lossy(s).into_owned())),
+                Ok(Object::String(s, _)) => Some(
+                    lopdf::decode_text_string(&Object::String(
+                        s.clone(),
+                        lopdf::StringFormat::Literal,
+                    ))
+                    .unwrap_or_else(|_| String::from_utf8_lossy(s).into_owned()),
+                ),
                 Ok(Object::Reference(r)) => match doc.get_object(*r) {
                     Ok(Object::String(s, _)) => Some(String::from_utf8_lossy(s).into_owned()),
                     _ => None,
@@ -133,8 +135,14 @@ mod tests {
         assert_eq!(parse_date("2018-04-12T09:30:00+08:00"), d(2018, 4, 12));
         assert_eq!(parse_date("D:1970"), None);
         let xmp = "<x><xmp:CreateDate>2018-04-12T09:30:00</xmp:CreateDate><dc:date><rdf:Seq><rdf:li>2018-04-13</rdf:li></rdf:Seq></dc:date></x>";
-        assert_eq!(xmp_value(xmp, "xmp:CreateDate").as_deref(), Some("2018-04-12T09:30:00"));
+        assert_eq!(
+            xmp_value(xmp, "xmp:CreateDate").as_deref(),
+            Some("2018-04-12T09:30:00")
+        );
         assert_eq!(xmp_value(xmp, "dc:date").as_deref(), Some("2018-04-13"));
-        assert_eq!(xmp_value("<d xmp:ModifyDate=\"2019-01-02\"/>", "xmp:ModifyDate").as_deref(), Some("2019-01-02"));
+        assert_eq!(
+            xmp_value("<d xmp:ModifyDate=\"2019-01-02\"/>", "xmp:ModifyDate").as_deref(),
+            Some("2019-01-02")
+        );
     }
 }

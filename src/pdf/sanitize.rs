@@ -158,7 +158,11 @@ fn cut_form_cycles(doc: &mut Document, notes: &mut Vec<String>) {
         let dict = match target {
             Some(t) => doc.get_dictionary_mut(t).ok(),
             None => match doc.objects.get_mut(&form) {
-                Some(Object::Stream(s)) => s.dict.get_mut(b"Resources").and_then(Object::as_dict_mut).ok(),
+                Some(Object::Stream(s)) => s
+                    .dict
+                    .get_mut(b"Resources")
+                    .and_then(Object::as_dict_mut)
+                    .ok(),
                 _ => None,
             },
         };

@@ -35,8 +35,8 @@ const R: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relations
 pub(crate) fn laid_out(bytes: &[u8]) -> Result<Laid, String> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| format!("not a Word file (.docx is a zip): {e}"))?;
-    let doc = part(&mut zip, "word/document.xml")?
-        .ok_or("not a Word file: no word/document.xml")?;
+    let doc =
+        part(&mut zip, "word/document.xml")?.ok_or("not a Word file: no word/document.xml")?;
     let rels = read_rels(&mut zip, "word/_rels/document.xml.rels")?;
     let mut r = Reader {
         laid: Laid::default(),
@@ -58,13 +58,21 @@ pub(crate) fn laid_out(bytes: &[u8]) -> Result<Laid, String> {
         let note_rels = read_rels(&mut zip, &format!("word/_rels/{name}.xml.rels"))?;
         let xml = parse(&text)?;
         for note in xml.root_element().children().filter(|n| is(n, tag)) {
-            let Some(id) = note.attribute((W, "id")) else { continue };
+            let Some(id) = note.attribute((W, "id")) else {
+                continue;
+            };
             let label = format!("{tag}-{id}");
-            let Some(&at) = r.notes.get(&label) else { continue };
+            let Some(&at) = r.notes.get(&label) else {
+                continue;
+            };
             for p in note.descendants().filter(|n| is(n, "p")) {
-                let line = r.laid.line_at(Location { page: None, line: at });
+                let line = r.laid.line_at(Location {
+                    page: None,
+                    line: at,
+                });
                 let para = paragraph(p, &note_rels, line, &mut Vec::new());
-                r.defs.push((para.into_block(BlockKind::Paragraph), label.clone()));
+                r.defs
+                    .push((para.into_block(BlockKind::Paragraph), label.clone()));
             }
         }
     }
@@ -95,7 +103,10 @@ impl Reader {
         for n in body.children().filter(Node::is_element) {
             if is(&n, "p") {
                 self.para_no += 1;
-                let line = self.laid.line_at(Location { page: None, line: self.para_no });
+                let line = self.laid.line_at(Location {
+                    page: None,
+                    line: self.para_no,
+                });
                 self.prose.push(line);
                 let mut marks = Vec::new();
                 let p = paragraph(n, rels, line, &mut marks);
@@ -115,7 +126,10 @@ impl Reader {
             } else if is(&n, "tbl") {
                 for tr in n.children().filter(|c| is(c, "tr")) {
                     let first = self.para_no + 1;
-                    let line = self.laid.line_at(Location { page: None, line: first });
+                    let line = self.laid.line_at(Location {
+                        page: None,
+                        line: first,
+                    });
                     let mut cells = Vec::new();
                     for (k, tc) in tr.children().filter(|c| is(c, "tc")).enumerate() {
                         let mut html = String::new();
@@ -249,7 +263,9 @@ fn walk(
 /// The URL of a `HYPERLINK "url" \o "tip"` field instruction (`\l` anchors are not).
 fn hyperlink_instr(instr: &str) -> Option<String> {
     let t = instr.trim();
-    let rest = t.strip_prefix("HYPERLINK").or_else(|| t.strip_prefix("hyperlink"))?;
+    let rest = t
+        .strip_prefix("HYPERLINK")
+        .or_else(|| t.strip_prefix("hyperlink"))?;
     let mut parts = rest.split('"');
     let before = parts.next()?;
     if before.contains("\\l") {
@@ -272,7 +288,12 @@ fn read_rels(
         .root_element()
         .children()
         .filter(|n| n.tag_name().name() == "Relationship")
-        .filter_map(|n| Some((n.attribute("Id")?.to_owned(), n.attribute("Target")?.to_owned())))
+        .filter_map(|n| {
+            Some((
+                n.attribute("Id")?.to_owned(),
+                n.attribute("Target")?.to_owned(),
+            ))
+        })
         .collect())
 }
 
@@ -288,7 +309,10 @@ fn part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Option<S
         .read_to_end(&mut out)
         .map_err(|e| format!("damaged Word file: {name}: {e}"))?;
     if out.len() as u64 > MAX_PART_BYTES {
-        return Err(format!("Word part {name} is larger than {} MiB; not read", MAX_PART_BYTES >> 20));
+        return Err(format!(
+            "Word part {name} is larger than {} MiB; not read",
+            MAX_PART_BYTES >> 20
+        ));
     }
     String::from_utf8(out)
         .map(Some)

@@ -150,7 +150,11 @@ impl Para {
                     || u.written.ends_with(['/', '-', '_', '.', '=', '&', '?'])
                     || head.contains(['/', '.', '_', '=', '&', '?', '%'])
             });
-        let sep = if join_url || is_cjk(last) || is_cjk(first) || (last == '-' && first.is_alphanumeric()) {
+        let sep = if join_url
+            || is_cjk(last)
+            || is_cjk(first)
+            || (last == '-' && first.is_alphanumeric())
+        {
             ""
         } else {
             " "
@@ -165,7 +169,11 @@ impl Para {
                     kind: kind.into(),
                     detail: format!(
                         "URL split by a {}: `{}` ({}) + `{head}` ({}) → `{joined}`",
-                        if kind == "joined_page_break" { "page break" } else { "line end" },
+                        if kind == "joined_page_break" {
+                            "page break"
+                        } else {
+                            "line end"
+                        },
                         u.written,
                         where_(prev_line),
                         where_(line),
@@ -244,8 +252,15 @@ impl Para {
                 continue;
             }
             out.push_str(&plain_html(&self.text[at..r.start], linky));
-            let href = if is_web_target(uri) { uri.replace('"', "%22") } else { "#".into() };
-            out.push_str(&format!("<a href=\"{href}\">{}</a>", escape(&self.text[r.clone()])));
+            let href = if is_web_target(uri) {
+                uri.replace('"', "%22")
+            } else {
+                "#".into()
+            };
+            out.push_str(&format!(
+                "<a href=\"{href}\">{}</a>",
+                escape(&self.text[r.clone()])
+            ));
             at = r.end;
         }
         out.push_str(&plain_html(&self.text[at..], linky));
@@ -262,10 +277,21 @@ impl Para {
         joins: &mut Vec<Join>,
     ) {
         let first_line = b.lines.first().map_or(0, |&(_, l)| l);
-        let off = self.push_line(&b.text, first_line, b.last_full, "joined_page_break", where_, joins);
-        self.lines.extend(b.lines.iter().skip(1).map(|&(at, l)| (at + off, l)));
-        self.anchors
-            .extend(b.anchors.into_iter().map(|(r, u)| (r.start + off..r.end + off, u)));
+        let off = self.push_line(
+            &b.text,
+            first_line,
+            b.last_full,
+            "joined_page_break",
+            where_,
+            joins,
+        );
+        self.lines
+            .extend(b.lines.iter().skip(1).map(|&(at, l)| (at + off, l)));
+        self.anchors.extend(
+            b.anchors
+                .into_iter()
+                .map(|(r, u)| (r.start + off..r.end + off, u)),
+        );
     }
 }
 
@@ -298,7 +324,9 @@ pub(crate) fn is_web_target(uri: &str) -> bool {
 
 /// Escape text for the HTML of a cell.
 pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -310,21 +338,52 @@ mod tests {
         let mut joins = Vec::new();
         let w = |l: usize| format!("line {l}");
         let mut p = Para::default();
-        p.push_line("国务院召开常务会", 1, true, "joined_line_break", &w, &mut joins);
-        p.push_line("议，详见http://www.gov.cn/xinwen/2018-", 2, true, "joined_line_break", &w, &mut joins);
-        p.push_line("04/12/content_1.htm。It was", 3, true, "joined_line_break", &w, &mut joins);
+        p.push_line(
+            "国务院召开常务会",
+            1,
+            true,
+            "joined_line_break",
+            &w,
+            &mut joins,
+        );
+        p.push_line(
+            "议，详见http://www.gov.cn/xinwen/2018-",
+            2,
+            true,
+            "joined_line_break",
+            &w,
+            &mut joins,
+        );
+        p.push_line(
+            "04/12/content_1.htm。It was",
+            3,
+            true,
+            "joined_line_break",
+            &w,
+            &mut joins,
+        );
         p.push_line("approved.", 4, false, "joined_line_break", &w, &mut joins);
         assert_eq!(
             p.text,
             "国务院召开常务会议，详见http://www.gov.cn/xinwen/2018-04/12/content_1.htm。It was approved."
         );
         assert_eq!(joins.len(), 1);
-        assert_eq!(joins[0].url, "http://www.gov.cn/xinwen/2018-04/12/content_1.htm");
+        assert_eq!(
+            joins[0].url,
+            "http://www.gov.cn/xinwen/2018-04/12/content_1.htm"
+        );
         assert_eq!(joins[0].written, "http://www.gov.cn/xinwen/2018-");
         assert_eq!(joins[0].line, 2);
         // A line that did not reach the edge ends its URL there.
         let mut q = Para::default();
-        q.push_line("see http://a.cn/x", 1, false, "joined_line_break", &w, &mut joins);
+        q.push_line(
+            "see http://a.cn/x",
+            1,
+            false,
+            "joined_line_break",
+            &w,
+            &mut joins,
+        );
         q.push_line("next/word", 2, false, "joined_line_break", &w, &mut joins);
         assert_eq!(q.text, "see http://a.cn/x next/word");
         let b = q.into_block(BlockKind::Paragraph);

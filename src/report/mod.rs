@@ -182,9 +182,7 @@ fn parse_binary(
 /// line is mapped back to its page and line.
 fn parse_laid(path: &Path, laid: &laid::Laid, cands: &mut keywords::Candidates) -> Document {
     let ctx = YearContext::detect(&laid.plain, path);
-    if std::env::var_os("CITECHECK_DEBUG_LAID").is_some() {
-        eprintln!("{}\n----\n{}", laid.table_text, laid.plain);
-    }
+    tracing::debug!(path = %path.display(), rows = %laid.table_text, text = %laid.plain, "laid out");
     let lines = LineIndex::new(&laid.table_text);
     let tables = table::extract_tables(&laid.table_text, &lines, &ctx);
     let mut citations: Vec<Citation> = tables
@@ -229,7 +227,10 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
     let format = Format::of_path(path);
-    debug_assert!(!format.is_binary(), "binary formats go through parse_binary");
+    debug_assert!(
+        !format.is_binary(),
+        "binary formats go through parse_binary"
+    );
     let mut citations = Vec::new();
     let mut raw_unc = Vec::new();
     let body;

@@ -29,8 +29,8 @@ use std::collections::HashMap;
 
 use super::block::{BlockKind, is_sentence_end, normalize_space};
 use super::laid::{Laid, Location, Para};
-use crate::pdf::glyphs::{Line, Page, lines, segment_text};
 use crate::pdf::PdfText;
+use crate::pdf::glyphs::{Line, Page, lines, segment_text};
 
 /// Tolerance for column starts (points).
 const ALIGN_PT: f32 = 3.0;
@@ -76,7 +76,10 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
             plain.push_str(&t);
             plain.push('\n');
             let n = pl.len() + 1;
-            let syn = laid.line_at(Location { page: Some(pi + 1), line: n });
+            let syn = laid.line_at(Location {
+                page: Some(pi + 1),
+                line: n,
+            });
             let segs = line
                 .segments
                 .iter()
@@ -120,11 +123,22 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
                             for (li, si) in para_lines {
                                 let l = &pl[s + li];
                                 let (text, at, _, x1) = &l.segs[si];
-                                let col_right = cols.1.get(col_of(&cols.0, l.segs[si].2)).copied().unwrap_or(right);
+                                let col_right = cols
+                                    .1
+                                    .get(col_of(&cols.0, l.segs[si].2))
+                                    .copied()
+                                    .unwrap_or(right);
                                 let full = *x1 >= col_right - 1.5 * l.line.size;
                                 let locs = &laid.locations;
                                 let where_ = |n: usize| describe(locs, n);
-                                let off = p.push_line(text, l.syn, full, "joined_line_break", &where_, &mut laid.joins);
+                                let off = p.push_line(
+                                    text,
+                                    l.syn,
+                                    full,
+                                    "joined_line_break",
+                                    &where_,
+                                    &mut laid.joins,
+                                );
                                 for (g, r) in at {
                                     glyph_at.insert((pi, *g), (id, r.start + off..r.end + off));
                                 }
@@ -149,7 +163,10 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
             let size = l.line.size;
             let heading = size > body * 1.15;
             let bullet = starts_bullet(&text);
-            let left = pl.iter().flat_map(|l| l.segs.first().map(|s| s.2)).fold(f32::MAX, f32::min);
+            let left = pl
+                .iter()
+                .flat_map(|l| l.segs.first().map(|s| s.2))
+                .fold(f32::MAX, f32::min);
             let indented = x0 > left + 1.5 * size;
             let new_para = match (prev, open) {
                 (Some(p), _) => {
@@ -182,22 +199,45 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
                 open = Some((paras.len() - 1, size, right, false));
             }
             let Some((id, _, _, _)) = open else { continue };
-            let kind = if prev.is_none() { "joined_page_break" } else { "joined_line_break" };
+            let kind = if prev.is_none() {
+                "joined_page_break"
+            } else {
+                "joined_line_break"
+            };
             let locs = &laid.locations;
             let where_ = |n: usize| describe(locs, n);
             let off = paras[id].push_line(&text, l.syn, full, kind, &where_, &mut laid.joins);
             for (g, r) in at {
                 glyph_at.insert((pi, g), (id, r.start + off..r.end + off));
             }
-            open = Some((id, size, right, full && !text.ends_with(is_sentence_end) && !heading));
+            open = Some((
+                id,
+                size,
+                right,
+                full && !text.ends_with(is_sentence_end) && !heading,
+            ));
             prev = Some(i);
             i += 1;
         }
-        // Annotations: the glyphs under each rectangle.
+        // Annotations: the glyphs under each rectangle (glyphs sorted by height, so each
+        // rectangle looks only at its own band of the page).
+        let mut by_y: Vec<(f32, usize)> = if page.links.is_empty() {
+            Vec::new()
+        } else {
+            page.glyphs
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (g.y - 0.3 * g.size, i))
+                .collect()
+        };
+        by_y.sort_by(|a, b| a.0.total_cmp(&b.0));
         for a in &page.links {
             let (x0, top, x1, bottom) = a.rect;
             let mut hit: HashMap<usize, std::ops::Range<usize>> = HashMap::new();
-            for (gi, g) in page.glyphs.iter().enumerate() {
+            let from = by_y.partition_point(|&(y, _)| y < top - 1.0);
+            let to = by_y.partition_point(|&(y, _)| y <= bottom + 1.0);
+            for &(_, gi) in by_y.get(from..to.max(from)).unwrap_or(&[]) {
+                let g = &page.glyphs[gi];
                 let cx = (g.x0 + g.x1) / 2.0;
                 let cy = g.y - 0.3 * g.size;
                 if cx >= x0 - 1.0 && cx <= x1 + 1.0 && cy >= top - 1.0 && cy <= bottom + 1.0 {
@@ -212,6 +252,8 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
                 paras[p].anchors.push((r, a.uri.clone()));
             }
         }
+        // Glyph places are only needed for this page's annotations.
+        glyph_at.clear();
     }
     // Prose blocks, with the heading they sit under.
     let mut heading: Option<String> = None;
@@ -235,7 +277,9 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
             continue;
         };
         for (k, ids) in cells.into_iter().enumerate() {
-            let Some(cell) = last.1.get_mut(k) else { continue };
+            let Some(cell) = last.1.get_mut(k) else {
+                continue;
+            };
             let mut ids = ids.into_iter();
             if let (Some(&a), Some(b)) = (cell.last(), ids.clone().next()) {
                 let cut = taken[a]
@@ -261,13 +305,18 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
         let paired = cells.len() == 2
             && cells[0].len() >= 2
             && cells[0].len() == cells[1].len()
-            && cells[1].iter().all(|&id| taken[id].as_ref().is_some_and(|p| !p.anchors.is_empty()));
+            && cells[1]
+                .iter()
+                .all(|&id| taken[id].as_ref().is_some_and(|p| !p.anchors.is_empty()));
         if !paired {
             split.push((syn, cells));
             continue;
         }
         for (&a, &b) in cells[0].iter().zip(&cells[1]) {
-            let line = taken[a].as_ref().and_then(|p| p.lines.first()).map_or(syn, |&(_, l)| l);
+            let line = taken[a]
+                .as_ref()
+                .and_then(|p| p.lines.first())
+                .map_or(syn, |&(_, l)| l);
             split.push((line, vec![vec![a], vec![b]]));
         }
     }
@@ -402,8 +451,9 @@ fn is_noise(t: &str, y: f32, height: f32, repeated: &HashMap<String, usize>) -> 
         return false;
     }
     let squashed: String = t.split_whitespace().collect();
-    let core = squashed
-        .trim_matches(|c: char| c == '-' || c == '—' || c == '第' || c == '页' || c == '/' || c == '·');
+    let core = squashed.trim_matches(|c: char| {
+        c == '-' || c == '—' || c == '第' || c == '页' || c == '/' || c == '·'
+    });
     (!core.is_empty() && core.chars().all(|c| c.is_ascii_digit()) && core.len() <= 4)
         || (squashed.len() <= 120 && repeated.contains_key(&squashed))
 }
@@ -521,7 +571,9 @@ fn table_rows(page: &Page, region: &[PLine], cols: &Cols) -> Vec<Row> {
     // Per column: line index of its last segment.
     let mut last_in_col: Vec<Option<usize>> = vec![None; ncol];
     for (li, l) in region.iter().enumerate() {
-        let segs: Vec<(usize, usize)> = (0..l.segs.len()).map(|s| (col_of(&cols.0, l.segs[s].2), s)).collect();
+        let segs: Vec<(usize, usize)> = (0..l.segs.len())
+            .map(|s| (col_of(&cols.0, l.segs[s].2), s))
+            .collect();
         let starting: Vec<bool> = (0..ncol)
             .map(|k| {
                 last_in_col[k].is_none_or(|p| l.line.y - region[p].line.y > pitch * 1.25 + 0.5)
@@ -536,7 +588,11 @@ fn table_rows(page: &Page, region: &[PLine], cols: &Cols) -> Vec<Row> {
             }
             Some(_) => {
                 let label = segs.iter().any(|&(k, _)| k == 0);
-                let prev_label = li > 0 && region[li - 1].segs.iter().any(|s| col_of(&cols.0, s.2) == 0);
+                let prev_label = li > 0
+                    && region[li - 1]
+                        .segs
+                        .iter()
+                        .any(|s| col_of(&cols.0, s.2) == 0);
                 (label && (!prev_label || starts(0)))
                     || (segs.len() >= 2 && segs.iter().all(|&(k, _)| starts(k)))
             }

@@ -193,7 +193,8 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     if page.is_pdf {
         ev.pdf_page = super::pdf::best_page(page, &matched_terms);
         if let Some(p) = ev.pdf_page {
-            ev.notes.push(format!("PDF document: keywords found on page {p}"));
+            ev.notes
+                .push(format!("PDF document: keywords found on page {p}"));
         }
     }
     if !chrome_only.is_empty() {

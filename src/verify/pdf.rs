@@ -40,7 +40,10 @@ pub(super) fn read_pdf(url: &str, body: &[u8], today: NaiveDate, info: &mut Page
         Ok(t) => t,
         Err(e) => {
             info.pdf_error = Some(e);
-            info.date_candidates = url_date(url).map(|d| (d, DateSource::Url)).into_iter().collect();
+            info.date_candidates = url_date(url)
+                .map(|d| (d, DateSource::Url))
+                .into_iter()
+                .collect();
             choose(info, today);
             return;
         }
@@ -60,12 +63,19 @@ pub(super) fn read_pdf(url: &str, body: &[u8], today: NaiveDate, info: &mut Page
         }
         main.push('\n');
     }
-    info.title = first_page.lines().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_owned());
+    info.title = first_page
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_owned());
     let mut cands: Vec<(NaiveDate, DateSource)> = pdf::metadata_dates(&text.dates)
         .into_iter()
         .map(|(d, _)| (d, DateSource::Meta))
         .collect();
-    cands.extend(dated_lines(&first_page).into_iter().map(|d| (d, DateSource::Text)));
+    cands.extend(
+        dated_lines(&first_page)
+            .into_iter()
+            .map(|d| (d, DateSource::Text)),
+    );
     cands.extend(url_date(url).map(|d| (d, DateSource::Url)));
     info.date_candidates = cands;
     choose(info, today);
@@ -88,7 +98,10 @@ fn dated_lines(text: &str) -> Vec<NaiveDate> {
         let chars = line.chars().filter(|c| !c.is_whitespace()).count();
         for m in find_dates(&line) {
             let Some(d) = m.date() else { continue };
-            let len = line[m.start..m.end].chars().filter(|c| !c.is_whitespace()).count();
+            let len = line[m.start..m.end]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .count();
             if len * 2 >= chars {
                 out.push(d);
             }
@@ -99,7 +112,12 @@ fn dated_lines(text: &str) -> Vec<NaiveDate> {
 
 /// `二〇一八年四月十二日` → `2018年4月12日`; other text unchanged.
 fn arabic_date(s: &str) -> String {
-    let digit = |c: char| "〇一二三四五六七八九".chars().position(|d| d == c).or((c == '零').then_some(0));
+    let digit = |c: char| {
+        "〇一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .or((c == '零').then_some(0))
+    };
     let mut out = String::new();
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
@@ -112,16 +130,25 @@ fn arabic_date(s: &str) -> String {
         if i > start && i < chars.len() && matches!(chars[i], '年' | '月' | '日') {
             let run = &chars[start..i];
             let value = if chars[i] == '年' {
-                run.iter().filter_map(|&c| digit(c)).fold(0, |v, d| v * 10 + d)
+                run.iter()
+                    .filter_map(|&c| digit(c))
+                    .fold(0, |v, d| v * 10 + d)
             } else {
                 // 十二 = 12, 二十 = 20, 二十三 = 23, 十 = 10, 四 = 4.
                 match run.iter().position(|&c| c == '十') {
                     Some(p) => {
-                        let tens = if p == 0 { 1 } else { run[..p].iter().filter_map(|&c| digit(c)).sum() };
+                        let tens = if p == 0 {
+                            1
+                        } else {
+                            run[..p].iter().filter_map(|&c| digit(c)).sum()
+                        };
                         let ones: usize = run[p + 1..].iter().filter_map(|&c| digit(c)).sum();
                         tens * 10 + ones
                     }
-                    None => run.iter().filter_map(|&c| digit(c)).fold(0, |v, d| v * 10 + d),
+                    None => run
+                        .iter()
+                        .filter_map(|&c| digit(c))
+                        .fold(0, |v, d| v * 10 + d),
                 }
             };
             out.push_str(&value.to_string());
@@ -164,18 +191,29 @@ mod tests {
     #[test]
     fn chinese_numeral_dates() {
         assert_eq!(arabic_date("二〇一八年四月十二日"), "2018年4月12日");
-        assert_eq!(arabic_date("二〇一八年十月二十三日印发"), "2018年10月23日印发");
+        assert_eq!(
+            arabic_date("二〇一八年十月二十三日印发"),
+            "2018年10月23日印发"
+        );
         assert_eq!(arabic_date("第十二条"), "第十二条");
         let d = NaiveDate::from_ymd_opt(2018, 4, 12).unwrap();
-        assert_eq!(dated_lines("关于印发的通知\n国务院办公厅\n二〇一八年四月十二日\n"), vec![d]);
+        assert_eq!(
+            dated_lines("关于印发的通知\n国务院办公厅\n二〇一八年四月十二日\n"),
+            vec![d]
+        );
         // A date inside a sentence is not the document's date.
-        assert!(dated_lines("会议于2018年4月12日在北京召开，讨论了互联网+医疗健康的发展").is_empty());
+        assert!(
+            dated_lines("会议于2018年4月12日在北京召开，讨论了互联网+医疗健康的发展").is_empty()
+        );
     }
 
     #[test]
     fn pdf_responses() {
         assert!(is_pdf_response(Some("application/pdf"), b""));
-        assert!(is_pdf_response(Some("application/octet-stream"), b"%PDF-1.4"));
+        assert!(is_pdf_response(
+            Some("application/octet-stream"),
+            b"%PDF-1.4"
+        ));
         assert!(is_pdf_response(None, b"%PDF-1.7"));
         assert!(!is_pdf_response(Some("text/html"), b"<html>"));
     }

@@ -67,7 +67,10 @@ impl Pdf {
         ops.push(Operation::new("BT", vec![]));
         ops.push(Operation::new("Tf", vec!["F1".into(), size.into()]));
         ops.push(Operation::new("Td", vec![x.into(), (H - y).into()]));
-        ops.push(Operation::new("Tj", vec![Object::String(hex, StringFormat::Hexadecimal)]));
+        ops.push(Operation::new(
+            "Tj",
+            vec![Object::String(hex, StringFormat::Hexadecimal)],
+        ));
         ops.push(Operation::new("ET", vec![]));
         self
     }
@@ -96,7 +99,10 @@ impl Pdf {
     /// A horizontal rule from `x0` to `x1` at `y`.
     pub fn rule(&mut self, x0: f32, x1: f32, y: f32) -> &mut Self {
         let ops = &mut self.cur().ops;
-        ops.push(Operation::new("re", vec![x0.into(), (H - y).into(), (x1 - x0).into(), 0.6.into()]));
+        ops.push(Operation::new(
+            "re",
+            vec![x0.into(), (H - y).into(), (x1 - x0).into(), 0.6.into()],
+        ));
         ops.push(Operation::new("f", vec![]));
         self
     }
@@ -108,7 +114,10 @@ impl Pdf {
         p.image = true;
         p.ops.extend([
             Operation::new("q", vec![]),
-            Operation::new("cm", vec![W.into(), 0.into(), 0.into(), H.into(), 0.into(), 0.into()]),
+            Operation::new(
+                "cm",
+                vec![W.into(), 0.into(), 0.into(), H.into(), 0.into(), 0.into()],
+            ),
             Operation::new("Do", vec!["Im1".into()]),
             Operation::new("Q", vec![]),
         ]);
@@ -134,12 +143,14 @@ impl Pdf {
         let font = self.font(&mut doc);
         let image = doc.add_object(Stream::new(
             dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 8, "Height" => 8,
-                          "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
             vec![128u8; 64],
         ));
         let mut kids = Vec::new();
         for spec in &self.pages {
-            let content = Content { operations: spec.ops.clone() };
+            let content = Content {
+                operations: spec.ops.clone(),
+            };
             let content_id = doc.add_object(Stream::new(
                 dictionary! {},
                 content.encode().expect("content encodes"),
@@ -170,7 +181,9 @@ impl Pdf {
         }
         doc.objects.insert(
             pages_id,
-            Object::Dictionary(dictionary! { "Type" => "Pages", "Count" => kids.len() as i64, "Kids" => kids }),
+            Object::Dictionary(
+                dictionary! { "Type" => "Pages", "Count" => kids.len() as i64, "Kids" => kids },
+            ),
         );
         let mut catalog = dictionary! { "Type" => "Catalog", "Pages" => pages_id };
         if let Some(x) = &self.xmp {
@@ -216,7 +229,10 @@ impl Pdf {
             .iter()
             .flat_map(|&cp| {
                 let c = char::from_u32(cp).unwrap_or(' ');
-                [Object::Integer(cp as i64), Object::Array(vec![Object::Integer(advance(c))])]
+                [
+                    Object::Integer(cp as i64),
+                    Object::Array(vec![Object::Integer(advance(c))]),
+                ]
             })
             .collect();
         let descriptor = doc.add_object(dictionary! {

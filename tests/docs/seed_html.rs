@@ -23,7 +23,9 @@ fn cell_html(cell: &str) -> String {
     let cell = cell.trim();
     if is_html(cell) {
         // Links written one after another: one per line, as a links column shows them.
-        return cell.replace("</a>  <a", "</a><br><a").replace("</a> <a", "</a><br><a");
+        return cell
+            .replace("</a>  <a", "</a><br><a")
+            .replace("</a> <a", "</a><br><a");
     }
     let runs: Vec<&str> = cell
         .split("  ")
