@@ -214,23 +214,33 @@ pub fn segment_text(
     s.trim_end().to_string()
 }
 
-/// pdf-extract output device that keeps glyphs and rules of one page at a time.
+/// pdf-extract output device that keeps the glyphs and rules of every page.
 #[derive(Debug, Default)]
 pub struct Collector {
-    page: Page,
-    /// Page height, for flipping coordinates.
+    /// Pages begun so far; the last one is being drawn.
+    pub pages: Vec<Page>,
+    /// Height of the current page, for flipping coordinates.
     height: f64,
+    /// Stop (an error to the interpreter) at the next page once this has passed.
+    deadline: Option<super::guard::Deadline>,
 }
 
 impl Collector {
-    /// Begin collecting a new page.
-    pub fn start_page(&mut self) {
-        self.page = Page::default();
+    /// A collector that stops at a page boundary once `deadline` has passed.
+    #[must_use]
+    pub fn new(deadline: super::guard::Deadline) -> Self {
+        Collector {
+            deadline: Some(deadline),
+            ..Collector::default()
+        }
     }
 
-    /// The page collected so far.
-    pub fn take_page(&mut self) -> Page {
-        std::mem::take(&mut self.page)
+    fn page(&mut self) -> &mut Page {
+        if self.pages.is_empty() {
+            self.pages.push(Page::default());
+        }
+        let n = self.pages.len();
+        &mut self.pages[n - 1]
     }
 
     fn flip(&self, ctm: &Transform, x: f64, y: f64) -> (f32, f32) {
@@ -241,8 +251,9 @@ impl Collector {
 
     fn add_rule(&mut self, a: (f32, f32), b: (f32, f32)) {
         let (x0, x1) = (a.0.min(b.0), a.0.max(b.0));
-        if (a.1 - b.1).abs() <= 2.0 && x1 - x0 >= 20.0 && self.page.rules.len() < 100_000 {
-            self.page.rules.push((x0, x1, (a.1 + b.1) / 2.0));
+        let page = self.page();
+        if (a.1 - b.1).abs() <= 2.0 && x1 - x0 >= 20.0 && page.rules.len() < 100_000 {
+            page.rules.push((x0, x1, (a.1 + b.1) / 2.0));
         }
     }
 
@@ -261,11 +272,9 @@ impl Collector {
                 PathOp::Rect(x, y, w, h) => {
                     let a = self.flip(ctm, x, y);
                     let b = self.flip(ctm, x + w, y + h);
-                    if (a.1 - b.1).abs() <= 2.0 {
-                        self.add_rule(a, (b.0, a.1));
-                    } else {
-                        // A box: its top and bottom edges are rules.
-                        self.add_rule(a, (b.0, a.1));
+                    // A thin box is a rule; a box's top and bottom edges are rules.
+                    self.add_rule(a, (b.0, a.1));
+                    if (a.1 - b.1).abs() > 2.0 {
                         self.add_rule((a.0, b.1), b);
                     }
                 }
@@ -283,9 +292,15 @@ impl OutputDev for Collector {
         media_box: &MediaBox,
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
+        if self.deadline.as_ref().is_some_and(super::guard::Deadline::passed) {
+            return Err(OutputError::PdfError(lopdf::Error::Unimplemented("time limit")));
+        }
         self.height = media_box.ury - media_box.lly;
-        self.page.width = (media_box.urx - media_box.llx) as f32;
-        self.page.height = self.height as f32;
+        self.pages.push(Page {
+            width: (media_box.urx - media_box.llx) as f32,
+            height: self.height as f32,
+            ..Page::default()
+        });
         Ok(())
     }
 
@@ -301,7 +316,7 @@ impl OutputDev for Collector {
         font_size: f64,
         ch: &str,
     ) -> Result<(), OutputError> {
-        if self.page.glyphs.len() >= MAX_GLYPHS_PER_PAGE || ch.is_empty() || ch.len() > 64 {
+        if self.page().glyphs.len() >= MAX_GLYPHS_PER_PAGE || ch.is_empty() || ch.len() > 64 {
             return Ok(());
         }
         let (sx, sy) = (
@@ -315,7 +330,8 @@ impl OutputDev for Collector {
         if !(x.is_finite() && y.is_finite() && size.is_finite() && adv.is_finite()) || size <= 0.0 {
             return Ok(());
         }
-        let start = self.page.chars.len();
+        let page = self.page();
+        let start = page.chars.len();
         // Control characters and NULs from broken encodings are not text.
         let clean: String = ch
             .chars()
@@ -324,8 +340,8 @@ impl OutputDev for Collector {
         if clean.is_empty() {
             return Ok(());
         }
-        self.page.chars.push_str(&clean);
-        self.page.glyphs.push(Glyph {
+        page.chars.push_str(&clean);
+        page.glyphs.push(Glyph {
             x0: x as f32,
             x1: (x + adv.max(0.0)) as f32,
             y: y as f32,

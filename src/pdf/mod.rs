@@ -103,33 +103,55 @@ fn read_inner(bytes: &[u8], deadline: &guard::Deadline) -> Result<PdfText, Strin
     if pages.is_empty() {
         return Err("damaged PDF: no pages".into());
     }
-    let mut collector = glyphs::Collector::default();
+    // The whole document in one pass (per-page calls would walk the page tree for
+    // every page); after a page the interpreter fails on, the rest page by page.
+    let mut collector = glyphs::Collector::new(deadline.clone());
+    let whole = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pdf_extract::output_doc(&doc, &mut collector)
+    }));
+    let nums: Vec<u32> = pages.keys().copied().collect();
+    if !matches!(whole, Ok(Ok(()))) {
+        let failed = collector.pages.len().max(1);
+        if collector.pages.is_empty() {
+            collector.pages.push(glyphs::Page::default());
+        }
+        out.notes.push(failure(failed, whole));
+        for &num in nums.iter().skip(failed) {
+            if deadline.passed() {
+                out.notes.push(format!("stopped at page {num}: time limit"));
+                break;
+            }
+            let before = collector.pages.len();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pdf_extract::output_doc_page(&doc, &mut collector, num)
+            }));
+            if collector.pages.len() == before {
+                collector.pages.push(glyphs::Page::default());
+            }
+            if !matches!(r, Ok(Ok(()))) {
+                out.notes.push(failure(num as usize, r));
+            }
+        }
+    }
+    // Pages in order with their annotations; a page tree whose kids point back lists a
+    // page again: it is read once.
     let mut seen = std::collections::HashSet::new();
-    for (&num, &id) in &pages {
-        // A page tree whose kids point back lists pages again: read each once.
+    for (mut page, (_, &id)) in collector.pages.into_iter().zip(&pages) {
         if !seen.insert(id) {
             continue;
-        }
-        if deadline.passed() {
-            out.notes.push(format!("stopped at page {num}: time limit"));
-            break;
-        }
-        collector.start_page();
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pdf_extract::output_doc_page(&doc, &mut collector, num)
-        }));
-        let mut page = collector.take_page();
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => out.notes.push(format!("page {num}: {e}")),
-            Err(_) => out
-                .notes
-                .push(format!("page {num}: the text extractor failed on it")),
         }
         page.links = link_annots(&doc, id, page.height);
         out.pages.push(page);
     }
     Ok(out)
+}
+
+/// A note for a page the text extractor failed on.
+fn failure(page: usize, r: std::thread::Result<Result<(), pdf_extract::OutputError>>) -> String {
+    match r {
+        Ok(Err(e)) => format!("page {page}: {e}"),
+        _ => format!("page {page}: the text extractor failed on it"),
+    }
 }
 
 /// The page's `/Link` annotations with a `/URI` action (rectangles top-down).
