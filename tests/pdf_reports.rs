@@ -179,7 +179,8 @@ fn two_column_table_pairs_claims_and_links() {
     pdf.text(lx, y, s, "链接");
     y += 20.0;
     pdf.rule(50.0, 560.0, y - 12.0);
-    let rows: &[(&[&str], &[(&str, &str)])] = &[
+    type Row<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let rows: &[Row<'_>] = &[
         (
             &["3月23日，陕西省开展全民义务植树活动。"],
             &[(

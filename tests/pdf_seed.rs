@@ -32,7 +32,7 @@ fn seed_as_pdf_gives_the_markdown_citations() {
         eprintln!("SKIPPED seed_as_pdf_gives_the_markdown_citations: {e}");
         return;
     }
-    let ex = extract_paths(&[pdf.clone()], &ExtractOptions::default());
+    let ex = extract_paths(std::slice::from_ref(&pdf), &ExtractOptions::default());
     assert!(ex.errors.is_empty(), "{:?}", ex.errors);
     let doc = &ex.documents[0];
     let golden: Value = serde_json::from_str(

@@ -292,8 +292,14 @@ impl OutputDev for Collector {
         media_box: &MediaBox,
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
-        if self.deadline.as_ref().is_some_and(super::guard::Deadline::passed) {
-            return Err(OutputError::PdfError(lopdf::Error::Unimplemented("time limit")));
+        if self
+            .deadline
+            .as_ref()
+            .is_some_and(super::guard::Deadline::passed)
+        {
+            return Err(OutputError::PdfError(lopdf::Error::Unimplemented(
+                "time limit",
+            )));
         }
         self.height = media_box.ury - media_box.lly;
         self.pages.push(Page {

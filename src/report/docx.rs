@@ -141,7 +141,7 @@ impl Reader {
                             if k == 0 && para.anchors.is_empty() {
                                 html.push_str(&escape(&para.text));
                             } else if !para.text.trim().is_empty() {
-                                html.push_str(&para.to_html());
+                                html.push_str(&para.html());
                             }
                         }
                         cells.push(html);

@@ -242,7 +242,7 @@ impl Para {
 
     /// The paragraph as cell HTML: text escaped, anchors as `<a href>` (targets that
     /// are not web links, e.g. `file:` or in-document, as `href="#"`).
-    pub(crate) fn to_html(&mut self) -> String {
+    pub(crate) fn html(&mut self) -> String {
         self.merge_anchors();
         let linky = self.anchors.iter().any(|(_, u)| is_web_target(u));
         let mut out = String::from("<p>");

@@ -35,13 +35,19 @@ use crate::pdf::glyphs::{Line, Page, lines, segment_text};
 /// Tolerance for column starts (points).
 const ALIGN_PT: f32 = 3.0;
 
+/// Glyph index and its byte range in a text.
+type GlyphSpans = Vec<(usize, std::ops::Range<usize>)>;
+
+/// A segment of a line: text, glyph spans, left and right edge.
+type Seg = (String, GlyphSpans, f32, f32);
+
 /// A line of a page as the layout sees it.
 struct PLine {
     line: Line,
     /// Synthetic line.
     syn: usize,
-    /// Text of each segment, and each glyph's byte range in it.
-    segs: Vec<(String, Vec<(usize, std::ops::Range<usize>)>, f32, f32)>,
+    /// Each segment's text, glyph spans and edges.
+    segs: Vec<Seg>,
 }
 
 /// Where a glyph's characters ended up: paragraph and byte range.
@@ -334,7 +340,7 @@ pub(crate) fn laid_out(pdf: &PdfText) -> Laid {
                             if c == 0 && p.anchors.is_empty() {
                                 s.push_str(&super::laid::escape(&p.text));
                             } else {
-                                s.push_str(&p.to_html());
+                                s.push_str(&p.html());
                             }
                         }
                     }
@@ -372,7 +378,7 @@ fn describe(locs: &[Location], n: usize) -> String {
 }
 
 /// A prose line's segments as one text (gaps become a space).
-fn merged_segments(l: &PLine) -> (String, Vec<(usize, std::ops::Range<usize>)>, f32, f32) {
+fn merged_segments(l: &PLine) -> Seg {
     let mut text = String::new();
     let mut at = Vec::new();
     for (t, a, _, _) in &l.segs {
