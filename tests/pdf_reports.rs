@@ -417,10 +417,9 @@ fn hostile_pdfs_never_take_the_run_down() {
         ex.citations()
             .any(|c| c.url == "http://www.gov.cn/a/2018-04/12/x.htm")
     );
-    // The bomb is emptied: its page has no text left.
-    assert_eq!(
-        by_name("bomb.pdf").as_deref(),
-        Some("no text layer: scanned PDF?"),
+    // The bomb is left out uninflated (past the 64 MiB cap), and the error says so.
+    assert!(
+        by_name("bomb.pdf").is_some_and(|m| m.contains("decompression bomb")),
         "{:?}",
         ex.errors
     );

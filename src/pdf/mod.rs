@@ -76,6 +76,10 @@ pub fn read_with_limit(bytes: Vec<u8>, limit: Duration) -> Result<PdfText, Strin
     }
     let text = guard::run_bounded(limit, move |deadline| read_inner(&bytes, deadline))?;
     if !text.has_text() {
+        // No text because a stream was left out over the cap: say so.
+        if let Some(n) = text.notes.iter().find(|n| n.contains("bomb")) {
+            return Err(format!("damaged PDF: {n}"));
+        }
         return Err(NO_TEXT_LAYER.into());
     }
     Ok(text)
