@@ -77,6 +77,7 @@ pub(super) fn read_pdf(url: &str, body: &[u8], today: NaiveDate, info: &mut Page
             .map(|d| (d, DateSource::Text)),
     );
     cands.extend(url_date(url).map(|d| (d, DateSource::Url)));
+    cands.dedup();
     info.date_candidates = cands;
     choose(info, today);
     info.main_text = main;
