@@ -19,6 +19,7 @@ pub mod fetch;
 pub mod inspect;
 pub mod model;
 pub mod output;
+pub mod pdf;
 pub mod pipeline;
 pub mod reason;
 pub mod report;

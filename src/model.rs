@@ -11,14 +11,18 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// Where something stands in a report: file and 1-based line.
+/// Where something stands in a report: file, page (PDF) and 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SourceSpan {
     /// The report file, as given on the command line or found under a directory. Shown
     /// lossily when the name is not UTF-8 (see [`lossy_path`]).
     #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
-    /// 1-based line number of the URL (or of the claim, for uncited claims).
+    /// 1-based page, for PDF reports (JSON: absent for other formats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
+    /// 1-based line number of the URL (or of the claim, for uncited claims); in a PDF,
+    /// the line on the page; in a Word file, the paragraph number.
     pub line: usize,
 }
 
@@ -30,7 +34,10 @@ pub fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::E
 
 impl fmt::Display for SourceSpan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.path.display(), self.line)
+        match self.page {
+            Some(p) => write!(f, "{}:p{p}:{}", self.path.display(), self.line),
+            None => write!(f, "{}:{}", self.path.display(), self.line),
+        }
     }
 }
 
@@ -61,6 +68,8 @@ pub struct Claim {
 pub enum RepairKind {
     /// A URL split by a page break (PDF conversion) joined again.
     JoinedPageBreak,
+    /// A URL wrapped at a line end (PDF text) joined again.
+    JoinedLineBreak,
     /// HTML entities (`&amp;`) in the URL decoded.
     DecodedEntities,
 }
@@ -71,6 +80,7 @@ impl RepairKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RepairKind::JoinedPageBreak => "joined_page_break",
+            RepairKind::JoinedLineBreak => "joined_line_break",
             RepairKind::DecodedEntities => "decoded_entities",
         }
     }
@@ -351,6 +361,9 @@ pub struct Evidence {
     pub snippet: Option<String>,
     /// Weighted keyword coverage, `0.0..=1.0`.
     pub score: f64,
+    /// For a cited PDF: the page (1-based) holding most of the matched keywords.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_page: Option<usize>,
     /// Free-text notes (e.g. "keyword only in navigation", "soft 404: title says 页面不存在").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -375,6 +388,8 @@ pub enum CharsetSource {
     /// Guessed from the bytes (nothing declared, or the declaration was overruled).
     #[default]
     Detected,
+    /// Not decoded as text: a PDF document, read by the PDF reader.
+    Pdf,
 }
 
 impl CharsetSource {
@@ -386,6 +401,7 @@ impl CharsetSource {
             CharsetSource::Bom => "bom",
             CharsetSource::Meta => "meta",
             CharsetSource::Detected => "detected",
+            CharsetSource::Pdf => "pdf",
         }
     }
 }

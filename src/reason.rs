@@ -184,6 +184,9 @@ reasons! {
     /// The answer is not an HTML page (PDF, image …).
     NotHtml = "not_html", "Not an HTML page",
         "The cited resource is not an HTML page, so its text is not read. Check the claim by hand.";
+    /// A cited PDF that could not be read (encrypted, damaged, no text layer).
+    PdfUnreadable = "pdf_unreadable", "PDF not readable",
+        "The cited PDF could not be read (encrypted, damaged, or a scan without a text layer). Check the claim by hand.";
     /// An HTML page without main text.
     NoMainText = "no_main_text", "No main text",
         "The page has no readable main text (it may be built by scripts). Check the claim by hand.";

@@ -83,6 +83,8 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
     let (gbk, _, _) =
         encoding_rs::GBK.encode("4月12日，国务院发布通知 http://www.gov.cn/x.htm 。\n");
     std::fs::write(d.join("gbk.md"), &gbk).unwrap();
+    std::fs::write(d.join("notes.xlsx"), b"PK\x03\x04").unwrap();
+    // A Word report that is not a zip: one error naming it.
     std::fs::write(d.join("notes.docx"), b"PK\x03\x04").unwrap();
     std::os::unix::fs::symlink(d.join("missing-target.md"), d.join("dangling.md")).unwrap();
     let sub = d.join("loop");
@@ -123,7 +125,13 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
         .iter()
         .map(|e| e["path"].as_str().unwrap().to_owned())
         .collect();
-    for bad in ["binary.md", "dangling.md", "nope.md", "pipe.md"] {
+    for bad in [
+        "binary.md",
+        "dangling.md",
+        "nope.md",
+        "pipe.md",
+        "notes.docx",
+    ] {
         assert!(
             names.iter().any(|n| n.ends_with(bad)),
             "{bad} not in {names:?}"
@@ -136,7 +144,7 @@ fn bad_input_gets_one_clear_error_and_the_run_goes_on() {
     );
     assert_eq!(
         doc["summary"]["skipped_files"], 2,
-        "notes.docx and the FIFO under the directory are skipped and counted"
+        "notes.xlsx and the FIFO under the directory are skipped and counted"
     );
 }
 

@@ -438,6 +438,7 @@ mod tests {
             citation: Arc::new(Citation {
                 source: SourceSpan {
                     path: PathBuf::from("reports/a.md"),
+                    page: None,
                     line,
                 },
                 url: url.to_owned(),

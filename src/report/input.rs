@@ -1,9 +1,9 @@
 //! Finding report files and reading them as text.
 //!
 //! Directories are walked recursively in file-name order (deterministic output);
-//! symlinked directories are followed and loops reported. Under a directory only
-//! `.md`, `.markdown`, `.html`, `.htm` and `.txt` files are read; a file named
-//! explicitly is read whatever its extension. Text that is not UTF-8 is decoded (BOM,
+//! symlinked directories are followed and loops reported. Under a directory only files
+//! of a known [`Format`] are read; a file named explicitly is read whatever its
+//! extension. Text that is not UTF-8 is decoded (BOM,
 //! else chardetng's guess, e.g. GBK); a file with NUL bytes is binary and rejected.
 
 use std::collections::HashSet;
@@ -11,16 +11,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::InputError;
-
-/// Report extensions read when walking a directory.
-const REPORT_EXTENSIONS: &[&str] = &["md", "markdown", "html", "htm", "txt"];
-
-fn is_report(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| REPORT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
+use super::{Format, InputError};
 
 /// Every file to read, in order; missing paths and walk errors go to `errors`.
 pub(crate) fn collect_files(
@@ -50,7 +41,7 @@ pub(crate) fn collect_files(
                 for entry in walker {
                     match entry {
                         Ok(e) if e.file_type().is_file() => {
-                            if is_report(e.path()) {
+                            if Format::of_extension(e.path()).is_some() {
                                 add(e.into_path(), &mut files);
                             } else {
                                 *skipped += 1;
@@ -89,6 +80,11 @@ pub(crate) fn collect_files(
 
 /// Read and decode one report; the error message names what is wrong.
 pub(crate) fn read_report(path: &Path, max_bytes: u64) -> Result<String, String> {
+    decode(&read_bytes(path, max_bytes)?)
+}
+
+/// Read one file's bytes, at most `max_bytes`.
+pub(crate) fn read_bytes(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
     let file = fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max_bytes {
@@ -101,7 +97,7 @@ pub(crate) fn read_report(path: &Path, max_bytes: u64) -> Result<String, String>
     if bytes.len() as u64 > max_bytes {
         return Err(format!("file too large: more than {max_bytes} bytes"));
     }
-    decode(&bytes)
+    Ok(bytes)
 }
 
 /// Decode report bytes to text.

@@ -8,11 +8,15 @@
 
 mod block;
 mod claims;
+mod docx;
+mod format;
 mod html;
 mod input;
 mod keywords;
+mod laid;
 mod lines;
 mod markdown;
+mod pdf;
 mod suggest;
 mod table;
 mod text;
@@ -27,6 +31,7 @@ use serde::Serialize;
 use crate::model::{Citation, Claim, Repair, RepairKind, SourceSpan, UncitedClaim};
 use block::{Block, BlockKind, is_sentence_end};
 use claims::{YearContext, claim_date_of, find_mentions, starts_with_date};
+pub use format::Format;
 use lines::LineIndex;
 
 /// Default cap on a report file's size.
@@ -122,8 +127,15 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     let mut cands = keywords::Candidates::default();
     let files = input::collect_files(paths, &mut ex.errors, &mut ex.skipped_files);
     for file in files {
-        match input::read_report(&file, opts.max_file_bytes) {
-            Ok(text) => ex.documents.push(parse_document(&file, &text, &mut cands)),
+        let doc = if Format::of_path(&file).is_binary() {
+            input::read_bytes(&file, opts.max_file_bytes)
+                .and_then(|bytes| parse_binary(&file, bytes, &mut cands))
+        } else {
+            input::read_report(&file, opts.max_file_bytes)
+                .map(|text| parse_document(&file, &text, &mut cands))
+        };
+        match doc {
+            Ok(doc) => ex.documents.push(doc),
             Err(message) => ex.errors.push(InputError {
                 path: file,
                 line: None,
@@ -135,9 +147,9 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     ex
 }
 
-/// One document from text already in memory (format chosen by the path's extension:
-/// `.md`/`.markdown` → Markdown, `.html`/`.htm` → HTML, anything else → text; the
-/// seed-style TAB tables are recognised inside Markdown and text). Includes keywords
+/// One document from text already in memory (format chosen by the path's extension,
+/// see [`Format::of_path`]; the seed-style TAB tables are recognised inside Markdown
+/// and text). Includes keywords
 /// computed with IDF over this document alone.
 #[must_use]
 pub fn extract_str(path: &Path, text: &str) -> Document {
@@ -151,25 +163,71 @@ pub fn extract_str(path: &Path, text: &str) -> Document {
     })
 }
 
-/// The report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Markdown,
-    Html,
-    Text,
+/// One PDF or Word document from its bytes (format chosen by the path's extension),
+/// with keywords computed over this document alone. `Err` names what is wrong
+/// (encrypted, damaged, no text layer, not a Word file).
+pub fn extract_bytes(path: &Path, bytes: Vec<u8>) -> Result<Document, String> {
+    let mut cands = keywords::Candidates::default();
+    let mut docs = vec![parse_binary(path, bytes, &mut cands)?];
+    finish(&mut docs, cands);
+    docs.pop().ok_or_else(|| "no document".to_string())
 }
 
-fn format_of(path: &Path) -> Format {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("md" | "markdown") => Format::Markdown,
-        Some("html" | "htm") => Format::Html,
-        _ => Format::Text,
+/// Read a PDF or Word report and extract it like a text report (see [`laid`]).
+fn parse_binary(
+    path: &Path,
+    bytes: Vec<u8>,
+    cands: &mut keywords::Candidates,
+) -> Result<Document, String> {
+    let laid = match Format::of_path(path) {
+        Format::Docx => docx::laid_out(&bytes)?,
+        _ => pdf::laid_out(&crate::pdf::read(bytes)?),
+    };
+    Ok(parse_laid(path, &laid, cands))
+}
+
+/// Citations and claims of a laid-out document: its TAB rows through [`table`], its
+/// prose blocks through the same collector as every other format; then each synthetic
+/// line is mapped back to its page and line.
+fn parse_laid(path: &Path, laid: &laid::Laid, cands: &mut keywords::Candidates) -> Document {
+    let ctx = YearContext::detect(&laid.plain, path);
+    tracing::debug!(path = %path.display(), rows = %laid.table_text, text = %laid.plain, "laid out");
+    let lines = LineIndex::new(&laid.table_text);
+    let tables = table::extract_tables(&laid.table_text, &lines, &ctx);
+    let mut citations: Vec<Citation> = tables
+        .citations
+        .into_iter()
+        .map(|c| c.into_citation(path))
+        .collect();
+    let mut raw_unc = tables.uncited;
+    let mut collect = Collector::new(path, &mut citations, &mut raw_unc);
+    for (b, context, def) in &laid.blocks {
+        collect.block(b.clone(), context.clone(), def.clone());
     }
+    collect.finish();
+    for c in &mut citations {
+        if let Some(j) = laid
+            .joins
+            .iter()
+            .find(|j| j.line == c.source.line && j.url == c.url)
+        {
+            c.written_url.clone_from(&j.written);
+            c.repairs.push(j.repair.clone());
+        }
+    }
+    let mut doc = finish_document(path, citations, raw_unc, &ctx, cands);
+    let place = |span: &mut SourceSpan| {
+        let loc = laid.locate(span.line);
+        span.page = loc.page;
+        span.line = loc.line;
+    };
+    for c in &mut doc.citations {
+        place(&mut c.source);
+    }
+    for u in &mut doc.uncited {
+        place(&mut u.source);
+    }
+    doc
 }
 
 /// Extract one document (no keywords, suggestions or support links yet); its claims
@@ -177,7 +235,11 @@ fn format_of(path: &Path) -> Format {
 fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> Document {
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
-    let format = format_of(path);
+    let format = Format::of_path(path);
+    debug_assert!(
+        !format.is_binary(),
+        "binary formats go through parse_binary"
+    );
     let mut citations = Vec::new();
     let mut raw_unc = Vec::new();
     let body;
@@ -200,27 +262,40 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
             collect.block(b.block, b.context, b.footnote);
         }),
         Format::Html => html_with_context(text_for_blocks, &lines, &mut collect),
-        Format::Text => {
+        Format::Text | Format::Pdf | Format::Docx => {
             for b in text::text_blocks(text_for_blocks, &lines) {
                 collect.block(b, None, None);
             }
         }
     }
     collect.finish();
+    finish_document(path, citations, raw_unc, &ctx, cands)
+}
+
+/// Sort a document's citations and uncited claims, date them, and queue their claims
+/// for the keywords.
+fn finish_document(
+    path: &Path,
+    mut citations: Vec<Citation>,
+    mut raw_unc: Vec<RawUncited>,
+    ctx: &YearContext,
+    cands: &mut keywords::Candidates,
+) -> Document {
     citations.sort_by_key(|c| c.source.line);
     citations.shrink_to_fit();
     raw_unc.sort_by_key(|u| u.line);
     // Dates, and the claims (in their final order) for the keywords.
     for c in &mut citations {
-        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, &ctx, cands);
+        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, ctx, cands);
     }
     let uncited = raw_unc
         .into_iter()
         .map(|u| {
-            let (date, date_end) = dated_claim(&u.text, &ctx, cands);
+            let (date, date_end) = dated_claim(&u.text, ctx, cands);
             UncitedClaim {
                 source: SourceSpan {
                     path: path.to_path_buf(),
+                    page: None,
                     line: u.line,
                 },
                 claim: Claim {
@@ -247,6 +322,7 @@ impl RawCitation {
         Citation {
             source: SourceSpan {
                 path: path.to_path_buf(),
+                page: None,
                 line: self.line,
             },
             url: self.url,

@@ -131,6 +131,7 @@ mod tests {
 
     fn span(line: usize) -> SourceSpan {
         SourceSpan {
+            page: None,
             path: PathBuf::from("r.md"),
             line,
         }

@@ -132,7 +132,7 @@ fn snippet(text: &str, terms: &[(String, f64)]) -> Option<String> {
 
 /// Decide whether `page` supports `claim`, and say why.
 ///
-/// - `unverifiable`: not HTML, a bot challenge, a soft 404, no main text, or a claim
+/// - `unverifiable`: neither HTML nor a readable PDF, a bot challenge, a soft 404, no main text, or a claim
 ///   without keywords (nothing to check);
 /// - `unsupported`: keyword coverage below the threshold;
 /// - `supported`: coverage reached and the date matched (or the claim states no date);
@@ -145,7 +145,9 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         page_title: page.title.clone(),
         ..Evidence::default()
     };
-    let unusable = if !page.is_html {
+    let unusable = if let Some(e) = &page.pdf_error {
+        Some((Reason::PdfUnreadable, format!("PDF not readable: {e}")))
+    } else if !page.is_html && !page.is_pdf {
         Some((Reason::NotHtml, "not an HTML page".to_owned()))
     } else if let Some(reason) = &page.challenge {
         Some((Reason::BotChallenge, format!("bot challenge: {reason}")))
@@ -195,6 +197,13 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     }
     ev.score = (found / total).clamp(0.0, 1.0);
     ev.snippet = snippet(&page.main_text, &matched_terms);
+    if page.is_pdf {
+        ev.pdf_page = super::pdf::best_page(page, &matched_terms);
+        if let Some(p) = ev.pdf_page {
+            ev.notes
+                .push(format!("PDF document: keywords found on page {p}"));
+        }
+    }
     if !chrome_only.is_empty() {
         ev.notes.push(format!(
             "only in navigation/sidebar/related links, not evidence: {}",

@@ -10,6 +10,7 @@ mod charset;
 mod extract;
 mod matching;
 mod pagedate;
+mod pdf;
 mod soft404;
 
 use std::sync::LazyLock;
@@ -25,6 +26,7 @@ pub use matching::{
     DEFAULT_KEYWORD_THRESHOLD, DEFAULT_WINDOW_AFTER_DAYS, DEFAULT_WINDOW_BEFORE_DAYS,
     KEYWORD_THRESHOLD_RANGE, VerifyOptions, WINDOW_DAYS_RANGE, verify,
 };
+pub use pdf::is_pdf_response;
 pub use soft404::{page_similarity, redirect_soft_404};
 
 /// Main text shorter than this (chars) lets a script redirect count.
@@ -63,6 +65,15 @@ pub struct PageInfo {
     pub challenge: Option<String>,
     /// Whether the body is HTML (by Content-Type, else by sniffing).
     pub is_html: bool,
+    /// Whether the body is a PDF document (read as text; see `verify/pdf.rs`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_pdf: bool,
+    /// For a PDF: byte offset in `main_text` where each page starts.
+    #[serde(skip)]
+    pub pdf_pages: Vec<usize>,
+    /// For a PDF that could not be read: why (encrypted, damaged, no text layer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdf_error: Option<String>,
 }
 
 static SEL_META_REFRESH: LazyLock<Selector> = LazyLock::new(|| {
@@ -162,6 +173,11 @@ fn script_redirect(html: &Html) -> Option<String> {
 /// for URL dates, resolving redirects and as a charset hint (TLD).
 #[must_use]
 pub fn read_page(url: &str, content_type: Option<&str>, body: &[u8]) -> PageInfo {
+    if pdf::is_pdf_response(content_type, body) {
+        let mut info = PageInfo::default();
+        pdf::read_pdf(url, body, today(), &mut info);
+        return info;
+    }
     let html_page = is_html(content_type, body);
     let tld = host_tld(url);
     let decoded = charset::decode(content_type, body, tld.as_deref());

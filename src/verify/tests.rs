@@ -114,7 +114,7 @@ fn verdicts_for_every_case() {
             n if n.starts_with("unsupported") => Some(Reason::KeywordsMissing),
             "unverifiable, soft 404" => Some(Reason::Soft404Text),
             "unverifiable, challenge" => Some(Reason::BotChallenge),
-            "unverifiable, pdf" => Some(Reason::NotHtml),
+            "unverifiable, pdf" => Some(Reason::PdfUnreadable),
             "unverifiable, empty page" => Some(Reason::NoMainText),
             other => panic!("no reason listed for case {other}"),
         };
