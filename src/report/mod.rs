@@ -110,11 +110,11 @@ pub(crate) struct RawUncited {
 #[must_use]
 pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     let mut ex = Extraction::default();
-    let mut cands = keywords::Candidates::default();
+    let mut masks = keywords::Masks::default();
     let files = input::collect_files(paths, &mut ex.errors, &mut ex.skipped_files);
     for file in files {
         match input::read_report(&file, opts.max_file_bytes) {
-            Ok(text) => ex.documents.push(parse_document(&file, &text, &mut cands)),
+            Ok(text) => ex.documents.push(parse_document(&file, &text, &mut masks)),
             Err(message) => ex.errors.push(InputError {
                 path: file,
                 line: None,
@@ -122,7 +122,7 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
             }),
         }
     }
-    finish(&mut ex.documents, cands);
+    finish(&mut ex.documents, masks);
     ex
 }
 
@@ -132,9 +132,9 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
 /// computed with IDF over this document alone.
 #[must_use]
 pub fn extract_str(path: &Path, text: &str) -> Document {
-    let mut cands = keywords::Candidates::default();
-    let mut docs = vec![parse_document(path, text, &mut cands)];
-    finish(&mut docs, cands);
+    let mut masks = keywords::Masks::default();
+    let mut docs = vec![parse_document(path, text, &mut masks)];
+    finish(&mut docs, masks);
     docs.pop().unwrap_or_else(|| Document {
         path: path.to_path_buf(),
         citations: Vec::new(),
@@ -164,8 +164,10 @@ fn format_of(path: &Path) -> Format {
 }
 
 /// Extract one document (no keywords, suggestions or support links yet); its claims
-/// (citations, then uncited claims) are added to `cands` for the keywords.
-fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> Document {
+/// (citations, then uncited claims: the order of [`claim_slots`]) are added to `masks`
+/// for the keywords.
+fn parse_document(path: &Path, text: &str, masks: &mut keywords::Masks) -> Document {
+    let before = masks.len();
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
     let format = format_of(path);
@@ -203,12 +205,12 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
     raw_unc.sort_by_key(|u| u.line);
     // Dates, and the claims (in their final order) for the keywords.
     for c in &mut citations {
-        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, &ctx, cands);
+        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, &ctx, masks);
     }
     let uncited = raw_unc
         .into_iter()
         .map(|u| {
-            let (date, date_end) = dated_claim(&u.text, &ctx, cands);
+            let (date, date_end) = dated_claim(&u.text, &ctx, masks);
             UncitedClaim {
                 source: SourceSpan {
                     path: path.to_path_buf(),
@@ -224,7 +226,13 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
                 supported_by_url: None,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    assert_eq!(
+        masks.len() - before,
+        citations.len() + uncited.len(),
+        "one masked entry per claim of {}",
+        path.display()
+    );
     Document {
         path: path.to_path_buf(),
         citations,
@@ -255,15 +263,15 @@ impl RawCitation {
     }
 }
 
-/// The claim's date and range end; the claim goes to `cands` with its date mentions.
+/// The claim's date and range end; the claim goes to `masks` with its date mentions.
 fn dated_claim(
     text: &str,
     ctx: &YearContext,
-    cands: &mut keywords::Candidates,
+    masks: &mut keywords::Masks,
 ) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
     let mentions = find_mentions(text);
     let date = claim_date_of(&mentions, ctx);
-    cands.push_claim_dated(text, mentions.iter().map(|m| (m.start, m.end)).collect());
+    masks.push(text, mentions.iter().map(|m| (m.start, m.end)).collect());
     date
 }
 
@@ -450,79 +458,110 @@ fn push_citation(
     }
 }
 
-/// The claim texts of one document: citations first, then uncited claims.
-fn claim_texts(d: &Document) -> impl Iterator<Item = &str> + Clone {
-    d.citations
-        .iter()
-        .map(|c| c.claim.text.as_str())
-        .chain(d.uncited.iter().map(|u| u.claim.text.as_str()))
+/// Where a claim of the run lives: its document and its citation or uncited claim.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Cited(usize, usize),
+    Uncited(usize, usize),
 }
 
-/// The cross-document steps: keywords (IDF over all claims, whose candidates were
-/// collected while parsing), suggestions, support.
-fn finish(docs: &mut [Document], mut cands: keywords::Candidates) {
+/// Every claim of the run, numbered: document after document, its citations, then its
+/// uncited claims (the order in which [`parse_document`] masks them).
+fn claim_slots(docs: &[Document]) -> Vec<Slot> {
+    docs.iter()
+        .enumerate()
+        .flat_map(|(d, doc)| {
+            (0..doc.citations.len())
+                .map(move |i| Slot::Cited(d, i))
+                .chain((0..doc.uncited.len()).map(move |j| Slot::Uncited(d, j)))
+        })
+        .collect()
+}
+
+/// The claim in `slot`.
+fn claim_of(docs: &[Document], slot: Slot) -> &Claim {
+    match slot {
+        Slot::Cited(d, i) => &docs[d].citations[i].claim,
+        Slot::Uncited(d, j) => &docs[d].uncited[j].claim,
+    }
+}
+
+/// The claim in `slot`, to fill in.
+fn claim_mut(docs: &mut [Document], slot: Slot) -> &mut Claim {
+    match slot {
+        Slot::Cited(d, i) => &mut docs[d].citations[i].claim,
+        Slot::Uncited(d, j) => &mut docs[d].uncited[j].claim,
+    }
+}
+
+/// The cross-document steps: keywords (IDF over all claims, whose masks were collected
+/// while parsing), suggestions, support. Every result is a list indexed like the list
+/// it was computed from, and is written back by that index.
+fn finish(docs: &mut [Document], masks: keywords::Masks) {
     // Keywords.
-    cands.collect_terms(docs.iter().flat_map(claim_texts));
-    cands.done();
-    let weighted: Vec<Vec<crate::model::Keyword>> =
-        keywords::weigh(&cands, docs.iter().flat_map(claim_texts)).collect();
-    drop(cands);
-    let mut weighted = weighted.into_iter();
-    for d in docs.iter_mut() {
-        for c in &mut d.citations {
-            c.claim.keywords = weighted.next().unwrap_or_default();
-        }
-        for u in &mut d.uncited {
-            u.claim.keywords = weighted.next().unwrap_or_default();
-        }
+    let slots = claim_slots(docs);
+    let mut weighted = {
+        let texts: Vec<&str> = slots
+            .iter()
+            .map(|&s| claim_of(docs, s).text.as_str())
+            .collect();
+        let cands = keywords::Candidates::build(masks, &texts);
+        keywords::weigh(&cands, &texts)
+    };
+    for (k, &slot) in slots.iter().enumerate() {
+        claim_mut(docs, slot).keywords = std::mem::take(&mut weighted[k]);
     }
-    // Suggestions.
-    let all: Vec<(&str, &SourceSpan)> = docs
+    drop(weighted);
+    // Suggestions, by citation.
+    let cited: Vec<(usize, usize)> = docs
         .iter()
-        .flat_map(|d| d.citations.iter().map(|c| (c.url.as_str(), &c.source)))
+        .enumerate()
+        .flat_map(|(d, doc)| (0..doc.citations.len()).map(move |i| (d, i)))
         .collect();
-    let sugg = suggest::suggestions(&all);
-    drop(all);
-    let mut sugg = sugg.into_iter();
-    for d in docs.iter_mut() {
-        for c in &mut d.citations {
-            c.suggestions = sugg.next().unwrap_or_default();
-        }
-    }
-    // Uncited → supporting citation.
-    let cited: Vec<(&str, Option<chrono::NaiveDate>, &SourceSpan, &str)> = docs
-        .iter()
-        .flat_map(|d| {
-            d.citations.iter().map(|c| {
-                (
-                    c.claim.text.as_str(),
-                    c.claim.date,
-                    &c.source,
-                    c.url.as_str(),
-                )
+    let mut sugg = {
+        let all: Vec<(&str, &SourceSpan)> = cited
+            .iter()
+            .map(|&(d, i)| {
+                let c = &docs[d].citations[i];
+                (c.url.as_str(), &c.source)
             })
-        })
-        .collect();
-    let keys: Vec<(&str, Option<chrono::NaiveDate>)> = cited.iter().map(|c| (c.0, c.1)).collect();
-    let unc: Vec<(&str, Option<chrono::NaiveDate>)> = docs
+            .collect();
+        suggest::suggestions(&all)
+    };
+    for (k, &(d, i)) in cited.iter().enumerate() {
+        docs[d].citations[i].suggestions = std::mem::take(&mut sugg[k]);
+    }
+    drop(sugg);
+    // Uncited → supporting citation.
+    let uncited: Vec<(usize, usize)> = docs
         .iter()
-        .flat_map(|d| {
-            d.uncited
-                .iter()
-                .map(|u| (u.claim.text.as_str(), u.claim.date))
-        })
+        .enumerate()
+        .flat_map(|(d, doc)| (0..doc.uncited.len()).map(move |j| (d, j)))
         .collect();
-    let support: Vec<Option<(SourceSpan, String)>> = uncited::match_support(&unc, &keys)
-        .into_iter()
-        .map(|m| m.map(|i| (cited[i].2.clone(), cited[i].3.to_string())))
-        .collect();
-    let mut support = support.into_iter();
-    for d in docs.iter_mut() {
-        for u in &mut d.uncited {
-            if let Some((span, url)) = support.next().flatten() {
-                u.supported_by = Some(span);
-                u.supported_by_url = Some(url);
-            }
+    let support: Vec<Option<usize>> = {
+        let keys: Vec<(&str, Option<chrono::NaiveDate>)> = cited
+            .iter()
+            .map(|&(d, i)| {
+                let c = &docs[d].citations[i].claim;
+                (c.text.as_str(), c.date)
+            })
+            .collect();
+        let unc: Vec<(&str, Option<chrono::NaiveDate>)> = uncited
+            .iter()
+            .map(|&(d, j)| {
+                let c = &docs[d].uncited[j].claim;
+                (c.text.as_str(), c.date)
+            })
+            .collect();
+        uncited::match_support(&unc, &keys)
+    };
+    for (k, &(d, j)) in uncited.iter().enumerate() {
+        if let Some(&(cd, ci)) = support[k].and_then(|m| cited.get(m)) {
+            let by = &docs[cd].citations[ci];
+            let (span, url) = (by.source.clone(), by.url.clone());
+            let u = &mut docs[d].uncited[j];
+            u.supported_by = Some(span);
+            u.supported_by_url = Some(url);
         }
     }
 }
