@@ -168,6 +168,7 @@ fn format_of(path: &Path) -> Format {
 /// for the keywords.
 fn parse_document(path: &Path, text: &str, masks: &mut keywords::Masks) -> Document {
     let before = masks.len();
+    let text = &*lines::unify_line_ends(text);
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
     let format = format_of(path);

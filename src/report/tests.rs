@@ -33,6 +33,39 @@ proptest! {
 }
 
 #[test]
+fn lone_cr_line_ends_give_the_right_lines() {
+    let cr = "# Title\r\rFirst https://a.example/1 here.\r\rSecond line\rgoes on https://a.example/2 .\r";
+    let html =
+        "<p>First\r<a href=\"https://a.example/1\">one</a></p>\r\r<p>x https://a.example/2</p>\r";
+    let tab = "(2018 年 4 月)\r\r地区\t政策\t链接\r甲\t4月1日，甲事。\thttps://a.example/1\r乙\t4月2日，乙事。\thttps://a.example/2\r";
+    let cases = [
+        ("r.md", cr, [3, 6]),
+        ("r.txt", cr, [3, 6]),
+        ("r.html", html, [2, 4]),
+        ("r.md", tab, [4, 5]),
+    ];
+    for (name, text, want) in cases {
+        let d = extract_str(Path::new(name), text);
+        let got: Vec<(usize, &str)> = d
+            .citations
+            .iter()
+            .map(|c| (c.source.line, c.url.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (want[0], "https://a.example/1"),
+                (want[1], "https://a.example/2")
+            ],
+            "{name}: {text:?}"
+        );
+        // The same text with `\n` line ends reads alike.
+        let lf = extract_str(Path::new(name), &text.replace('\r', "\n"));
+        assert_eq!(d.citations, lf.citations, "{name}");
+    }
+}
+
+#[test]
 fn year_from_file_name_and_year_boundary() {
     let d = extract_str(
         Path::new("reports/2019-01-weekly.md"),
