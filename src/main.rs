@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use citecheck::cli::{CheckArgs, Cli, Command, Format, InspectArgs};
-use citecheck::config::{Config, FileConfig, Overrides};
+use citecheck::config::{Config, FileConfig};
 use citecheck::output::{
     Formatter, Json, JsonLines, JsonLinesStream, Markdown, RunReport, StderrProgress,
 };
@@ -53,7 +53,7 @@ fn run() -> Result<u8> {
     match cli.command {
         Command::Extract(a) => {
             let file = FileConfig::load(a.common.config.as_deref())?;
-            let config = Config::resolve(file, &Overrides::default())?;
+            let config = Config::resolve(file, &a.overrides())?;
             let extraction = extract_paths(&a.common.paths, &config.extract);
             let report = pipeline::extract_report(extraction);
             write_report(&report, a.common.format, a.common.output.as_deref())?;

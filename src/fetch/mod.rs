@@ -500,6 +500,16 @@ fn same_page(a: &Url, b: &Url) -> bool {
     without_fragment(a) == without_fragment(b)
 }
 
+/// The result for a relative link that no base URL resolved (`page.html`, `/about/`):
+/// not a web citation, so `excluded` (counted apart by its error text), never `invalid`.
+#[must_use]
+pub fn relative_without_base() -> LinkResult {
+    LinkResult::unsent(
+        LinkStatus::Excluded,
+        "relative URL without a base: not a web citation (give --base-url to check it)",
+    )
+}
+
 /// Decide whether `raw` can be fetched, before any network access.
 pub fn precheck(raw: &str, config: &FetchConfig) -> Result<Url, LinkResult> {
     let raw = raw.trim();
@@ -511,12 +521,7 @@ pub fn precheck(raw: &str, config: &FetchConfig) -> Result<Url, LinkResult> {
     }
     let url = match Url::parse(raw) {
         Ok(u) => u,
-        Err(url::ParseError::RelativeUrlWithoutBase) => {
-            return Err(LinkResult::unsent(
-                LinkStatus::Invalid,
-                "relative URL without a base",
-            ));
-        }
+        Err(url::ParseError::RelativeUrlWithoutBase) => return Err(relative_without_base()),
         Err(e) => {
             return Err(LinkResult::unsent(
                 LinkStatus::Invalid,
@@ -572,8 +577,13 @@ mod tests {
             ("ftp://example.org/x", LinkStatus::Invalid, "scheme"),
             (
                 "/t20180327_524178302.shtml",
-                LinkStatus::Invalid,
-                "relative",
+                LinkStatus::Excluded,
+                "relative URL without a base",
+            ),
+            (
+                "page.html",
+                LinkStatus::Excluded,
+                "relative URL without a base",
             ),
             ("http://example.org:99999/", LinkStatus::Invalid, "port"),
             ("http://[::1/", LinkStatus::Invalid, "IPv6"),

@@ -31,6 +31,9 @@ pub(crate) struct BlockLink {
     pub(crate) written: String,
     /// 1-based line of the URL in the source.
     pub(crate) line: usize,
+    /// Written as a bare URL in Markdown prose, where backslash escapes (`a\_b`) are
+    /// not part of the URL.
+    pub(crate) md_escapes: bool,
 }
 
 /// A footnote reference mark in a block (`[^1]`).

@@ -29,17 +29,21 @@ use block::{Block, BlockKind, is_sentence_end};
 use claims::{YearContext, claim_date_of, find_mentions, starts_with_date};
 use lines::LineIndex;
 
-/// Limits for reading report files.
+/// How report files are read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtractOptions {
     /// Files larger than this are not read (an [`InputError`] names them).
     pub max_file_bytes: u64,
+    /// The URL relative links of every report are resolved against, unless a report
+    /// states its own (`<base href>`); without any, relative links stay as written.
+    pub base_url: Option<url::Url>,
 }
 
 impl Default for ExtractOptions {
     fn default() -> Self {
         ExtractOptions {
             max_file_bytes: crate::config::DEFAULT_MAX_FILE_BYTES,
+            base_url: None,
         }
     }
 }
@@ -114,7 +118,9 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     let files = input::collect_files(paths, &mut ex.errors, &mut ex.skipped_files);
     for file in files {
         match input::read_report(&file, opts.max_file_bytes) {
-            Ok(text) => ex.documents.push(parse_document(&file, &text, &mut masks)),
+            Ok(text) => ex
+                .documents
+                .push(parse_document(&file, &text, opts, &mut masks)),
             Err(message) => ex.errors.push(InputError {
                 path: file,
                 line: None,
@@ -133,7 +139,8 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
 #[must_use]
 pub fn extract_str(path: &Path, text: &str) -> Document {
     let mut masks = keywords::Masks::default();
-    let mut docs = vec![parse_document(path, text, &mut masks)];
+    let opts = ExtractOptions::default();
+    let mut docs = vec![parse_document(path, text, &opts, &mut masks)];
     finish(&mut docs, masks);
     docs.pop().unwrap_or_else(|| Document {
         path: path.to_path_buf(),
@@ -166,7 +173,12 @@ fn format_of(path: &Path) -> Format {
 /// Extract one document (no keywords, suggestions or support links yet); its claims
 /// (citations, then uncited claims: the order of [`claim_slots`]) are added to `masks`
 /// for the keywords.
-fn parse_document(path: &Path, text: &str, masks: &mut keywords::Masks) -> Document {
+fn parse_document(
+    path: &Path,
+    text: &str,
+    opts: &ExtractOptions,
+    masks: &mut keywords::Masks,
+) -> Document {
     let before = masks.len();
     let text = &*lines::unify_line_ends(text);
     let lines = LineIndex::new(text);
@@ -201,6 +213,16 @@ fn parse_document(path: &Path, text: &str, masks: &mut keywords::Masks) -> Docum
         }
     }
     collect.finish();
+    let base = match format {
+        Format::Html => document_base(text_for_blocks, opts.base_url.as_ref()),
+        _ => opts.base_url.clone(),
+    };
+    for c in &mut citations {
+        if let Some((url, repair)) = urls::resolve(&c.url, base.as_ref()) {
+            c.url = url;
+            c.repairs.push(repair);
+        }
+    }
     citations.sort_by_key(|c| c.source.line);
     citations.shrink_to_fit();
     raw_unc.sort_by_key(|u| u.line);
@@ -274,6 +296,20 @@ fn dated_claim(
     let date = claim_date_of(&mentions, ctx);
     masks.push(text, mentions.iter().map(|m| (m.start, m.end)).collect());
     date
+}
+
+/// The base URL of an HTML report: its `<base href>` (itself resolved against the
+/// configured base), else the configured one.
+fn document_base(text: &str, configured: Option<&url::Url>) -> Option<url::Url> {
+    let own = html::base_href(text).and_then(|href| {
+        let href = urls::decode_entities(href);
+        match configured {
+            Some(b) => b.join(&href).ok(),
+            None => url::Url::parse(&href).ok(),
+        }
+    });
+    own.filter(|u| matches!(u.scheme(), "http" | "https"))
+        .or_else(|| configured.cloned())
 }
 
 /// HTML blocks with the nearest heading as context.
@@ -436,13 +472,23 @@ fn push_citation(
     context: Option<&String>,
 ) {
     let written = l.written.trim().to_string();
-    let url = urls::decode_entities(&written);
+    let mut url = urls::decode_entities(&written);
     let mut repairs = Vec::new();
     if url != written {
         repairs.push(Repair {
             kind: "decoded_entities".into(),
             detail: format!("HTML entities decoded in `{written}`"),
         });
+    }
+    if l.md_escapes {
+        let unescaped = urls::remove_markdown_escapes(&url);
+        if unescaped != url {
+            repairs.push(Repair {
+                kind: "markdown_escapes_removed".into(),
+                detail: format!("Markdown backslash escapes removed from `{written}`"),
+            });
+            url = unescaped;
+        }
     }
     for claim in claims {
         cits.push(
