@@ -394,6 +394,8 @@ impl<'a> Collector<'a> {
             self.defs.push((b, context, label));
             return;
         }
+        // A table row's label cell is its context.
+        let context = b.row_label().or(context);
         let mut has_links = false;
         for l in b
             .links
@@ -407,7 +409,11 @@ impl<'a> Collector<'a> {
         // Uncited dated claims; a page-break continuation paragraph joins the one before.
         let plain = !has_links && b.footnotes.is_empty() && b.kind != BlockKind::Heading;
         if plain {
-            let text = block::normalize_space(&b.text);
+            let text = if b.kind == BlockKind::Row {
+                b.claim_at(0)
+            } else {
+                block::normalize_space(&b.text)
+            };
             if starts_with_date(&text) {
                 self.unc.push(RawUncited {
                     line: b.line,
