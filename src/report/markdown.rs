@@ -102,10 +102,26 @@ impl State<'_> {
         let n = self.bare[first..].partition_point(|&(s, _)| s < range.end);
         let tokens = self.bare[first..first + n].to_vec();
         let block = self.top(lines.line(range.start));
-        if !verbatim || !scan {
+        if !scan {
             block
                 .text
                 .push_str(if verbatim { &src[at..range.end] } else { t });
+            return;
+        }
+        if !verbatim {
+            // Text that is not a slice of the source (an entity, a trimmed line): its
+            // own URLs, as the event gives them.
+            let base = block.text.len();
+            for (s, e) in find_url_spans(t) {
+                block.links.push(BlockLink {
+                    pos: base + s,
+                    text_range: base + s..base + e,
+                    written: t[s..e].to_string(),
+                    line: lines.line(range.start),
+                    md_escapes: false,
+                });
+            }
+            block.text.push_str(t);
             return;
         }
         for (start, end) in tokens {
