@@ -13,6 +13,9 @@
 //! - `memory`: peak RSS of a whole `check` of 100,000 citations (run in a child process so
 //!   the figure is its own).
 //! - `fifty_hosts`: 1,000 URLs over 50 hosts at the default politeness, wall time.
+//! - `contention`: per-host politeness when global slots are scarce (3 hosts sharing 2
+//!   slots; 200 hosts sharing 8), 100 ms answers, 5 requests/s per host: the smallest
+//!   gap between two arrivals at one host, against the rule (>= 1/rate - 5 ms).
 //! - `extract`: extraction speed on a large generated Markdown report, MB/s.
 //!
 //! The local test web is one HTTP server on 127.0.0.1 that answers for every host name;
@@ -39,8 +42,18 @@ fn page() -> &'static str {
      推进“互联网+政务服务”。The Zephyr Council approved the plan on 12 April 2018.</p></div></body></html>"
 }
 
+/// Arrival times at the test web, per Host header.
+type Arrivals = std::sync::Arc<std::sync::Mutex<Vec<(String, Instant)>>>;
+
 /// Start the test web on its own runtime thread; every response waits `latency`.
 fn start_web(latency: Duration) -> SocketAddr {
+    start_web_recording(latency).0
+}
+
+/// The test web, recording when each request arrived and for which host.
+fn start_web_recording(latency: Duration) -> (SocketAddr, Arrivals) {
+    let arrivals: Arrivals = std::sync::Arc::default();
+    let log = std::sync::Arc::clone(&arrivals);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -49,19 +62,30 @@ fn start_web(latency: Duration) -> SocketAddr {
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let app = Router::new().fallback(move |uri: axum::http::Uri| async move {
-                if !latency.is_zero() {
-                    tokio::time::sleep(latency).await;
-                }
-                if uri.path().contains("citecheck-probe") {
-                    return axum::http::StatusCode::NOT_FOUND.into_response();
-                }
-                (
-                    [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                    page(),
-                )
-                    .into_response()
-            });
+            let app = Router::new().fallback(
+                move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+                    let log = std::sync::Arc::clone(&log);
+                    async move {
+                        let host = headers
+                            .get("host")
+                            .and_then(|h| h.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned();
+                        log.lock().expect("log").push((host, Instant::now()));
+                        if !latency.is_zero() {
+                            tokio::time::sleep(latency).await;
+                        }
+                        if uri.path().contains("citecheck-probe") {
+                            return axum::http::StatusCode::NOT_FOUND.into_response();
+                        }
+                        (
+                            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                            page(),
+                        )
+                            .into_response()
+                    }
+                },
+            );
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
@@ -69,7 +93,63 @@ fn start_web(latency: Duration) -> SocketAddr {
             axum::serve(listener, app).await.expect("serve");
         });
     });
-    rx.recv().expect("server address")
+    (rx.recv().expect("server address"), arrivals)
+}
+
+/// The smallest gap between two arrivals for one host, and that host.
+fn min_gap(arrivals: &Arrivals) -> (Duration, String) {
+    let mut by_host: std::collections::HashMap<String, Vec<Instant>> = Default::default();
+    for (h, at) in arrivals.lock().expect("log").iter() {
+        by_host.entry(h.clone()).or_default().push(*at);
+    }
+    let mut min = (Duration::MAX, String::new());
+    for (h, mut at) in by_host {
+        at.sort();
+        for w in at.windows(2) {
+            if w[1] - w[0] < min.0 {
+                min = (w[1] - w[0], h.clone());
+            }
+        }
+    }
+    min
+}
+
+/// Politeness under contention for global slots: the smallest gap between two requests
+/// to one host, as the server saw them, against `1/rate` (the rule: never closer).
+fn contention(scale: f64) -> String {
+    let mut lines = Vec::new();
+    for (hosts, per_host, slots) in [(3, 100, 2), (200, 10, 8)] {
+        let per_host = ((per_host as f64 * scale) as usize).max(3);
+        let (addr, arrivals) = start_web_recording(Duration::from_millis(100));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = addr.port();
+        let path = write_report(
+            dir.path(),
+            (0..per_host).flat_map(|i| {
+                (0..hosts).map(move |h| {
+                    format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}")
+                })
+            }),
+        );
+        let config = config_for(
+            addr,
+            hosts,
+            &format!("host_rate = 5.0\nmax_concurrency = {slots}\nsoft404_probe = false\n"),
+        );
+        let t0 = Instant::now();
+        let report = run_check(&path, &config);
+        let wall = t0.elapsed().as_secs_f64();
+        let (gap, host) = min_gap(&arrivals);
+        let floor = Duration::from_millis(200 - 5);
+        lines.push(format!(
+            "contention: {hosts} hosts x {per_host} URLs, {slots} global slots, 5 requests/s per host, \
+             100 ms answers: min gap {:.1} ms ({host}; rule >= 195 ms: {}), {wall:.1} s, {} alive",
+            gap.as_secs_f64() * 1000.0,
+            if gap >= floor { "held" } else { "BROKEN" },
+            alive(&report)
+        ));
+    }
+    lines.join("\n")
 }
 
 /// Host sizes: a few hosts with hundreds of links, most with one or two.
@@ -380,7 +460,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1.0);
-    let all = ["extract", "throughput", "fifty_hosts", "memory", "schedule"];
+    let all = [
+        "extract",
+        "throughput",
+        "fifty_hosts",
+        "memory",
+        "contention",
+        "schedule",
+    ];
     let chosen: Vec<&str> = if args.is_empty() {
         all.to_vec()
     } else {
@@ -395,6 +482,7 @@ fn main() {
             "throughput" => throughput(),
             "memory" => memory(),
             "fifty_hosts" => fifty_hosts(),
+            "contention" => contention(scale),
             _ => schedule(scale),
         };
         println!("{line}");

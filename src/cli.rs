@@ -94,14 +94,29 @@ pub struct CheckArgs {
     #[arg(long, value_name = "REGEX")]
     pub exclude: Vec<String>,
     /// Allow connections to loopback, private, link-local and unspecified addresses.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_allow_private")]
     pub allow_private: bool,
+    /// Refuse private addresses even if config.toml allows them.
+    #[arg(long, overrides_with = "allow_private")]
+    pub no_allow_private: bool,
     /// Fetch robots.txt once per host and honour Disallow and Crawl-delay.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_respect_robots")]
     pub respect_robots: bool,
+    /// Ignore robots.txt even if config.toml says to honour it.
+    #[arg(long, overrides_with = "respect_robots")]
+    pub no_respect_robots: bool,
     /// Never show the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// A `--flag` / `--no-flag` pair: `None` when neither is given (the file decides).
+fn tri(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
 }
 
 /// `citecheck extract`.
@@ -133,8 +148,11 @@ pub struct InspectArgs {
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
     /// Allow connections to private addresses.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_allow_private")]
     pub allow_private: bool,
+    /// Refuse private addresses even if config.toml allows them.
+    #[arg(long, overrides_with = "allow_private")]
+    pub no_allow_private: bool,
 }
 
 impl CheckArgs {
@@ -152,9 +170,9 @@ impl CheckArgs {
             fail_on: self.fail_on.clone(),
             base_url: self.common.base_url.clone(),
             exclude: self.exclude.clone(),
-            allow_private: self.allow_private,
-            respect_robots: self.respect_robots,
-            no_progress: self.no_progress,
+            allow_private: tri(self.allow_private, self.no_allow_private),
+            respect_robots: tri(self.respect_robots, self.no_respect_robots),
+            progress: self.no_progress.then_some(false),
         }
     }
 }
@@ -177,8 +195,8 @@ impl InspectArgs {
         crate::config::Overrides {
             proxy: self.proxy.clone(),
             timeout: self.timeout,
-            allow_private: self.allow_private,
-            no_progress: true,
+            allow_private: tri(self.allow_private, self.no_allow_private),
+            progress: Some(false),
             ..crate::config::Overrides::default()
         }
     }

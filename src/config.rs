@@ -6,40 +6,21 @@
 //! `config.toml` holds exactly the defaults below (a test keeps them in step).
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use globset::{Glob, GlobMatcher};
+use globset::Glob;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::fetch::options::{self as fetch, FetchOptions, HostRule};
 use crate::model::{LinkStatus, Verdict};
-use crate::report::ExtractOptions;
-use crate::verify::VerifyOptions;
+use crate::report::{self, ExtractOptions};
+use crate::verify::{self, VerifyOptions};
 
-/// Default whole-request timeout, seconds.
-pub const DEFAULT_TIMEOUT_SECS: f64 = 20.0;
-/// Default number of requests in flight over all hosts.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 32;
-/// Default number of requests in flight to one host.
-pub const DEFAULT_HOST_CONCURRENCY: usize = 2;
-/// Default requests per second to one host.
-pub const DEFAULT_HOST_RATE: f64 = 1.0;
-/// Default retries for transient failures.
-pub const DEFAULT_MAX_RETRIES: u32 = 2;
-/// Default first backoff before a retry, milliseconds (doubled each time, with jitter).
-pub const DEFAULT_RETRY_BASE_MS: u64 = 500;
-/// Default longest `Retry-After` honoured, seconds; a longer one ends retries (`blocked`).
-pub const DEFAULT_MAX_RETRY_AFTER_SECS: u64 = 60;
-/// Default cap on a response body, after decompression.
-pub const DEFAULT_MAX_BODY_BYTES: u64 = 5 * 1024 * 1024;
-/// Default number of redirects followed.
-pub const DEFAULT_MAX_REDIRECTS: usize = 10;
-/// Default User-Agent; `{version}` is replaced by the crate version.
-pub const DEFAULT_USER_AGENT: &str = "citecheck/{version} (link and citation audit)";
-/// Default cap on a report file's size.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Statuses that fail a run by default.
 pub const DEFAULT_FAIL_ON: [&str; 4] = ["broken", "unreachable", "timeout", "invalid"];
 
@@ -87,6 +68,7 @@ pub struct FetchFile {
     pub allow_private: bool,
     pub respect_robots: bool,
     pub soft404_probe: bool,
+    pub proxy_resolves_names: bool,
     pub exclude: Vec<String>,
     pub hosts: Vec<HostFile>,
     pub resolve: BTreeMap<String, String>,
@@ -95,20 +77,21 @@ pub struct FetchFile {
 impl Default for FetchFile {
     fn default() -> Self {
         FetchFile {
-            timeout: DEFAULT_TIMEOUT_SECS,
-            max_concurrency: DEFAULT_MAX_CONCURRENCY,
-            host_concurrency: DEFAULT_HOST_CONCURRENCY,
-            host_rate: DEFAULT_HOST_RATE,
-            max_retries: DEFAULT_MAX_RETRIES,
-            retry_base_ms: DEFAULT_RETRY_BASE_MS,
-            max_retry_after: DEFAULT_MAX_RETRY_AFTER_SECS,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            max_redirects: DEFAULT_MAX_REDIRECTS,
-            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            timeout: fetch::DEFAULT_TIMEOUT_SECS,
+            max_concurrency: fetch::DEFAULT_MAX_CONCURRENCY,
+            host_concurrency: fetch::DEFAULT_HOST_CONCURRENCY,
+            host_rate: fetch::DEFAULT_HOST_RATE,
+            max_retries: fetch::DEFAULT_MAX_RETRIES,
+            retry_base_ms: fetch::DEFAULT_RETRY_BASE_MS,
+            max_retry_after: fetch::DEFAULT_MAX_RETRY_AFTER_SECS,
+            max_body_bytes: fetch::DEFAULT_MAX_BODY_BYTES,
+            max_redirects: fetch::DEFAULT_MAX_REDIRECTS,
+            user_agent: fetch::DEFAULT_USER_AGENT.to_owned(),
             proxy: String::new(),
             allow_private: false,
             respect_robots: false,
             soft404_probe: true,
+            proxy_resolves_names: false,
             exclude: Vec::new(),
             hosts: Vec::new(),
             resolve: BTreeMap::new(),
@@ -160,7 +143,7 @@ impl Default for ReportFile {
     fn default() -> Self {
         ReportFile {
             fail_on: DEFAULT_FAIL_ON.iter().map(|s| (*s).to_owned()).collect(),
-            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_file_bytes: report::DEFAULT_MAX_FILE_BYTES,
             base_url: String::new(),
         }
     }
@@ -204,7 +187,10 @@ impl FileConfig {
     }
 }
 
-/// Values given on the command line; `None`/`false` leaves the file's value.
+/// Values given on the command line; `None` leaves the file's value.
+///
+/// Booleans are tri-state so that a flag can turn a file's `true` off
+/// (`--no-allow-private`) as well as on.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub proxy: Option<String>,
@@ -217,78 +203,9 @@ pub struct Overrides {
     pub fail_on: Option<Vec<String>>,
     pub base_url: Option<String>,
     pub exclude: Vec<String>,
-    pub allow_private: bool,
-    pub respect_robots: bool,
-    pub no_progress: bool,
-}
-
-/// A per-host override, compiled.
-#[derive(Debug, Clone)]
-pub struct HostRule {
-    pattern: String,
-    matcher: GlobMatcher,
-    bare: Option<GlobMatcher>,
-    pub rate: Option<f64>,
-    pub concurrency: Option<usize>,
-}
-
-impl HostRule {
-    /// Whether the rule applies to `host` (`*.example.org` also matches `example.org`).
-    #[must_use]
-    pub fn matches(&self, host: &str) -> bool {
-        self.matcher.is_match(host) || self.bare.as_ref().is_some_and(|m| m.is_match(host))
-    }
-
-    /// The pattern as written.
-    #[must_use]
-    pub fn pattern(&self) -> &str {
-        &self.pattern
-    }
-}
-
-/// Settings of the fetch stage.
-#[derive(Debug, Clone)]
-pub struct FetchConfig {
-    pub timeout: Duration,
-    pub max_concurrency: usize,
-    pub host_concurrency: usize,
-    pub host_rate: f64,
-    pub max_retries: u32,
-    pub retry_base: Duration,
-    pub max_retry_after: Duration,
-    pub max_body_bytes: u64,
-    pub max_redirects: usize,
-    pub user_agent: String,
-    pub proxy: Option<String>,
-    pub allow_private: bool,
-    pub respect_robots: bool,
-    pub soft404_probe: bool,
-    pub exclude: Vec<Regex>,
-    pub hosts: Vec<HostRule>,
-    /// Fixed name → address answers, consulted before DNS (like curl's `--resolve`).
-    pub resolve: Vec<(String, IpAddr)>,
-}
-
-impl FetchConfig {
-    /// Concurrency and rate for `host`: the first matching `[[fetch.hosts]]` rule wins.
-    #[must_use]
-    pub fn host_limits(&self, host: &str) -> (usize, f64) {
-        // Patterns name hosts; a host key may carry a port (`example.org:8080`).
-        let name = match host.rsplit_once(':') {
-            Some((name, port))
-                if !name.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                name
-            }
-            _ => host,
-        };
-        let rule = self.hosts.iter().find(|r| r.matches(name));
-        (
-            rule.and_then(|r| r.concurrency)
-                .unwrap_or(self.host_concurrency),
-            rule.and_then(|r| r.rate).unwrap_or(self.host_rate),
-        )
-    }
+    pub allow_private: Option<bool>,
+    pub respect_robots: Option<bool>,
+    pub progress: Option<bool>,
 }
 
 /// What makes the exit code 1.
@@ -326,7 +243,7 @@ impl FailOn {
 /// The validated, immutable settings of one run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub fetch: FetchConfig,
+    pub fetch: FetchOptions,
     pub verify: VerifyOptions,
     pub extract: ExtractOptions,
     pub fail_on: FailOn,
@@ -343,48 +260,39 @@ impl Config {
     pub fn resolve(file: FileConfig, a: &Overrides) -> Result<Self, ConfigError> {
         let mut f = file.fetch;
         let mut report = file.report;
-        {
-            if let Some(v) = &a.proxy {
-                f.proxy.clone_from(v);
-            }
-            if let Some(v) = a.timeout {
-                f.timeout = v;
-            }
-            if let Some(v) = a.max_concurrency {
-                f.max_concurrency = v;
-            }
-            if let Some(v) = a.host_concurrency {
-                f.host_concurrency = v;
-            }
-            if let Some(v) = a.host_rate {
-                f.host_rate = v;
-            }
-            if let Some(v) = a.max_retries {
-                f.max_retries = v;
-            }
-            if let Some(v) = &a.user_agent {
-                f.user_agent.clone_from(v);
-            }
-            if let Some(v) = &a.fail_on {
-                report.fail_on.clone_from(v);
-            }
-            if let Some(v) = &a.base_url {
-                report.base_url.clone_from(v);
-            }
-            f.exclude.extend(a.exclude.iter().cloned());
-            f.allow_private |= a.allow_private;
-            f.respect_robots |= a.respect_robots;
+        if let Some(v) = &a.proxy {
+            f.proxy.clone_from(v);
         }
-        let progress = !a.no_progress;
+        set(&mut f.timeout, a.timeout);
+        set(&mut f.max_concurrency, a.max_concurrency);
+        set(&mut f.host_concurrency, a.host_concurrency);
+        set(&mut f.host_rate, a.host_rate);
+        set(&mut f.max_retries, a.max_retries);
+        if let Some(v) = &a.user_agent {
+            f.user_agent.clone_from(v);
+        }
+        if let Some(v) = &a.fail_on {
+            report.fail_on.clone_from(v);
+        }
+        if let Some(v) = &a.base_url {
+            report.base_url.clone_from(v);
+        }
+        f.exclude.extend(a.exclude.iter().cloned());
+        set(&mut f.allow_private, a.allow_private);
+        set(&mut f.respect_robots, a.respect_robots);
         Ok(Config {
             fetch: validate_fetch(f)?,
             verify: validate_verify(&file.verify)?,
             fail_on: FailOn::parse(&report.fail_on)?,
             extract: ExtractOptions {
-                max_file_bytes: report.max_file_bytes,
+                max_file_bytes: within(
+                    "report.max_file_bytes",
+                    report.max_file_bytes,
+                    &report::MAX_FILE_BYTES_RANGE,
+                )?,
                 base_url: validate_base_url(&report.base_url)?,
             },
-            progress,
+            progress: a.progress.unwrap_or(true),
         })
     }
 }
@@ -405,24 +313,35 @@ fn validate_base_url(v: &str) -> Result<Option<url::Url>, ConfigError> {
     }
 }
 
-fn positive(key: &str, v: f64) -> Result<f64, ConfigError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
-    } else {
-        Err(invalid(key, format!("must be a positive number, got {v}")))
+fn set<T: Copy>(slot: &mut T, flag: Option<T>) {
+    if let Some(v) = flag {
+        *slot = v;
     }
 }
 
-fn at_least_one(key: &str, v: usize) -> Result<usize, ConfigError> {
-    if v >= 1 {
+/// `v` if it lies in `range`, else an error naming the setting and the range (a NaN is
+/// in no range).
+fn within<T: PartialOrd + Display>(
+    key: &str,
+    v: T,
+    range: &RangeInclusive<T>,
+) -> Result<T, ConfigError> {
+    if range.contains(&v) {
         Ok(v)
     } else {
-        Err(invalid(key, "must be at least 1"))
+        Err(invalid(
+            key,
+            format!(
+                "{v} is out of range: must be from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        ))
     }
 }
 
-fn validate_fetch(f: FetchFile) -> Result<FetchConfig, ConfigError> {
-    let timeout = positive("timeout", f.timeout)?;
+fn validate_fetch(f: FetchFile) -> Result<FetchOptions, ConfigError> {
+    let timeout = within("fetch.timeout", f.timeout, &fetch::TIMEOUT_RANGE)?;
     let proxy = match f.proxy.trim() {
         "" => None,
         p => {
@@ -453,10 +372,10 @@ fn validate_fetch(f: FetchFile) -> Result<FetchConfig, ConfigError> {
             None => None,
         };
         if let Some(r) = h.rate {
-            positive("fetch.hosts.rate", r)?;
+            within("fetch.hosts.rate", r, &fetch::HOST_RATE_RANGE)?;
         }
         if let Some(c) = h.concurrency {
-            at_least_one("fetch.hosts.concurrency", c)?;
+            within("fetch.hosts.concurrency", c, &fetch::HOST_CONCURRENCY_RANGE)?;
         }
         hosts.push(HostRule {
             pattern: h.pattern.clone(),
@@ -475,21 +394,50 @@ fn validate_fetch(f: FetchFile) -> Result<FetchConfig, ConfigError> {
                 .map_err(|e| invalid("fetch.resolve", format!("{host} = {addr:?}: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(FetchConfig {
+    Ok(FetchOptions {
         timeout: Duration::from_secs_f64(timeout),
-        max_concurrency: at_least_one("max_concurrency", f.max_concurrency)?,
-        host_concurrency: at_least_one("host_concurrency", f.host_concurrency)?,
-        host_rate: positive("host_rate", f.host_rate)?,
-        max_retries: f.max_retries,
-        retry_base: Duration::from_millis(f.retry_base_ms),
-        max_retry_after: Duration::from_secs(f.max_retry_after),
-        max_body_bytes: f.max_body_bytes.max(1),
-        max_redirects: f.max_redirects,
+        max_concurrency: within(
+            "fetch.max_concurrency",
+            f.max_concurrency,
+            &fetch::MAX_CONCURRENCY_RANGE,
+        )?,
+        host_concurrency: within(
+            "fetch.host_concurrency",
+            f.host_concurrency,
+            &fetch::HOST_CONCURRENCY_RANGE,
+        )?,
+        host_rate: within("fetch.host_rate", f.host_rate, &fetch::HOST_RATE_RANGE)?,
+        max_retries: within(
+            "fetch.max_retries",
+            f.max_retries,
+            &fetch::MAX_RETRIES_RANGE,
+        )?,
+        retry_base: Duration::from_millis(within(
+            "fetch.retry_base_ms",
+            f.retry_base_ms,
+            &fetch::RETRY_BASE_MS_RANGE,
+        )?),
+        max_retry_after: Duration::from_secs(within(
+            "fetch.max_retry_after",
+            f.max_retry_after,
+            &fetch::MAX_RETRY_AFTER_RANGE,
+        )?),
+        max_body_bytes: within(
+            "fetch.max_body_bytes",
+            f.max_body_bytes,
+            &fetch::MAX_BODY_BYTES_RANGE,
+        )?,
+        max_redirects: within(
+            "fetch.max_redirects",
+            f.max_redirects,
+            &fetch::MAX_REDIRECTS_RANGE,
+        )?,
         user_agent: f.user_agent.replace("{version}", env!("CARGO_PKG_VERSION")),
         proxy,
         allow_private: f.allow_private,
         respect_robots: f.respect_robots,
         soft404_probe: f.soft404_probe,
+        proxy_resolves_names: f.proxy_resolves_names,
         exclude,
         hosts,
         resolve,
@@ -497,16 +445,22 @@ fn validate_fetch(f: FetchFile) -> Result<FetchConfig, ConfigError> {
 }
 
 fn validate_verify(v: &VerifyFile) -> Result<VerifyOptions, ConfigError> {
-    if v.window_before_days < 0 || v.window_after_days < 0 {
-        return Err(invalid("verify.window_*_days", "must not be negative"));
-    }
-    if !(0.0..=1.0).contains(&v.keyword_threshold) {
-        return Err(invalid("verify.keyword_threshold", "must be within 0..1"));
-    }
     Ok(VerifyOptions {
-        window_before_days: v.window_before_days,
-        window_after_days: v.window_after_days,
-        keyword_threshold: v.keyword_threshold,
+        window_before_days: within(
+            "verify.window_before_days",
+            v.window_before_days,
+            &verify::WINDOW_DAYS_RANGE,
+        )?,
+        window_after_days: within(
+            "verify.window_after_days",
+            v.window_after_days,
+            &verify::WINDOW_DAYS_RANGE,
+        )?,
+        keyword_threshold: within(
+            "verify.keyword_threshold",
+            v.keyword_threshold,
+            &verify::KEYWORD_THRESHOLD_RANGE,
+        )?,
     })
 }
 
@@ -531,6 +485,46 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("host_rate"), "{err}");
+        for (text, key) in [
+            ("[fetch]\ntimeout = 1e20\n", "fetch.timeout"),
+            ("[fetch]\nhost_rate = 1e-300\n", "fetch.host_rate"),
+            ("[fetch]\nhost_rate = nan\n", "fetch.host_rate"),
+            (
+                "[fetch]\nmax_concurrency = 9223372036854775807\n",
+                "fetch.max_concurrency",
+            ),
+            (
+                "[fetch]\nhost_concurrency = 100000\n",
+                "fetch.host_concurrency",
+            ),
+            ("[fetch]\nmax_body_bytes = 0\n", "fetch.max_body_bytes"),
+            (
+                "[[fetch.hosts]]\npattern = \"*\"\nrate = 1e-300\n",
+                "fetch.hosts.rate",
+            ),
+            (
+                "[[fetch.hosts]]\npattern = \"*\"\nconcurrency = 100000\n",
+                "fetch.hosts.concurrency",
+            ),
+            (
+                "[verify]\nwindow_after_days = -1\n",
+                "verify.window_after_days",
+            ),
+            ("[report]\nmax_file_bytes = 0\n", "report.max_file_bytes"),
+        ] {
+            let f = FileConfig::parse(text, p).unwrap();
+            let err = Config::resolve(f, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key) && err.contains("range"), "{text}: {err}");
+        }
+        // A flag turns a file's `true` off.
+        let f = FileConfig::parse("[fetch]\nallow_private = true\n", p).unwrap();
+        let off = Overrides {
+            allow_private: Some(false),
+            ..Overrides::default()
+        };
+        assert!(!Config::resolve(f, &off).unwrap().fetch.allow_private);
         let f = FileConfig::parse("[report]\nfail_on = [\"brokn\"]\n", p).unwrap();
         assert!(Config::resolve(f, &Overrides::default()).is_err());
         let f = FileConfig::parse("[fetch]\nexclude = [\"(\"]\n", p).unwrap();

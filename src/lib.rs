@@ -19,6 +19,7 @@ pub mod inspect;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod reason;
 pub mod report;
 pub mod text;
 pub mod verify;

@@ -1,7 +1,6 @@
 //! The thin edge: parse arguments, resolve the configuration, run, map to an exit code.
 //! `anyhow` lives only here; the library has typed errors.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +13,7 @@ use citecheck::config::{Config, FileConfig};
 use citecheck::output::{
     Formatter, Json, JsonLines, JsonLinesStream, Markdown, RunReport, StderrProgress,
 };
+use citecheck::output::{ReportOutput, ReportSink};
 use citecheck::report::extract_paths;
 use citecheck::{inspect, pipeline};
 
@@ -23,7 +23,8 @@ const EXIT_OK: u8 = 0;
 const EXIT_FAILING: u8 = 1;
 /// Usage, configuration or input error.
 const EXIT_ERROR: u8 = 2;
-/// Interrupted by Ctrl-C (128 + SIGINT).
+/// Interrupted by Ctrl-C (128 + SIGINT); SIGTERM gives 143 and SIGHUP 129 (128 + the
+/// signal number, the shell's convention).
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
@@ -77,50 +78,108 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// The first SIGINT, SIGTERM or SIGHUP: stop starting requests, finish the report.
+/// A second one exits at once. Resolves to the exit code of the first signal.
+fn interrupt_on_signals() -> impl std::future::Future<Output = u8> + Send + 'static {
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<u8>();
+    // Listen before the run starts and keep listening: no signal falls between two waits.
+    let mut signals = Signals::new();
+    tokio::spawn(async move {
+        let code = signals.next().await;
+        eprintln!(
+            "citecheck: interrupted; finishing requests in flight (signal again to quit now)"
+        );
+        let _ = first_tx.send(code);
+        let again = signals.next().await;
+        std::process::exit(i32::from(again));
+    });
+    async move {
+        match first_rx.await {
+            Ok(code) => code,
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// The terminating signals a run handles.
+struct Signals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+        }
+    }
+
+    /// The exit code (128 + signal number) of the next signal.
+    async fn next(&mut self) -> u8 {
+        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = recv(&mut self.int) => EXIT_INTERRUPTED,
+            () = recv(&mut self.term) => 143,
+            () = recv(&mut self.hup) => 129,
+        }
+    }
+}
+
 fn check(a: &CheckArgs) -> Result<u8> {
     let file = FileConfig::load(a.common.config.as_deref())?;
     let config = Config::resolve(file, &a.overrides())?;
     // Open the output first: a bad path fails before any request is sent.
-    let out = open_output(a.common.output.as_deref())?;
+    let out = ReportOutput::open(a.common.output.as_deref())?;
     let extraction = extract_paths(&a.common.paths, &config.extract);
     let rt = runtime()?;
+    let signalled = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
     let report = rt.block_on(async {
-        let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("citecheck: interrupted; finishing requests in flight (Ctrl-C again to quit now)");
-                let _ = first_tx.send(());
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(i32::from(EXIT_INTERRUPTED));
-                }
-            }
-        });
+        let first = interrupt_on_signals();
+        let seen = std::sync::Arc::clone(&signalled);
         let interrupt = async move {
-            if first_rx.await.is_err() {
-                std::future::pending::<()>().await;
-            }
+            seen.store(first.await, std::sync::atomic::Ordering::SeqCst);
         };
         let progress = StderrProgress::new(config.progress);
         if a.common.format == Format::Jsonl {
             // Stream: every result is written (and flushed) the moment it is known.
-            let mut stream = JsonLinesStream::new(out, progress);
+            let mut stream = JsonLinesStream::new(Box::new(out), progress);
             let report = pipeline::check(extraction, &config, &mut stream, interrupt).await;
-            Ok::<_, anyhow::Error>((report?, stream.into_error().map(Err)))
+            let (out, error) = stream.into_parts();
+            Ok::<_, anyhow::Error>((report?, out, error))
         } else {
             let mut progress = progress;
             let report = pipeline::check(extraction, &config, &mut progress, interrupt).await?;
-            Ok((report, Some(Ok(out))))
+            Ok((report, Box::new(out) as Box<dyn ReportSink>, None))
         }
     })?;
     rt.shutdown_background();
-    let (report, pending) = report;
-    match pending {
-        Some(Ok(out)) => write_to(&report, a.common.format, out)?,
-        Some(Err(e)) => return Err(anyhow::Error::new(e).context("cannot write the report")),
-        None => {}
+    let (report, out, stream_error) = report;
+    if let Some(e) = stream_error {
+        return Err(anyhow::Error::new(e).context("cannot write the report"));
     }
+    if a.common.format == Format::Jsonl {
+        out.commit().context("cannot write the report")?;
+    } else {
+        write_to(&report, a.common.format, out)?;
+    }
+    let signal = signalled.load(std::sync::atomic::Ordering::SeqCst);
     Ok(if !report.complete {
-        EXIT_INTERRUPTED
+        if signal == 0 {
+            EXIT_INTERRUPTED
+        } else {
+            signal
+        }
     } else if !report.errors.is_empty() {
         EXIT_ERROR
     } else if report
@@ -134,18 +193,7 @@ fn check(a: &CheckArgs) -> Result<u8> {
     })
 }
 
-fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
-    Ok(match path {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).with_context(|| {
-                format!("cannot create output file {}", p.display())
-            })?))
-        }
-        None => Box::new(BufWriter::new(io::stdout())),
-    })
-}
-
-fn write_to(report: &RunReport, format: Format, mut out: Box<dyn Write + Send>) -> Result<()> {
+fn write_to(report: &RunReport, format: Format, mut out: Box<dyn ReportSink>) -> Result<()> {
     let formatter: &dyn Formatter = match format {
         Format::Json => &Json,
         Format::Jsonl => &JsonLines,
@@ -153,12 +201,12 @@ fn write_to(report: &RunReport, format: Format, mut out: Box<dyn Write + Send>) 
     };
     formatter
         .write(report, &mut out)
-        .and_then(|()| out.flush())
-        .context("cannot write the report")
+        .context("cannot write the report")?;
+    out.commit().context("cannot write the report")
 }
 
 fn write_report(report: &RunReport, format: Format, path: Option<&Path>) -> Result<()> {
-    write_to(report, format, open_output(path)?)
+    write_to(report, format, Box::new(ReportOutput::open(path)?))
 }
 
 fn inspect_cmd(a: &InspectArgs) -> Result<u8> {

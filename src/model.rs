@@ -6,7 +6,7 @@
 //! serde field names are the stable JSON contract documented in the README.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -14,10 +14,18 @@ use serde::{Deserialize, Serialize};
 /// Where something stands in a report: file and 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SourceSpan {
-    /// The report file, as given on the command line or found under a directory.
+    /// The report file, as given on the command line or found under a directory. Shown
+    /// lossily when the name is not UTF-8 (see [`lossy_path`]).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// 1-based line number of the URL (or of the claim, for uncited claims).
     pub line: usize,
+}
+
+/// Serialise a path as a string, with U+FFFD for bytes that are not UTF-8: a file name
+/// that is not UTF-8 is shown, never an error that loses the whole report.
+pub fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
 }
 
 impl fmt::Display for SourceSpan {
@@ -47,11 +55,41 @@ pub struct Claim {
     pub keywords: Vec<Keyword>,
 }
 
+/// What was done to a URL as written (JSON `repairs[].kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairKind {
+    /// A URL split by a page break (PDF conversion) joined again.
+    JoinedPageBreak,
+    /// HTML entities (`&amp;`) in the URL decoded.
+    DecodedEntities,
+    /// Markdown backslash escapes (`a\_b`) removed from a bare URL.
+    MarkdownEscapesRemoved,
+    /// A protocol-relative link (`//host/x`) given a scheme.
+    ProtocolRelative,
+    /// A relative link resolved against the report's base URL.
+    ResolvedRelative,
+}
+
+impl RepairKind {
+    /// The JSON name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepairKind::JoinedPageBreak => "joined_page_break",
+            RepairKind::DecodedEntities => "decoded_entities",
+            RepairKind::MarkdownEscapesRemoved => "markdown_escapes_removed",
+            RepairKind::ProtocolRelative => "protocol_relative",
+            RepairKind::ResolvedRelative => "resolved_relative",
+        }
+    }
+}
+
 /// One change made to a URL as written, so the reader knows what was checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repair {
-    /// Short machine-readable kind, e.g. `joined_page_break`, `decoded_entities`.
-    pub kind: String,
+    /// Short machine-readable kind.
+    pub kind: RepairKind,
     /// Human-readable explanation naming the fragments and their lines.
     pub detail: String,
 }
@@ -171,6 +209,36 @@ impl fmt::Display for LinkStatus {
     }
 }
 
+/// How a redirect was expressed (JSON `redirects[].kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectKind {
+    /// A 3xx answer with a `Location`.
+    Http,
+    /// `<meta http-equiv="refresh">`.
+    MetaRefresh,
+    /// An unconditional `location = …` script.
+    Script,
+}
+
+impl RedirectKind {
+    /// The JSON name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedirectKind::Http => "http",
+            RedirectKind::MetaRefresh => "meta_refresh",
+            RedirectKind::Script => "script",
+        }
+    }
+}
+
+impl fmt::Display for RedirectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One hop of a redirect chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redirect {
@@ -178,8 +246,8 @@ pub struct Redirect {
     pub url: String,
     /// Its HTTP status (301, 302, …), or 200 for a meta-refresh / script redirect.
     pub status: u16,
-    /// How the redirect was expressed: `http`, `meta_refresh`, `script`.
-    pub kind: String,
+    /// How the redirect was expressed.
+    pub kind: RedirectKind,
 }
 
 /// The outcome of fetching one URL (JSON `link`).
@@ -189,6 +257,11 @@ pub struct LinkResult {
     pub http_status: Option<u16>,
     pub final_url: Option<String>,
     pub redirects: Vec<Redirect>,
+    /// Why the link is not `ok`/`redirected` (or why an alive page was cut short), as
+    /// a stable code; the human message is in `error`.
+    #[serde(default)]
+    pub reason: Option<Reason>,
+    /// A short human message.
     pub error: Option<String>,
     pub elapsed_ms: u64,
 }
@@ -196,13 +269,14 @@ pub struct LinkResult {
 impl LinkResult {
     /// A result for a URL that was never sent (invalid, excluded).
     #[must_use]
-    pub fn unsent(status: LinkStatus, reason: impl Into<String>) -> Self {
+    pub fn unsent(status: LinkStatus, reason: Reason, message: impl Into<String>) -> Self {
         LinkResult {
             status,
             http_status: None,
             final_url: None,
             redirects: Vec::new(),
-            error: Some(reason.into()),
+            reason: Some(reason),
+            error: Some(message.into()),
             elapsed_ms: 0,
         }
     }
@@ -289,4 +363,43 @@ pub struct Evidence {
     /// Free-text notes (e.g. "keyword only in navigation", "soft 404: title says 页面不存在").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Why the verdict is not `supported`, as a stable code.
+    #[serde(default)]
+    pub reason: Option<Reason>,
 }
+
+/// Where the charset used to decode a page came from (JSON `charset_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CharsetSource {
+    /// The `charset` parameter of `Content-Type`.
+    Header,
+    /// A byte-order mark.
+    Bom,
+    /// `<meta charset>` or `<meta http-equiv="Content-Type">`.
+    Meta,
+    /// Guessed from the bytes (nothing declared, or the declaration was overruled).
+    #[default]
+    Detected,
+}
+
+impl CharsetSource {
+    /// The JSON name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CharsetSource::Header => "header",
+            CharsetSource::Bom => "bom",
+            CharsetSource::Meta => "meta",
+            CharsetSource::Detected => "detected",
+        }
+    }
+}
+
+impl fmt::Display for CharsetSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub use crate::reason::Reason;

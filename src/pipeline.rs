@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetched, Fetcher, host_key, without_fragment};
-use crate::model::{Citation, Evidence, LinkResult, LinkStatus, Redirect, Verdict};
+use crate::model::{Citation, Evidence, LinkResult, LinkStatus, Reason, Redirect, Verdict};
 use crate::output::{CitationResult, Mode, Progress, RunReport};
 use crate::report::Extraction;
 use crate::verify::{self, PageInfo, VerifyOptions};
@@ -224,8 +224,14 @@ pub async fn check(
                     if is_failing(&row, config) {
                         failing += 1;
                     }
-                    progress.checked(&row);
+                    let kept = progress.checked(&row);
                     results[i] = Some(row);
+                    if kept.is_err() {
+                        // Nothing more could be kept (a full disk): stop now.
+                        interrupted = true;
+                        shared.stop.store(true, Ordering::Relaxed);
+                        hosts.abort_all();
+                    }
                 }
                 progress.advance(failing);
             }
@@ -275,6 +281,7 @@ fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, 
             );
             let evidence = Evidence {
                 notes: vec![note],
+                reason: Some(Reason::NoUsablePage),
                 ..Evidence::default()
             };
             (i, Verdict::Unverifiable, evidence)
@@ -316,10 +323,12 @@ async fn process(shared: &Shared, job: Job) -> Done {
     if let Some(p) = &page {
         if let Some(reason) = &p.challenge {
             link.status = LinkStatus::Blocked;
+            link.reason = Some(Reason::BotChallenge);
             link.error = Some(format!("bot challenge: {reason}"));
-        } else if let Some(reason) = soft_404(shared, &job, &link, p).await {
+        } else if let Some((reason, message)) = soft_404(shared, &job, &link, p).await {
             link.status = LinkStatus::Soft404;
-            link.error = Some(reason);
+            link.reason = Some(reason);
+            link.error = Some(message);
         }
     }
     let verdicts = match (&page, link.status.is_alive()) {
@@ -359,16 +368,16 @@ pub async fn read_fetched(fetched: &Fetched) -> Option<PageInfo> {
         .ok()
 }
 
-/// A soft-404 reason: the page says so, the redirect went to the root or an error page,
-/// or the host answers a random path with the same page.
+/// A soft-404 reason and message: the page says so, the redirect went to the root or an
+/// error page, or the host answers a random path with the same page.
 async fn soft_404(
     shared: &Shared,
     job: &Job,
     link: &LinkResult,
     page: &PageInfo,
-) -> Option<String> {
+) -> Option<(Reason, String)> {
     if let Some(r) = &page.soft_404 {
-        return Some(r.clone());
+        return Some((Reason::Soft404Text, r.clone()));
     }
     if !link.status.is_alive() {
         return None;
@@ -400,6 +409,10 @@ async fn soft_404(
         .await
         .as_ref()?;
     let sim = verify::page_similarity(page, probe);
-    (sim >= SOFT_404_SIMILARITY)
-        .then(|| format!("the host answers a random path with the same page (similarity {sim:.2})"))
+    (sim >= SOFT_404_SIMILARITY).then(|| {
+        (
+            Reason::Soft404RandomPath,
+            format!("the host answers a random path with the same page (similarity {sim:.2})"),
+        )
+    })
 }

@@ -38,25 +38,48 @@ fn awkward_urls_get_a_status_and_a_reason() {
     let r = report(dir.path(), "r.md", &text);
     let (doc, code) = check_json(&[r.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 1, "invalid URLs fail the run");
-    let expect = |url: &str, status: &str, reason: &str| {
+    let expect = |url: &str, status: &str, code: &str, text: &str| {
         let l = &citation(&doc, url)["link"];
         assert_eq!(l["status"], status, "{url}: {l:#}");
+        assert_eq!(l["reason"], code, "{url}: {l:#}");
         let e = l["error"].as_str().unwrap_or_default();
-        assert!(e.contains(reason), "{url}: {e:?} lacks {reason:?}");
+        assert!(e.contains(text), "{url}: {e:?} lacks {text:?}");
     };
-    expect(&long, "invalid", "longer than 8192");
-    expect("javascript:alert(1)", "excluded", "javascript");
-    expect("mailto:editor@example.org", "excluded", "mailto");
-    expect("file:///etc/passwd", "excluded", "file");
-    expect("http://example.org:99999/x", "invalid", "port");
-    expect(&format!("http://[::1]:{port}/x"), "excluded", "loopback");
-    expect("http://[::1/x", "invalid", "IPv6");
-    expect("http://example.org:99999/y", "invalid", "port");
+    expect(&long, "invalid", "url_too_long", "longer than 8192");
+    expect(
+        "javascript:alert(1)",
+        "excluded",
+        "not_a_web_link",
+        "javascript",
+    );
+    expect(
+        "mailto:editor@example.org",
+        "excluded",
+        "not_a_web_link",
+        "mailto",
+    );
+    expect("file:///etc/passwd", "excluded", "not_a_web_link", "file");
+    expect(
+        "http://example.org:99999/x",
+        "invalid",
+        "invalid_url",
+        "port",
+    );
+    let v6 = format!("http://[::1]:{port}/x");
+    expect(&v6, "excluded", "private_address", "loopback");
+    expect("http://[::1/x", "invalid", "invalid_url", "IPv6");
+    expect(
+        "http://example.org:99999/y",
+        "invalid",
+        "invalid_url",
+        "port",
+    );
     // The IDN host is fetched as punycode (and reaches the server only with
     // --allow-private, since the name resolves to 127.0.0.1 here).
     expect(
         &format!("http://例子.测试:{port}/路径"),
         "excluded",
+        "private_address",
         "xn--fsqu00a.xn--0zwm56d",
     );
     let (doc, _) = check_json(&[

@@ -8,11 +8,10 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use common::{Server, check_json, citation, citecheck, report};
+use common::{Server, check_json, citation, citecheck, forward_proxy, report};
 
 const PAGE: &str = "<html><head><title>Zephyr Council approves Quokka plan</title></head>\
 <body><article><h1>Zephyr Council approves Quokka plan</h1><p>Published April 12, 2018</p>\
@@ -129,6 +128,39 @@ fn every_status_class_against_a_local_server() {
     assert_eq!(st(&format!("http://{closed}/nothing")), "unreachable");
     assert_eq!(st("ftp://example.org/pub/file.txt"), "invalid");
     assert_eq!(st("mailto:a@example.org"), "excluded");
+    let reason = |url: &str| citation(&doc, url)["link"]["reason"].clone();
+    for (path, want) in [
+        ("/ok", serde_json::Value::Null),
+        ("/gone", "http_404".into()),
+        ("/deleted", "http_410".into()),
+        ("/teapot", "http_4xx".into()),
+        ("/forbidden", "http_403".into()),
+        ("/login", "http_401".into()),
+        ("/error", "http_5xx".into()),
+        ("/flaky", serde_json::Value::Null),
+        ("/r1", serde_json::Value::Null),
+        ("/loop1", "redirect_loop".into()),
+        ("/to-ftp", "redirect_not_http".into()),
+    ] {
+        assert_eq!(reason(&s.url(path)), want, "{path}");
+    }
+    assert_eq!(
+        reason(&format!("http://{closed}/nothing")),
+        "connection_refused"
+    );
+    assert_eq!(
+        citation(&doc, &format!("http://{closed}/nothing"))["link"]["error"],
+        "connection refused (after 3 attempts)",
+        "a short human message, not nested wrappers"
+    );
+    assert_eq!(
+        reason("ftp://example.org/pub/file.txt"),
+        "unsupported_scheme"
+    );
+    assert_eq!(reason("mailto:a@example.org"), "not_a_web_link");
+    let gone = citation(&doc, &s.url("/gone"));
+    assert_eq!(gone["verdict"], "unverifiable");
+    assert_eq!(gone["evidence"]["reason"], "no_usable_page");
 
     let chain = citation(&doc, &s.url("/r1"));
     assert_eq!(chain["link"]["status"], "redirected");
@@ -223,6 +255,7 @@ fn retry_after_short_is_honoured_and_long_ends_retries_at_once() {
     assert_eq!(long["link"]["status"], "blocked");
     assert_eq!(long["link"]["http_status"], 429);
     assert!(long["link"]["error"].as_str().unwrap().contains("3600"));
+    assert_eq!(long["link"]["reason"], "retry_after_too_long");
     assert_eq!(s.log.count("/long"), 1, "no retry after a long Retry-After");
 }
 
@@ -366,48 +399,6 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
     assert_eq!(max, 2, "the cap is used: 600 ms answers at 5/s overlap");
 }
 
-/// A tiny forward proxy: it takes absolute-form requests and forwards them to `origin`,
-/// whatever host they name.
-fn forward_proxy(origin: std::net::SocketAddr) -> Server {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap();
-    Server::start(Router::new().fallback(move |uri: Uri| {
-        let client = client.clone();
-        async move {
-            assert!(
-                uri.scheme().is_some(),
-                "a proxy gets absolute-form requests: {uri}"
-            );
-            let target = format!("http://{origin}{}", uri.path());
-            match client.get(target).send().await {
-                Ok(r) => {
-                    let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
-                    let location = r
-                        .headers()
-                        .get(header::LOCATION)
-                        .map(|v| v.to_str().unwrap().to_owned());
-                    let body = r.bytes().await.unwrap_or_default();
-                    let mut resp = (
-                        status,
-                        [(header::CONTENT_TYPE, "text/html")],
-                        Body::from(body),
-                    )
-                        .into_response();
-                    if let Some(l) = location {
-                        resp.headers_mut()
-                            .insert(header::LOCATION, l.parse().unwrap());
-                    }
-                    resp
-                }
-                Err(_) => StatusCode::BAD_GATEWAY.into_response(),
-            }
-        }
-    }))
-}
-
 #[test]
 fn requests_go_through_the_proxy_flag_and_the_environment() {
     let origin = Server::start(status_router());
@@ -475,6 +466,7 @@ fn private_addresses_are_excluded_by_default() {
             c["link"]["error"].as_str().unwrap().contains("loopback"),
             "{c:#}"
         );
+        assert_eq!(c["link"]["reason"], "private_address", "{url}");
     }
     assert_eq!(
         origin.log.hits().len(),
@@ -644,6 +636,7 @@ fn robots_txt_is_honoured_only_when_asked() {
     let private = &citation(&doc, &s.url("/private/page"))["link"];
     assert_eq!(private["status"], "excluded", "{private:#}");
     assert!(private["error"].as_str().unwrap().contains("robots.txt"));
+    assert_eq!(private["reason"], "robots_disallowed");
     assert_eq!(citation(&doc, &s.url("/public/1"))["link"]["status"], "ok");
     assert_eq!(s.log.count("/robots.txt"), 1, "fetched once per host");
     let public: Vec<Instant> = s

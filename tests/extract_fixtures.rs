@@ -155,7 +155,10 @@ fn html_report() {
             ),
         ]
     );
-    assert_eq!(doc.citations[0].repairs[0].kind, "decoded_entities");
+    assert_eq!(
+        doc.citations[0].repairs[0].kind.as_str(),
+        "decoded_entities"
+    );
 }
 
 #[test]

@@ -173,27 +173,44 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
     assert!(t0.elapsed() < Duration::from_secs(60));
     assert_eq!(code, 1);
     let link = |u: &str| citation(&doc, u)["link"].clone();
-    let expect = |u: &str, status: &str, needle: &str| {
+    let expect = |u: &str, status: &str, reason: &str, needle: &str| {
         let l = link(u);
         assert_eq!(l["status"], status, "{u}: {l:#}");
+        assert_eq!(l["reason"], reason, "{u}: {l:#}");
         let err = l["error"].as_str().unwrap_or_default();
         assert!(err.contains(needle), "{u}: error {err:?} lacks {needle:?}");
     };
-    expect(&urls[0], "timeout", "no complete answer within 2 s");
-    expect(&urls[1], "broken", "invalid HTTP response");
-    expect(&urls[2], "broken", "invalid HTTP response");
-    expect(&urls[3], "broken", "invalid HTTP response");
-    expect(&urls[4], "broken", "invalid HTTP response");
-    expect(&urls[5], "unreachable", "closed");
-    expect(&urls[6], "ok", "larger than 1048576 bytes");
-    expect(&urls[7], "ok", "larger than 1048576 bytes");
+    expect(
+        &urls[0],
+        "timeout",
+        "timeout",
+        "no complete answer within 2 s",
+    );
+    expect(&urls[1], "broken", "invalid_http", "invalid HTTP response");
+    expect(&urls[2], "broken", "invalid_http", "invalid HTTP response");
+    expect(&urls[3], "broken", "invalid_http", "invalid HTTP response");
+    expect(&urls[4], "broken", "invalid_http", "invalid HTTP response");
+    expect(&urls[5], "unreachable", "connection_closed", "closed");
+    expect(
+        &urls[6],
+        "ok",
+        "body_too_large",
+        "larger than 1048576 bytes",
+    );
+    expect(
+        &urls[7],
+        "ok",
+        "body_too_large",
+        "larger than 1048576 bytes",
+    );
     let liar = citation(&doc, &urls[8]);
     assert_eq!(liar["link"]["status"], "ok");
     assert_eq!(
         liar["verdict"], "supported",
         "a page lying about its charset is read: {liar:#}"
     );
-    expect(&urls[9], "ok", "");
+    assert_eq!(link(&urls[9])["status"], "ok");
+    assert_eq!(link(&urls[9])["reason"], serde_json::Value::Null);
 }
 
 #[test]
@@ -208,6 +225,7 @@ fn redirect_to_a_private_address_from_a_public_name_is_excluded() {
     let (doc, _) = check_json(&[r.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
     let l = &citation(&doc, &url)["link"];
     assert_eq!(l["status"], "excluded");
+    assert_eq!(l["reason"], "private_address");
     assert!(
         l["error"]
             .as_str()

@@ -123,6 +123,7 @@ fn relative_links_without_a_base_are_excluded_not_invalid() {
     assert_eq!(cits.len(), 3);
     for c in cits.iter().filter(|c| c["url"] != server.url("/ok")) {
         assert_eq!(c["link"]["status"], "excluded", "{c}");
+        assert_eq!(c["link"]["reason"], "relative_without_base", "{c}");
         let err = c["link"]["error"].as_str().expect("an error text");
         assert!(err.contains("relative URL without a base"), "{err}");
     }

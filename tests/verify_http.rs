@@ -205,6 +205,16 @@ fn verdicts_against_a_local_test_web() {
     assert_eq!(status("/gone-page"), "soft_404");
     assert_eq!(status("/moved"), "soft_404", "redirect to the site root");
     assert_eq!(verdict("/moved"), "unverifiable");
+    let link_reason = |p: &str| citation(&doc, &u(p))["link"]["reason"].clone();
+    let verdict_reason = |p: &str| citation(&doc, &u(p))["evidence"]["reason"].clone();
+    assert_eq!(link_reason("/challenge"), "bot_challenge");
+    assert_eq!(link_reason("/gone-page"), "soft_404_text");
+    assert_eq!(link_reason("/moved"), "soft_404_redirect_root");
+    assert_eq!(verdict_reason("/moved"), "no_usable_page");
+    assert_eq!(verdict_reason("/different"), "keywords_missing");
+    assert_eq!(verdict_reason("/other-year"), "page_date_outside_window");
+    assert_eq!(verdict_reason("/xinhua"), serde_json::Value::Null);
+    assert_eq!(link_reason("/self-refresh"), "redirect_loop");
     assert_eq!(
         code, 1,
         "the self-refresh loop is broken; soft 404 and unsupported are not failing by default"
@@ -269,6 +279,7 @@ fn a_host_that_answers_every_path_alike_is_a_soft_404() {
     let c = citation(&doc, &s.url("/news/bridge.html"));
     assert_eq!(c["link"]["status"], "soft_404", "{c:#}");
     assert!(c["link"]["error"].as_str().unwrap().contains("random path"));
+    assert_eq!(c["link"]["reason"], "soft_404_random_path");
     let probes = s
         .log
         .hits()

@@ -1,11 +1,18 @@
 //! The synchronous arithmetic of fetching: which status an answer means, which failures
 //! are worth a retry, how long to wait before one.
+//!
+//! Transport errors are classified by the types in their source chain: our own
+//! [`PrivateAddress`] and [`DnsError`], `rustls::Error`, `hyper::Error` kinds and
+//! `std::io::ErrorKind`; never by searching their text. Each class carries a stable
+//! [`Reason`] and a short human message.
 
-use std::error::Error as _;
+use std::error::Error as StdError;
+use std::io;
 use std::time::{Duration, SystemTime};
 
-use crate::model::LinkStatus;
+use crate::model::{LinkStatus, Reason};
 
+use super::dns::DnsError;
 use super::guard::PrivateAddress;
 
 /// The link status of a final (non-redirect) HTTP status code.
@@ -48,88 +55,144 @@ pub(crate) fn backoff(base: Duration, attempt: u32, jitter: f64) -> Duration {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ErrorClass {
     pub(crate) status: LinkStatus,
+    pub(crate) reason: Reason,
     pub(crate) transient: bool,
     pub(crate) message: String,
 }
 
-/// Classify a reqwest error by walking its source chain.
+impl ErrorClass {
+    fn new(
+        status: LinkStatus,
+        reason: Reason,
+        transient: bool,
+        message: impl Into<String>,
+    ) -> Self {
+        ErrorClass {
+            status,
+            reason,
+            transient,
+            message: message.into(),
+        }
+    }
+}
+
+/// The next error of a source chain. `io::Error::source` skips the error it wraps
+/// (a rustls error inside an `io::Error`, say), so that one is taken first.
+fn next_source<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
+    if let Some(io) = e.downcast_ref::<io::Error>()
+        && let Some(inner) = io.get_ref()
+    {
+        return Some(inner);
+    }
+    e.source()
+}
+
+/// What one error of the chain means, if its type says so.
+fn classify_one(e: &(dyn StdError + 'static)) -> Option<ErrorClass> {
+    use LinkStatus::{Broken, Excluded, Timeout, Unreachable};
+    if let Some(p) = e.downcast_ref::<PrivateAddress>() {
+        return Some(ErrorClass::new(
+            Excluded,
+            Reason::PrivateAddress,
+            false,
+            p.to_string(),
+        ));
+    }
+    if let Some(d) = e.downcast_ref::<DnsError>() {
+        // A name that does not exist will not exist on the next attempt either.
+        return Some(ErrorClass::new(
+            Unreachable,
+            d.reason(),
+            !d.no_such_host,
+            d.to_string(),
+        ));
+    }
+    if let Some(t) = e.downcast_ref::<rustls::Error>() {
+        return Some(ErrorClass::new(
+            Unreachable,
+            Reason::Tls,
+            false,
+            format!("TLS: {t}"),
+        ));
+    }
+    if let Some(h) = e.downcast_ref::<hyper::Error>() {
+        if h.is_parse() || h.is_parse_status() {
+            return Some(ErrorClass::new(
+                Broken,
+                Reason::InvalidHttp,
+                false,
+                "invalid HTTP response",
+            ));
+        }
+        if h.is_incomplete_message() || h.is_body_write_aborted() || h.is_closed() {
+            return Some(ErrorClass::new(
+                Unreachable,
+                Reason::ConnectionClosed,
+                true,
+                "connection closed before the answer was complete",
+            ));
+        }
+        if h.is_timeout() {
+            return Some(ErrorClass::new(Timeout, Reason::Timeout, true, "timed out"));
+        }
+    }
+    if let Some(io) = e.downcast_ref::<io::Error>() {
+        use io::ErrorKind as K;
+        let (reason, message) = match io.kind() {
+            K::ConnectionRefused => (Reason::ConnectionRefused, "connection refused"),
+            K::ConnectionReset | K::ConnectionAborted => {
+                (Reason::ConnectionReset, "connection reset")
+            }
+            K::UnexpectedEof | K::BrokenPipe => (
+                Reason::ConnectionClosed,
+                "connection closed before the answer was complete",
+            ),
+            K::TimedOut => {
+                return Some(ErrorClass::new(Timeout, Reason::Timeout, true, "timed out"));
+            }
+            K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => {
+                (Reason::ConnectionFailed, "host or network unreachable")
+            }
+            _ => return None,
+        };
+        return Some(ErrorClass::new(Unreachable, reason, true, message));
+    }
+    None
+}
+
+/// Classify a reqwest error by the types in its source chain (never by its text).
 pub(crate) fn classify_error(err: &reqwest::Error) -> ErrorClass {
     let mut source = err.source();
-    let mut detail = Vec::new();
+    let mut innermost = None;
     while let Some(e) = source {
-        if let Some(p) = e.downcast_ref::<PrivateAddress>() {
-            return ErrorClass {
-                status: LinkStatus::Excluded,
-                transient: false,
-                message: p.to_string(),
-            };
+        if let Some(class) = classify_one(e) {
+            return class;
         }
-        if let Some(h) = e.downcast_ref::<hyper::Error>() {
-            if h.is_parse() || h.is_parse_status() {
-                return ErrorClass {
-                    status: LinkStatus::Broken,
-                    transient: false,
-                    message: format!("invalid HTTP response: {h}"),
-                };
-            }
-            if h.is_incomplete_message() || h.is_body_write_aborted() {
-                return ErrorClass {
-                    status: LinkStatus::Unreachable,
-                    transient: true,
-                    message: format!("connection closed mid-response: {h}"),
-                };
-            }
-        }
-        let s = e.to_string();
-        if detail.last() != Some(&s) {
-            detail.push(s);
-        }
-        source = e.source();
+        innermost = Some(e);
+        source = next_source(e);
     }
-    let detail = if detail.is_empty() {
-        err.to_string()
-    } else {
-        detail.join(": ")
-    };
     if err.is_timeout() {
-        return ErrorClass {
-            status: LinkStatus::Timeout,
-            transient: true,
-            message: format!("timed out: {detail}"),
-        };
+        return ErrorClass::new(LinkStatus::Timeout, Reason::Timeout, true, "timed out");
     }
-    let lower = detail.to_ascii_lowercase();
-    let (what, transient) = if lower.contains("name or service not known")
-        || lower.contains("no address associated")
-        || lower.contains("nodename nor servname")
-    {
-        // The name does not exist: asking again will not help.
-        ("DNS: no such host", false)
-    } else if lower.contains("dns") || lower.contains("failed to lookup") {
-        ("DNS lookup failed", true)
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
-        ("TLS failed", false)
-    } else if lower.contains("refused") {
-        ("connection refused", true)
-    } else if lower.contains("reset") {
-        ("connection reset", true)
-    } else if err.is_connect() {
-        ("connection failed", true)
-    } else if lower.contains("end of file before message length")
-        || lower.contains("incomplete message")
-    {
-        ("connection closed mid-body", true)
+    let detail = innermost.map_or_else(|| err.to_string(), ToString::to_string);
+    let what = if err.is_connect() {
+        return ErrorClass::new(
+            LinkStatus::Unreachable,
+            Reason::ConnectionFailed,
+            true,
+            format!("connection failed: {detail}"),
+        );
     } else if err.is_body() || err.is_decode() {
-        ("response body failed", true)
+        "reading the body failed"
     } else {
-        ("request failed", true)
+        "request failed"
     };
-    ErrorClass {
-        status: LinkStatus::Unreachable,
-        transient,
-        message: format!("{what}: {detail}"),
-    }
+    ErrorClass::new(
+        LinkStatus::Unreachable,
+        Reason::RequestFailed,
+        true,
+        format!("{what}: {detail}"),
+    )
 }
 
 #[cfg(test)]

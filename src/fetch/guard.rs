@@ -1,14 +1,22 @@
 //! Keeps an audit of other people's reports from probing the network it runs in.
 //!
 //! By default no connection goes to loopback, private (RFC 1918, fc00::/7), link-local,
-//! shared (100.64/10), unspecified or similar addresses. The check runs after DNS
-//! resolution, inside the client's resolver, so a public name that resolves to 127.0.0.1
-//! is caught, and it runs again on every redirect hop because every hop resolves anew.
-//! IP literals never reach a resolver, so [`check_url_host`] checks them before sending.
-//! The configured proxy itself is always allowed.
+//! shared (100.64/10), unspecified or similar addresses, nor to an IPv6 address that
+//! embeds such an IPv4 address (IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64,
+//! 6to4, Teredo). The check runs after DNS resolution, inside the client's resolver, so a
+//! public name that resolves to 127.0.0.1 is caught, and it runs again on every redirect
+//! hop because every hop resolves anew. IP literals never reach a resolver, so
+//! [`check_url_host`] checks them before sending.
+//!
+//! Through a proxy the client resolves nothing itself (the proxy does), so the fetcher
+//! resolves the name locally first ([`lookup`]) and refuses a private answer; a name that
+//! does not resolve locally is left to the proxy (usual behind corporate proxies).
+//! `fetch.proxy_resolves_names = true` skips the local look-up. The proxy itself is always
+//! allowed: exactly its address and port, not other ports of the same host.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -43,7 +51,7 @@ pub(crate) fn private_kind(ip: IpAddr) -> Option<&'static str> {
             }
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_ipv4(v6) {
                 return private_kind(IpAddr::V4(v4));
             }
             let s = v6.segments();
@@ -62,6 +70,35 @@ pub(crate) fn private_kind(ip: IpAddr) -> Option<&'static str> {
             }
         }
     }
+}
+
+/// The IPv4 address an IPv6 address stands for, in the forms that route to it:
+/// IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d` (deprecated, but parsed),
+/// IPv4-translated `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4
+/// `2002:AABB:CCDD::/48` and Teredo `2001:0::/32` (the client address, inverted).
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    use std::net::Ipv4Addr;
+    let s = v6.segments();
+    let low = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    if s[..6] == [0; 6] && !(v6.is_loopback() || v6.is_unspecified()) {
+        return Some(low(s[6], s[7]));
+    }
+    if s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0 {
+        return Some(low(s[6], s[7]));
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
+        return Some(low(s[6], s[7]));
+    }
+    if s[0] == 0x2002 {
+        return Some(low(s[1], s[2]));
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        return Some(low(!s[6], !s[7]));
+    }
+    None
 }
 
 /// Check a URL's host before sending when it is an IP literal or a `localhost` name.
@@ -93,39 +130,63 @@ pub(crate) fn check_url_host(url: &url::Url) -> Result<(), PrivateAddress> {
     }
 }
 
+/// Resolve `host` as the client would: a fixed answer from `overrides` first, else the
+/// system resolver (with typed failures, [`super::dns`]).
+pub(crate) async fn lookup(
+    overrides: &HashMap<String, IpAddr>,
+    host: &str,
+) -> Result<Vec<IpAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    if let Some(ip) = overrides.get(host) {
+        return Ok(vec![*ip]);
+    }
+    Ok(super::dns::lookup(host)
+        .await?
+        .into_iter()
+        .map(|a| a.ip())
+        .collect())
+}
+
+/// The first non-public address of `addrs`, as the error that refuses it.
+pub(crate) fn first_private(host: &str, addrs: &[IpAddr]) -> Option<PrivateAddress> {
+    addrs.iter().find_map(|&addr| {
+        private_kind(addr).map(|kind| PrivateAddress {
+            host: host.to_owned(),
+            addr,
+            kind,
+        })
+    })
+}
+
 /// The client's resolver: fixed answers first, then the system resolver; non-public
 /// addresses are dropped unless allowed, and a name with only such addresses fails with
 /// [`PrivateAddress`].
 pub(crate) struct GuardedResolver {
     pub(crate) allow_private: bool,
-    pub(crate) overrides: HashMap<String, IpAddr>,
-    /// The proxy's host name, always allowed.
-    pub(crate) proxy_host: Option<String>,
+    pub(crate) overrides: Arc<HashMap<String, IpAddr>>,
+    /// The proxies' host names. A resolver sees no port, so the fetcher refuses other
+    /// ports of these hosts before sending ([`crate::fetch`]); here they are allowed.
+    pub(crate) proxy_hosts: Vec<String>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_ascii_lowercase();
-        let fixed = self.overrides.get(&host).copied();
-        let allow = self.allow_private || self.proxy_host.as_deref() == Some(host.as_str());
+        let overrides = Arc::clone(&self.overrides);
+        let allow = self.allow_private || self.proxy_hosts.contains(&host);
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = match fixed {
-                Some(ip) => vec![SocketAddr::new(ip, 0)],
-                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
-            };
+            let addrs = lookup(&overrides, &host).await?;
             if allow {
+                let addrs: Vec<SocketAddr> =
+                    addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect();
                 return Ok(Box::new(addrs.into_iter()) as Addrs);
             }
-            let first_private = addrs
-                .iter()
-                .find_map(|a| private_kind(a.ip()).map(|k| (a.ip(), k)));
             let public: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| private_kind(a.ip()).is_none())
+                .iter()
+                .filter(|ip| private_kind(**ip).is_none())
+                .map(|ip| SocketAddr::new(*ip, 0))
                 .collect();
-            match (public.is_empty(), first_private) {
-                (true, Some((addr, kind))) => Err(Box::new(PrivateAddress { host, addr, kind })
-                    as Box<dyn std::error::Error + Send + Sync>),
+            match (public.is_empty(), first_private(&host, &addrs)) {
+                (true, Some(p)) => Err(Box::new(p) as Box<dyn std::error::Error + Send + Sync>),
                 _ => Ok(Box::new(public.into_iter()) as Addrs),
             }
         })
@@ -153,6 +214,16 @@ mod tests {
             ("fd00::1", Some("private (unique local)")),
             ("fe80::1", Some("link-local")),
             ("::ffff:127.0.0.1", Some("loopback")),
+            ("::127.0.0.1", Some("loopback")),
+            ("::ffff:0:7f00:1", Some("loopback")),
+            ("::ffff:0:a00:1", Some("private")),
+            ("64:ff9b::7f00:1", Some("loopback")),
+            ("64:ff9b:1::c0a8:101", Some("private")),
+            ("2002:7f00:1::", Some("loopback")),
+            ("2002:a9fe:a9fe::1", Some("link-local")),
+            ("2001:0:4136:e378:8000:63bf:80ff:fffe", Some("loopback")),
+            ("64:ff9b::808:808", None),
+            ("2002:808:808::1", None),
             ("2001:4860:4860::8888", None),
         ];
         for (ip, want) in cases {
@@ -165,6 +236,9 @@ mod tests {
         for u in [
             "http://127.0.0.1:8080/",
             "http://[::1]/x",
+            "http://[::127.0.0.1]/",
+            "http://[::ffff:0:7f00:1]/",
+            "http://[64:ff9b::a00:1]/",
             "http://localhost/",
             "http://admin.localhost./",
             "http://169.254.169.254/latest/meta-data/",
@@ -181,10 +255,11 @@ mod tests {
         let mut overrides = HashMap::new();
         overrides.insert("inside.test".to_owned(), IpAddr::from([127, 0, 0, 1]));
         overrides.insert("outside.test".to_owned(), IpAddr::from([93, 184, 216, 34]));
+        let overrides = Arc::new(overrides);
         let r = GuardedResolver {
             allow_private: false,
-            overrides: overrides.clone(),
-            proxy_host: None,
+            overrides: Arc::clone(&overrides),
+            proxy_hosts: Vec::new(),
         };
         let err = r
             .resolve("inside.test".parse().unwrap())
@@ -196,7 +271,7 @@ mod tests {
         let allowed = GuardedResolver {
             allow_private: true,
             overrides,
-            proxy_host: None,
+            proxy_hosts: Vec::new(),
         };
         assert!(
             allowed

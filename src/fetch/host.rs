@@ -1,49 +1,117 @@
 //! Politeness, one object per host.
 //!
-//! Every request to a host passes through its [`Host`] gate in a fixed order:
-//! host semaphore (in-flight cap) → backoff from `Retry-After` → token bucket (rate) →
-//! global slot → send. The global slot is taken last, so a host that is throttled or
-//! backing off never holds a slot another host could use (lychee takes the global slot
-//! first; we don't). The rate is a governor direct limiter per host rather than one keyed
-//! limiter, because per-host overrides give hosts different quotas; hosts are created
-//! lazily and live for the run, so there is nothing for `retain_recent` to prune.
+//! The rule is about **when requests leave**: two requests to one host never leave closer
+//! than `1 / rate` (or the robots.txt `Crawl-delay`, whichever is longer), and none leaves
+//! before a `Retry-After` backoff has run out — whatever the contention for global slots,
+//! and for retries, redirect hops, robots.txt and soft-404 probes alike (they all pass
+//! through [`Host::enter`]).
+//!
+//! Every request passes the gate in a fixed order: host semaphore (in-flight cap) → wait
+//! for the host's turn (backoff, then rate) → global slot → **take the turn** → send. The
+//! turn is taken only once the global slot is held, so time spent waiting for a slot
+//! never eats into the interval (taking the turn first and then waiting for a slot lets
+//! two requests leave back to back). While it waits for its turn a request holds no global
+//! slot, so a throttled host never holds a slot another host could use (lychee takes the
+//! global slot first; we don't). If another request of the same host took the turn while
+//! this one waited for its slot, the slot is given back at once and the wait starts over.
+//!
+//! A request that must first open a connection (TCP, TLS) leaves only when the connection
+//! is up, which can be long after its turn; the next request, on a warm connection,
+//! would then leave less than an interval after it. So the connector re-stamps the turn
+//! when a connection opened for a request is ready ([`StampLayer`]): the next turn is
+//! due one interval after that.
+//!
+//! The arithmetic lives in [`Schedule`]: synchronous, no clock of its own, unit-tested.
+//! (governor's token bucket was used before; it cannot say when the next token is due
+//! without taking it, which is exactly what the order above needs.)
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
-use crate::config::FetchConfig;
+use super::FetchOptions;
 
-type Limiter = RateLimiter<
-    governor::state::NotKeyed,
-    governor::state::InMemoryState,
-    DefaultClock,
-    governor::middleware::NoOpMiddleware<<DefaultClock as Clock>::Instant>,
->;
+/// When the next request to one host may leave.
+#[derive(Debug, Clone)]
+pub(crate) struct Schedule {
+    /// `1 / rate`.
+    interval: Duration,
+    /// robots.txt `Crawl-delay`, if longer than the interval.
+    crawl_delay: Option<Duration>,
+    /// The earliest time the next request may leave (none sent yet: `None`).
+    next_at: Option<Instant>,
+    /// `Retry-After`: nothing leaves before this.
+    backoff_until: Option<Instant>,
+}
 
-/// The quota for `rate` requests per second with a burst of one, so that consecutive
-/// requests are never closer than `1 / rate`.
-pub(crate) fn quota_for(rate: f64) -> Quota {
-    let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
-    Quota::with_period(period)
-        .expect("period is at least 1 ns")
-        .allow_burst(NonZeroU32::MIN)
+impl Schedule {
+    pub(crate) fn new(rate: f64) -> Self {
+        Schedule {
+            interval: interval_for(rate),
+            crawl_delay: None,
+            next_at: None,
+            backoff_until: None,
+        }
+    }
+
+    /// The time before which no request may leave, if it is later than `now`.
+    pub(crate) fn wait_until(&self, now: Instant) -> Option<Instant> {
+        let ready = match (self.next_at, self.backoff_until) {
+            (Some(a), Some(b)) => a.max(b),
+            (a, b) => a.or(b)?,
+        };
+        (ready > now).then_some(ready)
+    }
+
+    /// Take the turn at `now` if it is due: the next one is due one interval later.
+    pub(crate) fn try_take(&mut self, now: Instant) -> Result<(), Instant> {
+        if let Some(until) = self.wait_until(now) {
+            return Err(until);
+        }
+        let gap = self
+            .crawl_delay
+            .map_or(self.interval, |d| d.max(self.interval));
+        self.next_at = Some(now + gap);
+        Ok(())
+    }
+
+    /// The request whose turn was last taken leaves only now (its connection just
+    /// opened): the next turn is due one interval from now.
+    pub(crate) fn restamp(&mut self, now: Instant) {
+        let gap = self
+            .crawl_delay
+            .map_or(self.interval, |d| d.max(self.interval));
+        if self.next_at.is_none_or(|n| n < now + gap) {
+            self.next_at = Some(now + gap);
+        }
+    }
+
+    /// Nothing leaves before `until` (a later backoff wins over an earlier one).
+    pub(crate) fn back_off_until(&mut self, until: Instant) {
+        if self.backoff_until.is_none_or(|cur| cur < until) {
+            self.backoff_until = Some(until);
+        }
+    }
+
+    pub(crate) fn set_crawl_delay(&mut self, delay: Duration) {
+        self.crawl_delay = Some(delay);
+    }
+}
+
+/// `1 / rate`, for a rate already validated to a sane range.
+pub(crate) fn interval_for(rate: f64) -> Duration {
+    Duration::try_from_secs_f64(1.0 / rate)
+        .unwrap_or(Duration::MAX)
+        .max(Duration::from_nanos(1))
 }
 
 /// Politeness state of one host.
 pub(crate) struct Host {
     permits: Arc<Semaphore>,
-    limiter: Limiter,
-    clock: DefaultClock,
-    backoff_until: Mutex<Option<Instant>>,
-    /// robots.txt `Crawl-delay`: the least time between two requests.
-    crawl_delay: Mutex<Option<Duration>>,
+    schedule: Mutex<Schedule>,
 }
 
 /// Held while one request to a host is in flight.
@@ -54,82 +122,121 @@ pub(crate) struct Gate<'a> {
 
 impl Host {
     fn new(concurrency: usize, rate: f64) -> Self {
-        let clock = DefaultClock::default();
         Host {
             permits: Arc::new(Semaphore::new(concurrency)),
-            limiter: RateLimiter::direct_with_clock(quota_for(rate), clock.clone()),
-            clock,
-            backoff_until: Mutex::new(None),
-            crawl_delay: Mutex::new(None),
+            schedule: Mutex::new(Schedule::new(rate)),
         }
+    }
+
+    fn schedule(&self) -> std::sync::MutexGuard<'_, Schedule> {
+        self.schedule.lock().expect("schedule lock poisoned")
     }
 
     /// Keep at least `delay` between two requests to this host (robots.txt).
     pub(crate) fn set_crawl_delay(&self, delay: Duration) {
-        *self.crawl_delay.lock().expect("crawl-delay lock poisoned") = Some(delay);
+        self.schedule().set_crawl_delay(delay);
     }
 
-    /// Wait for this host's turn, then for a global slot.
+    /// A connection opened for a request of this host is ready: it leaves now.
+    pub(crate) fn connected(&self, now: Instant) {
+        self.schedule().restamp(now);
+    }
+
+    /// Ask every request to this host to wait until `until` (from `Retry-After`).
+    pub(crate) fn back_off_until(&self, until: Instant) {
+        self.schedule().back_off_until(until);
+    }
+
+    /// Wait for this host's turn, then for a global slot; the turn is taken last.
     pub(crate) async fn enter<'a>(&self, global: &'a Semaphore) -> Gate<'a> {
         let host = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .expect("host semaphores are never closed");
         loop {
-            if let Some(until) = self.backoff() {
+            let wait = self.schedule().wait_until(Instant::now());
+            if let Some(until) = wait {
                 tokio::time::sleep_until(until).await;
                 continue;
             }
-            if let Err(not_until) = self.limiter.check() {
-                tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
-                continue;
-            }
-            // The token is ours; only now take a global slot (waiting here does not
-            // delay other hosts, and the token interval is already counted).
-            let global = global
+            let slot = global
                 .acquire()
                 .await
                 .expect("the global semaphore is never closed");
-            let crawl_delay = *self.crawl_delay.lock().expect("crawl-delay lock poisoned");
-            if let Some(delay) = crawl_delay {
-                self.back_off_until(Instant::now() + delay);
+            let taken = self.schedule().try_take(Instant::now());
+            if taken.is_ok() {
+                return Gate {
+                    _host: host,
+                    _global: slot,
+                };
             }
-            return Gate {
-                _host: host,
-                _global: global,
-            };
+            // Another request of this host took the turn while we waited for the slot.
+            drop(slot);
         }
     }
+}
 
-    /// Ask every request to this host to wait until `until` (from `Retry-After`).
-    pub(crate) fn back_off_until(&self, until: Instant) {
-        let mut b = self.backoff_until.lock().expect("backoff lock poisoned");
-        if b.is_none_or(|cur| cur < until) {
-            *b = Some(until);
-        }
+tokio::task_local! {
+    /// The host a request in this task is being sent to, for [`StampLayer`].
+    pub(crate) static SENDING: Arc<Host>;
+}
+
+/// A layer on the client's connector: when a connection opened by a request of ours is
+/// ready, that request's host re-stamps its turn ([`Schedule::restamp`]). A connection
+/// finished in the background for the pool (no request waits on it) stamps nothing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StampLayer;
+
+impl<S> tower_layer::Layer<S> for StampLayer {
+    type Service = Stamp<S>;
+
+    fn layer(&self, inner: S) -> Stamp<S> {
+        Stamp(inner)
+    }
+}
+
+/// The connector wrapped by [`StampLayer`].
+#[derive(Debug, Clone)]
+pub(crate) struct Stamp<S>(S);
+
+impl<S, R> tower_service::Service<R> for Stamp<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
     }
 
-    fn backoff(&self) -> Option<Instant> {
-        let mut b = self.backoff_until.lock().expect("backoff lock poisoned");
-        match *b {
-            Some(until) if until > Instant::now() => Some(until),
-            Some(_) => {
-                *b = None;
-                None
+    fn call(&mut self, req: R) -> Self::Future {
+        let connecting = self.0.call(req);
+        Box::pin(async move {
+            let conn = connecting.await;
+            if conn.is_ok() {
+                // Not inside one of our requests (a pooled background connect): no-op.
+                let _ = SENDING.try_with(|host| host.connected(Instant::now()));
             }
-            None => None,
-        }
+            conn
+        })
     }
 }
 
 /// All hosts of a run, created on first use with their configured limits.
 pub(crate) struct HostPool {
     hosts: Mutex<HashMap<String, Arc<Host>>>,
-    config: Arc<FetchConfig>,
+    config: Arc<FetchOptions>,
 }
 
 impl HostPool {
-    pub(crate) fn new(config: Arc<FetchConfig>) -> Self {
+    pub(crate) fn new(config: Arc<FetchOptions>) -> Self {
         HostPool {
             hosts: Mutex::new(HashMap::new()),
             config,
@@ -154,25 +261,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quota_period_is_the_inverse_of_the_rate() {
-        assert_eq!(quota_for(1.0).replenish_interval(), Duration::from_secs(1));
-        assert_eq!(
-            quota_for(4.0).replenish_interval(),
-            Duration::from_millis(250)
-        );
-        assert_eq!(quota_for(0.5).replenish_interval(), Duration::from_secs(2));
-        assert_eq!(quota_for(2.0).burst_size().get(), 1);
+    fn the_schedule_spaces_turns_by_the_interval() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(5.0);
+        assert_eq!(s.wait_until(t0), None);
+        assert!(s.try_take(t0).is_ok());
+        let ms = Duration::from_millis;
+        assert_eq!(s.try_take(t0 + ms(100)), Err(t0 + ms(200)));
+        // A late turn counts from when it is taken, not from when it was due.
+        assert!(s.try_take(t0 + ms(350)).is_ok());
+        assert_eq!(s.wait_until(t0 + ms(360)), Some(t0 + ms(550)));
+        // A crawl delay longer than the interval wins; a backoff wins over both.
+        s.set_crawl_delay(Duration::from_secs(1));
+        assert!(s.try_take(t0 + ms(600)).is_ok());
+        assert_eq!(s.wait_until(t0 + ms(600)), Some(t0 + ms(1600)));
+        // A turn whose connection opened late counts from then.
+        s.restamp(t0 + ms(1700));
+        assert_eq!(s.wait_until(t0 + ms(1700)), Some(t0 + ms(2700)));
+        s.back_off_until(t0 + ms(5000));
+        s.back_off_until(t0 + ms(4000));
+        assert_eq!(s.try_take(t0 + ms(2000)), Err(t0 + ms(5000)));
+        assert!(s.try_take(t0 + ms(5000)).is_ok());
+        assert_eq!(interval_for(0.5), Duration::from_secs(2));
+        assert_eq!(interval_for(4.0), ms(250));
     }
 
     #[tokio::test]
-    async fn second_request_waits_for_the_token() {
+    async fn second_request_waits_for_its_turn() {
         let host = Host::new(2, 5.0);
         let global = Semaphore::new(1);
         let t0 = Instant::now();
         drop(host.enter(&global).await);
         drop(host.enter(&global).await);
         let gap = t0.elapsed();
-        assert!(gap >= Duration::from_millis(190), "gap {gap:?}");
+        assert!(gap >= Duration::from_millis(199), "gap {gap:?}");
     }
 
     #[tokio::test]
@@ -191,12 +313,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn time_spent_waiting_for_a_slot_does_not_count_as_the_interval() {
+        // The host's first request waits 150 ms for the only global slot; the second
+        // must still leave a whole interval (100 ms) after the first actually left.
+        let host = Host::new(2, 10.0);
+        let global = Semaphore::new(1);
+        let busy = global.acquire().await.unwrap();
+        let (first, ()) = tokio::join!(
+            async {
+                let g = host.enter(&global).await;
+                let at = Instant::now();
+                drop(g);
+                at
+            },
+            async {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                drop(busy);
+            }
+        );
+        drop(host.enter(&global).await);
+        let gap = first.elapsed();
+        assert!(
+            gap >= Duration::from_millis(99),
+            "second left {gap:?} after the first"
+        );
+    }
+
+    #[tokio::test]
     async fn backoff_delays_the_next_request() {
         let host = Host::new(1, 1000.0);
         let global = Semaphore::new(4);
         host.back_off_until(Instant::now() + Duration::from_millis(150));
         let t0 = Instant::now();
         drop(host.enter(&global).await);
-        assert!(t0.elapsed() >= Duration::from_millis(140));
+        assert!(t0.elapsed() >= Duration::from_millis(149));
     }
 }

@@ -7,8 +7,11 @@
 //! A failure on one URL is data (a [`LinkResult`]), never an `Err`.
 
 mod classify;
+mod decode;
+mod dns;
 mod guard;
 mod host;
+pub mod options;
 mod robots;
 
 use std::collections::{HashMap, HashSet};
@@ -17,18 +20,21 @@ use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER,
+};
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
-use crate::config::FetchConfig;
-use crate::model::{LinkResult, LinkStatus, Redirect};
+use crate::model::{LinkResult, LinkStatus, Reason, Redirect, RedirectKind};
 
 use classify::{backoff, classify_error, is_transient_code, parse_retry_after, status_for_code};
-use guard::{GuardedResolver, check_url_host};
+use guard::{GuardedResolver, PrivateAddress, check_url_host, first_private, lookup};
 use host::HostPool;
 use robots::Robots;
+
+pub use options::FetchOptions;
 
 /// Longest URL accepted, in bytes.
 pub const MAX_URL_BYTES: usize = 8192;
@@ -58,13 +64,14 @@ pub struct Fetched {
 }
 
 impl Fetched {
-    fn failed(status: LinkStatus, error: String, http_status: Option<u16>) -> Self {
+    fn failed(status: LinkStatus, reason: Reason, error: String, http_status: Option<u16>) -> Self {
         Fetched {
             link: LinkResult {
                 status,
                 http_status,
                 final_url: None,
                 redirects: Vec::new(),
+                reason: Some(reason),
                 error: Some(error),
                 elapsed_ms: 0,
             },
@@ -80,9 +87,55 @@ struct Answer {
     code: u16,
     location: Option<String>,
     retry_after: Option<Duration>,
+    /// A `Retry-After` that is neither seconds nor an HTTP date, as sent.
+    retry_after_invalid: Option<String>,
     content_type: Option<String>,
     body: Option<Bytes>,
     truncated: bool,
+    /// Why a 2xx body could not be decoded (it is then `None`).
+    undecodable: Option<String>,
+}
+
+/// A proxy's exact address: only this host and port are exempt from the private rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ProxyAddr {
+    host: String,
+    port: u16,
+}
+
+impl ProxyAddr {
+    fn parse(proxy: &str) -> Option<Self> {
+        let u = Url::parse(proxy).ok()?;
+        let host = u.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = u.port_or_known_default().unwrap_or(1080);
+        Some(ProxyAddr { host, port })
+    }
+}
+
+/// The proxy to use for `http` and `https` URLs: the configured one for both, else the
+/// standard environment variables (lower case first, as curl reads them).
+fn proxies_from(configured: Option<&str>) -> Vec<(&'static str, String)> {
+    if let Some(p) = configured {
+        return vec![("all", p.to_owned())];
+    }
+    let env = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+    };
+    let all = env(&["all_proxy", "ALL_PROXY"]);
+    let mut out = Vec::new();
+    if let Some(p) = env(&["http_proxy", "HTTP_PROXY"]).or_else(|| all.clone()) {
+        out.push(("http", p));
+    }
+    if let Some(p) = env(&["https_proxy", "HTTPS_PROXY"]).or(all) {
+        out.push(("https", p));
+    }
+    out
 }
 
 /// The end of the retries for one request.
@@ -90,6 +143,7 @@ enum Attempted {
     Answer(Answer),
     Failed {
         status: LinkStatus,
+        reason: Reason,
         http_status: Option<u16>,
         error: String,
     },
@@ -100,30 +154,61 @@ pub struct Fetcher {
     client: reqwest::Client,
     hosts: HostPool,
     global: Semaphore,
-    config: Arc<FetchConfig>,
-    robots: std::sync::Mutex<HashMap<String, Arc<OnceCell<Robots>>>>,
+    config: Arc<FetchOptions>,
+    robots: OnceMap<Robots>,
+    /// Every proxy in use (configured or from the environment).
+    proxies: Vec<ProxyAddr>,
+    /// Fixed answers of `fetch.resolve`, shared with the client's resolver.
+    overrides: Arc<HashMap<String, std::net::IpAddr>>,
+    /// Local answers for names that a proxy will carry, once per name per run.
+    proxied_names: OnceMap<Option<Vec<std::net::IpAddr>>>,
+}
+
+/// Values computed once per key (per host) and shared by every request that needs them.
+pub(crate) struct OnceMap<T>(std::sync::Mutex<HashMap<String, Arc<OnceCell<T>>>>);
+
+impl<T> OnceMap<T> {
+    pub(crate) fn new() -> Self {
+        OnceMap(std::sync::Mutex::new(HashMap::new()))
+    }
+
+    /// The cell of `key`, created empty on first use.
+    pub(crate) fn cell(&self, key: &str) -> Arc<OnceCell<T>> {
+        let mut map = self.0.lock().expect("once-map lock poisoned");
+        if let Some(c) = map.get(key) {
+            return Arc::clone(c);
+        }
+        let c = Arc::new(OnceCell::new());
+        map.insert(key.to_owned(), Arc::clone(&c));
+        c
+    }
 }
 
 impl Fetcher {
     /// Build the client from the fetch settings.
-    pub fn new(config: &FetchConfig) -> Result<Self, FetchError> {
+    pub fn new(config: &FetchOptions) -> Result<Self, FetchError> {
         let config = Arc::new(config.clone());
-        let proxy_host = config
-            .proxy
-            .as_deref()
-            .and_then(|p| Url::parse(p).ok())
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        let proxy_urls = proxies_from(config.proxy.as_deref());
+        let proxies: Vec<ProxyAddr> = proxy_urls
+            .iter()
+            .filter_map(|(_, p)| ProxyAddr::parse(p))
+            .collect();
+        let overrides: Arc<HashMap<_, _>> = Arc::new(config.resolve.iter().cloned().collect());
         let resolver = GuardedResolver {
             allow_private: config.allow_private,
-            overrides: config.resolve.iter().cloned().collect::<HashMap<_, _>>(),
-            proxy_host,
+            overrides: Arc::clone(&overrides),
+            proxy_hosts: proxies.iter().map(|p| p.host.clone()).collect(),
         };
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             ACCEPT,
-            reqwest::header::HeaderValue::from_static(
+            HeaderValue::from_static(
                 "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             ),
+        );
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_static(decode::ACCEPT_ENCODING),
         );
         let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
@@ -131,14 +216,20 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .retry(reqwest::retry::never())
             .cookie_store(true)
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
             .connect_timeout(config.timeout)
             .pool_idle_timeout(Duration::from_secs(10))
-            .dns_resolver(Arc::new(resolver));
-        if let Some(p) = &config.proxy {
-            let proxy = reqwest::Proxy::all(p)
+            .dns_resolver(Arc::new(resolver))
+            .connector_layer(host::StampLayer)
+            // Proxies are set explicitly below (from the settings or the environment),
+            // so that the private-address rule knows exactly which ones are in use.
+            .no_proxy();
+        for (scheme, p) in &proxy_urls {
+            let proxy = match *scheme {
+                "http" => reqwest::Proxy::http(p),
+                "https" => reqwest::Proxy::https(p),
+                _ => reqwest::Proxy::all(p),
+            };
+            let proxy = proxy
                 .map_err(|source| FetchError::Proxy {
                     proxy: p.clone(),
                     source,
@@ -152,8 +243,47 @@ impl Fetcher {
             hosts: HostPool::new(Arc::clone(&config)),
             global: Semaphore::new(config.max_concurrency),
             config,
-            robots: std::sync::Mutex::new(HashMap::new()),
+            robots: OnceMap::new(),
+            proxies,
+            overrides,
+            proxied_names: OnceMap::new(),
         })
+    }
+
+    /// The private-address rule for a name a proxy may carry: the client resolves
+    /// nothing itself then, so resolve the name here and refuse a private answer. A name
+    /// that does not resolve here is left to the proxy. Only the exact address and port
+    /// of a proxy are exempt.
+    async fn guard_proxied(&self, url: &Url) -> Option<PrivateAddress> {
+        if self.config.allow_private || self.proxies.is_empty() || self.config.proxy_resolves_names
+        {
+            return None;
+        }
+        let Some(url::Host::Domain(name)) = url.host() else {
+            return None; // IP literals are checked by `check_url_host`.
+        };
+        let host = name.trim_end_matches('.').to_ascii_lowercase();
+        let port = url.port_or_known_default();
+        if self
+            .proxies
+            .iter()
+            .any(|p| p.host == host && Some(p.port) == port)
+        {
+            return None;
+        }
+        let cell = self.proxied_names.cell(&host);
+        let addrs = cell
+            .get_or_init(|| async {
+                let wait = self.config.timeout.min(Duration::from_secs(5));
+                match tokio::time::timeout(wait, lookup(&self.overrides, &host)).await {
+                    Ok(Ok(addrs)) => Some(addrs),
+                    // No local answer (or none in time): the proxy decides.
+                    _ => None,
+                }
+            })
+            .await
+            .as_ref()?;
+        first_private(&host, addrs)
     }
 
     /// Decide, without any network access, whether `url` can be fetched at all.
@@ -187,8 +317,12 @@ impl Fetcher {
         let mut seen: HashSet<String> = redirects.iter().map(|r| r.url.clone()).collect();
         if !seen.insert(without_fragment(&current)) {
             // A page-level redirect (meta refresh, script) back into its own chain.
-            let mut looped =
-                Fetched::failed(LinkStatus::Broken, loop_error(&redirects, &current), None);
+            let mut looped = Fetched::failed(
+                LinkStatus::Broken,
+                Reason::RedirectLoop,
+                loop_error(&redirects, &current),
+                None,
+            );
             looped.link.redirects = redirects;
             return looped;
         }
@@ -197,11 +331,25 @@ impl Fetcher {
             if !self.config.allow_private
                 && let Err(p) = check_url_host(&current)
             {
-                break Fetched::failed(LinkStatus::Excluded, p.to_string(), None);
+                break Fetched::failed(
+                    LinkStatus::Excluded,
+                    Reason::PrivateAddress,
+                    p.to_string(),
+                    None,
+                );
+            }
+            if let Some(p) = self.guard_proxied(&current).await {
+                break Fetched::failed(
+                    LinkStatus::Excluded,
+                    Reason::PrivateAddress,
+                    p.to_string(),
+                    None,
+                );
             }
             if self.config.respect_robots && !self.robots_allow(&current).await {
                 break Fetched::failed(
                     LinkStatus::Excluded,
+                    Reason::RobotsDisallowed,
                     format!("disallowed by {}", robots_url(&current)),
                     None,
                 );
@@ -209,32 +357,45 @@ impl Fetcher {
             let answer = match self.request(&current).await {
                 Attempted::Failed {
                     status,
+                    reason,
                     http_status,
                     error,
-                } => break Fetched::failed(status, error, http_status),
+                } => break Fetched::failed(status, reason, error, http_status),
                 Attempted::Answer(a) => a,
             };
-            let redirect_to = (300..400)
-                .contains(&answer.code)
-                .then_some(answer.location.as_deref())
-                .flatten();
+            let is_redirect = (300..400).contains(&answer.code);
+            let redirect_to = is_redirect.then_some(answer.location.as_deref()).flatten();
             let Some(location) = redirect_to else {
                 let mut status = status_for_code(answer.code);
                 if status == LinkStatus::Ok && !same_page(&current, &cited) {
                     status = LinkStatus::Redirected;
                 }
-                let error = answer.truncated.then(|| {
-                    format!(
-                        "body larger than {} bytes after decompression; read the first {0}",
-                        self.config.max_body_bytes
+                let (reason, error) = if is_redirect {
+                    (
+                        Some(Reason::HttpOther),
+                        Some(format!("HTTP {} without a Location header", answer.code)),
                     )
-                });
+                } else if let Some(why) = answer.undecodable {
+                    (Some(Reason::BodyUndecodable), Some(why))
+                } else if answer.truncated {
+                    (
+                        Some(Reason::BodyTooLarge),
+                        Some(format!(
+                            "body larger than {} bytes after decompression; read the first {0}",
+                            self.config.max_body_bytes
+                        )),
+                    )
+                } else {
+                    // The HTTP status says it all: no message besides it.
+                    (Reason::for_http_status(answer.code), None)
+                };
                 break Fetched {
                     link: LinkResult {
                         status,
                         http_status: Some(answer.code),
                         final_url: Some(current.to_string()),
                         redirects: Vec::new(),
+                        reason,
                         error,
                         elapsed_ms: 0,
                     },
@@ -246,13 +407,14 @@ impl Fetcher {
             redirects.push(Redirect {
                 url: current.to_string(),
                 status: answer.code,
-                kind: "http".to_owned(),
+                kind: RedirectKind::Http,
             });
             let next = match current.join(location.trim()) {
                 Ok(n) => n,
                 Err(e) => {
                     break Fetched::failed(
                         LinkStatus::Broken,
+                        Reason::RedirectInvalidLocation,
                         format!("redirect to an invalid Location {location:?}: {e}"),
                         Some(answer.code),
                     );
@@ -273,10 +435,7 @@ impl Fetcher {
     /// per host (politely, like any request) and its Crawl-delay applied to the host.
     async fn robots_allow(&self, url: &Url) -> bool {
         let key = format!("{}://{}", url.scheme(), host_key(url));
-        let cell = {
-            let mut map = self.robots.lock().expect("robots lock poisoned");
-            Arc::clone(map.entry(key).or_default())
-        };
+        let cell = self.robots.cell(&key);
         let robots = cell
             .get_or_init(|| async {
                 let Ok(robots_url) = Url::parse(&robots_url(url)) else {
@@ -319,6 +478,7 @@ impl Fetcher {
         if !matches!(next.scheme(), "http" | "https") {
             return Some(Fetched::failed(
                 LinkStatus::Broken,
+                Reason::RedirectNotHttp,
                 format!("redirect to a non-HTTP URL {next}"),
                 redirects.last().map(|r| r.status),
             ));
@@ -326,13 +486,23 @@ impl Fetcher {
         if !seen.insert(without_fragment(next)) {
             return Some(Fetched::failed(
                 LinkStatus::Broken,
+                Reason::RedirectLoop,
                 loop_error(redirects, next),
+                redirects.last().map(|r| r.status),
+            ));
+        }
+        if next.as_str().len() > MAX_URL_BYTES {
+            return Some(Fetched::failed(
+                LinkStatus::Broken,
+                Reason::RedirectUrlTooLong,
+                format!("redirect to a URL longer than {MAX_URL_BYTES} bytes"),
                 redirects.last().map(|r| r.status),
             ));
         }
         if redirects.len() > self.config.max_redirects {
             return Some(Fetched::failed(
                 LinkStatus::Broken,
+                Reason::TooManyRedirects,
                 format!("more than {} redirects", self.config.max_redirects),
                 redirects.last().map(|r| r.status),
             ));
@@ -345,6 +515,7 @@ impl Fetcher {
         {
             return Some(Fetched::failed(
                 LinkStatus::Excluded,
+                Reason::ExcludedPattern,
                 format!("redirect to {next}, which matches exclude pattern {re}"),
                 None,
             ));
@@ -358,11 +529,13 @@ impl Fetcher {
         let mut attempt = 0;
         loop {
             let gate = host.enter(&self.global).await;
-            let res = tokio::time::timeout(self.config.timeout, self.send(url)).await;
+            let sending = tokio::time::timeout(self.config.timeout, self.send(url));
+            let res = host::SENDING.scope(Arc::clone(&host), sending).await;
             drop(gate);
-            let (status, http_status, error, retry_after) = match res {
+            let (status, reason, http_status, error, retry_after) = match res {
                 Err(_) => (
                     LinkStatus::Timeout,
+                    Reason::Timeout,
                     None,
                     format!(
                         "no complete answer within {} s",
@@ -375,16 +548,24 @@ impl Fetcher {
                     if !c.transient {
                         return Attempted::Failed {
                             status: c.status,
+                            reason: c.reason,
                             http_status: None,
                             error: c.message,
                         };
                     }
-                    (c.status, None, c.message, None)
+                    (c.status, c.reason, None, c.message, None)
                 }
                 Ok(Ok(a)) if is_transient_code(a.code) => (
                     status_for_code(a.code),
+                    Reason::for_http_status(a.code).unwrap_or(Reason::HttpOther),
                     Some(a.code),
-                    format!("HTTP {}", a.code),
+                    match &a.retry_after_invalid {
+                        Some(v) => format!(
+                            "HTTP {} (Retry-After {v:?} is neither seconds nor a date; retried with the normal backoff)",
+                            a.code
+                        ),
+                        None => format!("HTTP {}", a.code),
+                    },
                     a.retry_after,
                 ),
                 Ok(Ok(a)) => return Attempted::Answer(a),
@@ -394,6 +575,7 @@ impl Fetcher {
             {
                 return Attempted::Failed {
                     status: LinkStatus::Blocked,
+                    reason: Reason::RetryAfterTooLong,
                     http_status,
                     error: format!(
                         "{error} with Retry-After {} s, over the {} s cap: not retried",
@@ -406,6 +588,7 @@ impl Fetcher {
                 let tries = attempt + 1;
                 return Attempted::Failed {
                     status,
+                    reason,
                     http_status,
                     error: if tries > 1 {
                         format!("{error} (after {tries} attempts)")
@@ -425,47 +608,87 @@ impl Fetcher {
         }
     }
 
-    /// Send one GET and read a 2xx body up to the cap.
+    /// Send one GET and read a 2xx body up to the cap, decoded (see [`decode`]).
     async fn send(&self, url: &Url) -> Result<Answer, reqwest::Error> {
         let resp = self.client.get(url.clone()).send().await?;
         let code = resp.status().as_u16();
         let header = |name| {
             resp.headers()
                 .get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .and_then(|v: &HeaderValue| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let location = header(LOCATION);
+        let location = resp.headers().get(LOCATION).map(location_of);
         let content_type = header(CONTENT_TYPE);
-        let retry_after = header(RETRY_AFTER)
+        let encoding = header(CONTENT_ENCODING);
+        let retry_after_raw = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let retry_after = retry_after_raw
             .as_deref()
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let mut answer = Answer {
             code,
             location,
             retry_after,
+            retry_after_invalid: retry_after_raw.filter(|_| retry_after.is_none()),
             content_type,
             body: None,
             truncated: false,
+            undecodable: None,
         };
         if (200..300).contains(&code) {
             let cap = usize::try_from(self.config.max_body_bytes).unwrap_or(usize::MAX);
+            let layers = decode::codings(encoding.as_deref().unwrap_or(""));
             let mut buf = BytesMut::new();
+            let mut raw_truncated = false;
             let mut stream = resp.bytes_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk?;
                 let room = cap - buf.len();
                 if chunk.len() > room {
                     buf.extend_from_slice(&chunk[..room]);
-                    answer.truncated = true;
+                    raw_truncated = true;
                     break;
                 }
                 buf.extend_from_slice(&chunk);
             }
-            answer.body = Some(buf.freeze());
+            match layers.and_then(|l| {
+                if l.is_empty() {
+                    Ok((None, false))
+                } else {
+                    decode::decode(&buf, &l, cap).map(|(d, t)| (Some(d), t))
+                }
+            }) {
+                Ok((None, _)) => {
+                    answer.body = Some(buf.freeze());
+                    answer.truncated = raw_truncated;
+                }
+                Ok((Some(decoded), truncated)) => {
+                    answer.body = Some(Bytes::from(decoded));
+                    answer.truncated = truncated || raw_truncated;
+                }
+                Err(e) => answer.undecodable = Some(e.to_string()),
+            }
         }
         Ok(answer)
     }
+}
+
+/// A `Location` header as a URL reference: bytes outside printable ASCII (raw UTF-8,
+/// Latin-1, spaces, controls) are percent-encoded byte by byte, as browsers do, so that
+/// `Url::join` can follow it.
+fn location_of(value: &HeaderValue) -> String {
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if b.is_ascii_graphic() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The host key of politeness: lower-case host, with the port when it is explicit.
@@ -506,16 +729,18 @@ fn same_page(a: &Url, b: &Url) -> bool {
 pub fn relative_without_base() -> LinkResult {
     LinkResult::unsent(
         LinkStatus::Excluded,
+        Reason::RelativeWithoutBase,
         "relative URL without a base: not a web citation (give --base-url to check it)",
     )
 }
 
 /// Decide whether `raw` can be fetched, before any network access.
-pub fn precheck(raw: &str, config: &FetchConfig) -> Result<Url, LinkResult> {
+pub fn precheck(raw: &str, config: &FetchOptions) -> Result<Url, LinkResult> {
     let raw = raw.trim();
     if raw.len() > MAX_URL_BYTES {
         return Err(LinkResult::unsent(
             LinkStatus::Invalid,
+            Reason::UrlTooLong,
             format!("URL longer than {MAX_URL_BYTES} bytes"),
         ));
     }
@@ -525,6 +750,7 @@ pub fn precheck(raw: &str, config: &FetchConfig) -> Result<Url, LinkResult> {
         Err(e) => {
             return Err(LinkResult::unsent(
                 LinkStatus::Invalid,
+                Reason::InvalidUrl,
                 format!("not a valid URL: {e}"),
             ));
         }
@@ -534,29 +760,40 @@ pub fn precheck(raw: &str, config: &FetchConfig) -> Result<Url, LinkResult> {
         s @ ("mailto" | "tel" | "javascript" | "data" | "file" | "sms") => {
             return Err(LinkResult::unsent(
                 LinkStatus::Excluded,
+                Reason::NotAWebLink,
                 format!("{s}: link, not a web page"),
             ));
         }
         s => {
             return Err(LinkResult::unsent(
                 LinkStatus::Invalid,
+                Reason::UnsupportedScheme,
                 format!("unsupported scheme {s}:"),
             ));
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(LinkResult::unsent(LinkStatus::Invalid, "URL has no host"));
+        return Err(LinkResult::unsent(
+            LinkStatus::Invalid,
+            Reason::NoHost,
+            "URL has no host",
+        ));
     }
     if let Some(re) = config.exclude.iter().find(|re| re.is_match(raw)) {
         return Err(LinkResult::unsent(
             LinkStatus::Excluded,
+            Reason::ExcludedPattern,
             format!("matches exclude pattern {re}"),
         ));
     }
     if !config.allow_private
         && let Err(p) = check_url_host(&url)
     {
-        return Err(LinkResult::unsent(LinkStatus::Excluded, p.to_string()));
+        return Err(LinkResult::unsent(
+            LinkStatus::Excluded,
+            Reason::PrivateAddress,
+            p.to_string(),
+        ));
     }
     Ok(url)
 }
@@ -570,33 +807,72 @@ mod tests {
     fn precheck_sorts_out_unfetchable_urls() {
         let cfg = Config::defaults().unwrap().fetch;
         let long = format!("http://example.org/{}", "a".repeat(9000));
-        let cases: &[(&str, LinkStatus, &str)] = &[
-            ("mailto:a@example.org", LinkStatus::Excluded, "mailto"),
-            ("javascript:void(0)", LinkStatus::Excluded, "javascript"),
-            ("file:///etc/passwd", LinkStatus::Excluded, "file"),
-            ("ftp://example.org/x", LinkStatus::Invalid, "scheme"),
+        use LinkStatus::{Excluded, Invalid};
+        let cases: &[(&str, LinkStatus, Reason, &str)] = &[
+            (
+                "mailto:a@example.org",
+                Excluded,
+                Reason::NotAWebLink,
+                "mailto",
+            ),
+            (
+                "javascript:void(0)",
+                Excluded,
+                Reason::NotAWebLink,
+                "javascript",
+            ),
+            ("file:///etc/passwd", Excluded, Reason::NotAWebLink, "file"),
+            (
+                "ftp://example.org/x",
+                Invalid,
+                Reason::UnsupportedScheme,
+                "scheme",
+            ),
             (
                 "/t20180327_524178302.shtml",
-                LinkStatus::Excluded,
+                Excluded,
+                Reason::RelativeWithoutBase,
                 "relative URL without a base",
             ),
             (
                 "page.html",
-                LinkStatus::Excluded,
+                Excluded,
+                Reason::RelativeWithoutBase,
                 "relative URL without a base",
             ),
-            ("http://example.org:99999/", LinkStatus::Invalid, "port"),
-            ("http://[::1/", LinkStatus::Invalid, "IPv6"),
-            (&long, LinkStatus::Invalid, "8192"),
-            ("http://127.0.0.1/admin", LinkStatus::Excluded, "loopback"),
-            ("http://[fd00::1]/", LinkStatus::Excluded, "private"),
+            (
+                "http://example.org:99999/",
+                Invalid,
+                Reason::InvalidUrl,
+                "port",
+            ),
+            ("http://[::1/", Invalid, Reason::InvalidUrl, "IPv6"),
+            ("http:///", Invalid, Reason::InvalidUrl, "host"),
+            (&long, Invalid, Reason::UrlTooLong, "8192"),
+            (
+                "http://127.0.0.1/admin",
+                Excluded,
+                Reason::PrivateAddress,
+                "loopback",
+            ),
+            (
+                "http://[fd00::1]/",
+                Excluded,
+                Reason::PrivateAddress,
+                "private",
+            ),
         ];
-        for (url, status, reason) in cases {
+        for (url, status, reason, text) in cases {
             let err = precheck(url, &cfg).unwrap_err();
             assert_eq!(err.status, *status, "{url}");
+            assert_eq!(err.reason, Some(*reason), "{url}");
             let msg = err.error.unwrap();
-            assert!(msg.contains(reason), "{url}: {msg}");
+            assert!(msg.contains(text), "{url}: {msg}");
         }
+        let mut excluding = cfg.clone();
+        excluding.exclude = vec![regex::Regex::new("skip").unwrap()];
+        let err = precheck("http://example.org/skip", &excluding).unwrap_err();
+        assert_eq!(err.reason, Some(Reason::ExcludedPattern));
         for ok in [
             "http://例子.测试/路径",
             "https://[2001:db8::1]:8443/x",

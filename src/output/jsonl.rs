@@ -10,7 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::json::JSON_VERSION;
-use super::{CitationResult, Formatter, Mode, Progress, RunReport, Summary};
+use super::{CitationResult, Formatter, Mode, Progress, ReportSink, RunReport, Summary};
 use crate::model::UncitedClaim;
 use crate::report::InputError;
 
@@ -73,14 +73,14 @@ impl Formatter for JsonLines {
 
 /// Streams JSON Lines while `check` runs, and forwards progress to `inner`.
 pub struct JsonLinesStream<P> {
-    out: Box<dyn Write + Send>,
+    out: Box<dyn ReportSink>,
     inner: P,
     error: Option<io::Error>,
 }
 
 impl<P: Progress> JsonLinesStream<P> {
     /// Stream to `out`; `inner` shows progress.
-    pub fn new(out: Box<dyn Write + Send>, inner: P) -> Self {
+    pub fn new(out: Box<dyn ReportSink>, inner: P) -> Self {
         JsonLinesStream {
             out,
             inner,
@@ -96,9 +96,10 @@ impl<P: Progress> JsonLinesStream<P> {
         }
     }
 
-    /// The first write error, if any (writing stops at the first one).
-    pub fn into_error(self) -> Option<io::Error> {
-        self.error
+    /// The output (to commit) and the first write error, if any (writing stops at the
+    /// first one).
+    pub fn into_parts(self) -> (Box<dyn ReportSink>, Option<io::Error>) {
+        (self.out, self.error)
     }
 }
 
@@ -112,9 +113,12 @@ impl<P: Progress> Progress for JsonLinesStream<P> {
         self.inner.advance(failing);
     }
 
-    fn checked(&mut self, result: &CitationResult) {
+    fn checked(&mut self, result: &CitationResult) -> io::Result<()> {
         self.emit(&Line::Citation(result));
-        self.inner.checked(result);
+        if let Some(e) = &self.error {
+            return Err(io::Error::new(e.kind(), e.to_string()));
+        }
+        self.inner.checked(result)
     }
 
     fn finish(&mut self, report: &RunReport) {

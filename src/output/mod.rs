@@ -3,6 +3,7 @@
 //! The JSON layout (`version` 1) is a contract documented in the README; fields are only
 //! ever added to it. The Markdown report is for editors: what to fix, where, and why.
 
+mod file;
 mod json;
 mod jsonl;
 mod markdown;
@@ -18,6 +19,7 @@ use serde::Serialize;
 use crate::model::{Citation, Evidence, LinkResult, LinkStatus, UncitedClaim, Verdict};
 use crate::report::InputError;
 
+pub use file::{OutputError, ReportOutput, ReportSink};
 pub use json::{JSON_VERSION, Json};
 pub use jsonl::{JsonLines, JsonLinesStream};
 pub use markdown::Markdown;
@@ -125,8 +127,12 @@ pub trait Progress: Send {
     fn start(&mut self, urls: usize);
     /// One URL is done; `failing` counts failing citations so far.
     fn advance(&mut self, failing: usize);
-    /// One citation is checked (called as results arrive, for streaming output).
-    fn checked(&mut self, _result: &CitationResult) {}
+    /// One citation is checked (called as results arrive, for streaming output). An
+    /// error (a full disk under a JSON Lines stream) stops the run: nothing more could be
+    /// kept.
+    fn checked(&mut self, _result: &CitationResult) -> io::Result<()> {
+        Ok(())
+    }
     /// The run is over.
     fn finish(&mut self, report: &RunReport);
 }

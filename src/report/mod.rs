@@ -24,10 +24,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::{Citation, Claim, Repair, SourceSpan, UncitedClaim};
+use crate::model::{Citation, Claim, Repair, RepairKind, SourceSpan, UncitedClaim};
 use block::{Block, BlockKind, is_sentence_end};
 use claims::{YearContext, claim_date_of, find_mentions, starts_with_date};
 use lines::LineIndex;
+
+/// Default cap on a report file's size.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// `report.max_file_bytes`: a report is read whole, so at most 4 GiB.
+pub const MAX_FILE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1..=4 << 30;
 
 /// How report files are read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +47,7 @@ pub struct ExtractOptions {
 impl Default for ExtractOptions {
     fn default() -> Self {
         ExtractOptions {
-            max_file_bytes: crate::config::DEFAULT_MAX_FILE_BYTES,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             base_url: None,
         }
     }
@@ -52,6 +57,7 @@ impl Default for ExtractOptions {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Document {
     /// The report file, as given or as found under a directory.
+    #[serde(serialize_with = "crate::model::lossy_path")]
     pub path: PathBuf,
     /// Citations in source order (line, then position in the line).
     pub citations: Vec<Citation>,
@@ -63,6 +69,7 @@ pub struct Document {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
     /// The file or directory that could not be read.
+    #[serde(serialize_with = "crate::model::lossy_path")]
     pub path: PathBuf,
     /// The line, when the problem is at one place in the file.
     pub line: Option<usize>,
@@ -482,7 +489,7 @@ fn push_citation(
     let mut repairs = Vec::new();
     if url != written {
         repairs.push(Repair {
-            kind: "decoded_entities".into(),
+            kind: RepairKind::DecodedEntities,
             detail: format!("HTML entities decoded in `{written}`"),
         });
     }
@@ -490,7 +497,7 @@ fn push_citation(
         let unescaped = urls::remove_markdown_escapes(&url);
         if unescaped != url {
             repairs.push(Repair {
-                kind: "markdown_escapes_removed".into(),
+                kind: RepairKind::MarkdownEscapesRemoved,
                 detail: format!("Markdown backslash escapes removed from `{written}`"),
             });
             url = unescaped;

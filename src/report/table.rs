@@ -33,7 +33,7 @@ use super::html::html_blocks;
 use super::lines::LineIndex;
 use super::urls::{decode_entities, is_citation_href, is_url_tail, looks_truncated};
 use super::{RawCitation, RawUncited};
-use crate::model::Repair;
+use crate::model::{Repair, RepairKind};
 
 /// A link in a row's links cell.
 #[derive(Debug, Clone)]
@@ -214,7 +214,7 @@ fn cell_link(block: &Block, l: &BlockLink) -> CellLink {
     let mut repairs = Vec::new();
     if url != l.written {
         repairs.push(Repair {
-            kind: "decoded_entities".into(),
+            kind: RepairKind::DecodedEntities,
             detail: format!("HTML entities decoded in `{}`", l.written),
         });
     }
@@ -355,7 +355,7 @@ fn apply_continuations(rows: Vec<Row>) -> Vec<Row> {
             if let Some(tail) = tail.filter(|_| looks_truncated(&last.url)) {
                 let joined = format!("{}{}", last.url, tail);
                 last.repairs.push(Repair {
-                    kind: "joined_page_break".into(),
+                    kind: RepairKind::JoinedPageBreak,
                     detail: format!(
                         "URL split by a page break: `{}` (line {}) + `{}` (line {}, {}) → `{}`",
                         last.written,
@@ -581,7 +581,7 @@ mod tests {
             ]
         );
         assert_eq!(o.citations[0].written, "http://a.cn/x/574");
-        assert_eq!(o.citations[0].repairs[0].kind, "joined_page_break");
+        assert_eq!(o.citations[0].repairs[0].kind, RepairKind::JoinedPageBreak);
         assert_eq!(o.citations[1].context.as_deref(), Some("甲"));
     }
 

@@ -18,7 +18,7 @@
 
 use url::Url;
 
-use crate::model::Repair;
+use crate::model::{Repair, RepairKind};
 
 /// A URL found in running text: byte range in the text and the URL as written there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,7 +247,7 @@ pub(crate) fn resolve(url: &str, base: Option<&Url>) -> Option<(String, Repair)>
         return Some((
             to,
             Repair {
-                kind: "protocol_relative".into(),
+                kind: RepairKind::ProtocolRelative,
                 detail,
             },
         ));
@@ -258,7 +258,7 @@ pub(crate) fn resolve(url: &str, base: Option<&Url>) -> Option<(String, Repair)>
     Some((
         to,
         Repair {
-            kind: "resolved_relative".into(),
+            kind: RepairKind::ResolvedRelative,
             detail,
         },
     ))
@@ -356,7 +356,9 @@ mod tests {
     #[test]
     fn relative_references_and_bases() {
         let base = Url::parse("https://example.org/docs/index.html").unwrap();
-        let got = |u: &str, b: Option<&Url>| resolve(u, b).map(|(to, r)| (to, r.kind));
+        let got = |u: &str, b: Option<&Url>| {
+            resolve(u, b).map(|(to, r)| (to, r.kind.as_str().to_string()))
+        };
         assert_eq!(got("https://a.cn/x", Some(&base)), None);
         assert_eq!(got("page.html", None), None);
         assert_eq!(

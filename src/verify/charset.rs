@@ -6,10 +6,17 @@
 //! nothing, or declare UTF-8 while serving GBK: a declaration whose decoding is full
 //! of malformed sequences is overruled by detection, and a declared legacy charset is
 //! overruled when the bytes are valid, non-ASCII UTF-8.
+//!
+//! UTF-16 and UTF-32 are not ASCII-compatible, so neither the `<meta>` pre-scan nor
+//! chardetng sees them: they are recognised by their BOM, by a `charset` in the header
+//! (encoding_rs has no UTF-32, so it is decoded here), or sniffed from the pattern of NUL
+//! bytes that markup in them shows (`<\0h\0t\0m\0l\0` …).
 
 use std::sync::LazyLock;
 
 use encoding_rs::{Encoding, UTF_8};
+
+use crate::model::CharsetSource;
 use regex::bytes::Regex;
 
 /// How many bytes the `<meta>` pre-scan looks at.
@@ -25,8 +32,8 @@ pub(crate) struct Decoded {
     pub(crate) text: String,
     /// The encoding used (`UTF-8`, `GBK`, `Big5`, `Shift_JIS`, …).
     pub(crate) charset: String,
-    /// `header`, `bom`, `meta` or `detected`.
-    pub(crate) source: String,
+    /// Where the charset came from.
+    pub(crate) source: CharsetSource,
     /// The declared charset that was overruled, with where it was declared.
     pub(crate) overruled: Option<String>,
 }
@@ -93,23 +100,155 @@ fn too_malformed(malformed: usize, text: &str) -> bool {
     malformed >= MIN_MALFORMED && share > MAX_MALFORMED_SHARE
 }
 
+/// A UTF-16 or UTF-32 form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wide {
+    Utf16Le,
+    Utf16Be,
+    Utf32Le,
+    Utf32Be,
+}
+
+impl Wide {
+    fn name(self) -> &'static str {
+        match self {
+            Wide::Utf16Le => "UTF-16LE",
+            Wide::Utf16Be => "UTF-16BE",
+            Wide::Utf32Le => "UTF-32LE",
+            Wide::Utf32Be => "UTF-32BE",
+        }
+    }
+
+    fn decode(self, body: &[u8]) -> String {
+        match self {
+            Wide::Utf16Le => encoding_rs::UTF_16LE
+                .decode_without_bom_handling(body)
+                .0
+                .into_owned(),
+            Wide::Utf16Be => encoding_rs::UTF_16BE
+                .decode_without_bom_handling(body)
+                .0
+                .into_owned(),
+            Wide::Utf32Le | Wide::Utf32Be => body
+                .chunks_exact(4)
+                .map(|c| {
+                    let b = [c[0], c[1], c[2], c[3]];
+                    let v = if self == Wide::Utf32Le {
+                        u32::from_le_bytes(b)
+                    } else {
+                        u32::from_be_bytes(b)
+                    };
+                    char::from_u32(v).unwrap_or(char::REPLACEMENT_CHARACTER)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A UTF-32 BOM (checked before UTF-16's, whose BOM is UTF-32LE's prefix).
+fn utf32_bom(body: &[u8]) -> Option<Wide> {
+    match body.get(..4)? {
+        [0xFF, 0xFE, 0, 0] => Some(Wide::Utf32Le),
+        [0, 0, 0xFE, 0xFF] => Some(Wide::Utf32Be),
+        _ => None,
+    }
+}
+
+/// A UTF-32 `charset` in the Content-Type (encoding_rs knows no UTF-32 labels).
+fn header_utf32(content_type: &str, body: &[u8]) -> Option<Wide> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        match value
+            .trim()
+            .trim_matches(['"', '\''])
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "utf-32le" => Some(Wide::Utf32Le),
+            "utf-32be" => Some(Wide::Utf32Be),
+            "utf-32" | "ucs-4" => Some(sniff_wide(body).unwrap_or(Wide::Utf32Be)),
+            _ => None,
+        }
+    })
+}
+
+/// UTF-16/32 without a BOM, from where the NUL bytes fall: every UTF-32 unit has a zero
+/// high byte (code points end at U+10FFFF), and in UTF-16 the ASCII of the markup has a
+/// zero byte on one side only. Text in ASCII-compatible encodings has no NULs at all.
+fn sniff_wide(body: &[u8]) -> Option<Wide> {
+    let head = &body[..body.len().min(1024) / 4 * 4];
+    let units = head.len() / 4;
+    if units >= 4 {
+        let char_like = |hi: u8, plane: u8, lo: &[u8]| hi == 0 && plane <= 0x10 && lo != [0, 0];
+        let le = head
+            .chunks_exact(4)
+            .filter(|c| char_like(c[3], c[2], &c[..2]))
+            .count();
+        let be = head
+            .chunks_exact(4)
+            .filter(|c| char_like(c[0], c[1], &c[2..]))
+            .count();
+        if le * 20 >= units * 19 {
+            return Some(Wide::Utf32Le);
+        }
+        if be * 20 >= units * 19 {
+            return Some(Wide::Utf32Be);
+        }
+    }
+    let pairs = head.len() / 2;
+    let odd = head
+        .chunks_exact(2)
+        .filter(|c| c[0] != 0 && c[1] == 0)
+        .count();
+    let even = head
+        .chunks_exact(2)
+        .filter(|c| c[0] == 0 && c[1] != 0)
+        .count();
+    let enough = |n: usize| n >= 8 && n * 10 >= pairs;
+    if enough(odd) && even * 8 <= odd {
+        return Some(Wide::Utf16Le);
+    }
+    if enough(even) && odd * 8 <= even {
+        return Some(Wide::Utf16Be);
+    }
+    None
+}
+
+fn wide(text: String, wide: Wide, source: CharsetSource) -> Decoded {
+    Decoded {
+        text,
+        charset: wide.name().to_owned(),
+        source,
+        overruled: None,
+    }
+}
+
 /// Decode a page body.
 ///
 /// `tld` (e.g. `cn`) helps detection when nothing is declared.
 pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>) -> Decoded {
+    if let Some(w) = utf32_bom(body) {
+        return wide(w.decode(&body[4..]), w, CharsetSource::Bom);
+    }
+    if let Some(w) = content_type.and_then(|ct| header_utf32(ct, body)) {
+        return wide(w.decode(body), w, CharsetSource::Header);
+    }
     if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
         let (text, _) = encoding.decode_without_bom_handling(&body[bom_len..]);
         return Decoded {
             text: text.into_owned(),
             charset: encoding.name().to_owned(),
-            source: "bom".to_owned(),
+            source: CharsetSource::Bom,
             overruled: None,
         };
     }
     let declared = content_type
         .and_then(header_charset)
-        .map(|e| (e, "header"))
-        .or_else(|| meta_charset(body).map(|e| (e, "meta")));
+        .map(|e| (e, CharsetSource::Header))
+        .or_else(|| meta_charset(body).map(|e| (e, CharsetSource::Meta)));
     if let Some((encoding, source)) = declared {
         let (text, malformed) = decode_counting(body, encoding);
         let lying_legacy =
@@ -118,7 +257,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
             return Decoded {
                 text: String::from_utf8_lossy(body).into_owned(),
                 charset: UTF_8.name().to_owned(),
-                source: "detected".to_owned(),
+                source: CharsetSource::Detected,
                 overruled: Some(format!("{} ({source})", encoding.name())),
             };
         }
@@ -126,7 +265,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
             return Decoded {
                 text,
                 charset: encoding.name().to_owned(),
-                source: source.to_owned(),
+                source,
                 overruled: None,
             };
         }
@@ -137,7 +276,7 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
                 return Decoded {
                     text: guessed_text,
                     charset: guess.name().to_owned(),
-                    source: "detected".to_owned(),
+                    source: CharsetSource::Detected,
                     overruled: Some(format!("{} ({source})", encoding.name())),
                 };
             }
@@ -145,16 +284,19 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8], tld: Option<&str>)
         return Decoded {
             text,
             charset: encoding.name().to_owned(),
-            source: source.to_owned(),
+            source,
             overruled: None,
         };
+    }
+    if let Some(w) = sniff_wide(body) {
+        return wide(w.decode(body), w, CharsetSource::Detected);
     }
     let guess = detect(body, tld);
     let (text, _) = decode_counting(body, guess);
     Decoded {
         text,
         charset: guess.name().to_owned(),
-        source: "detected".to_owned(),
+        source: CharsetSource::Detected,
         overruled: None,
     }
 }
@@ -191,6 +333,43 @@ mod tests {
         &'static str,
         &'static str,
     );
+
+    #[test]
+    fn utf16_without_bom_and_utf32_are_decoded() {
+        let html = page(r#"<meta charset="utf-8">"#, ZH);
+        let utf16le: Vec<u8> = html.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let utf16be: Vec<u8> = html.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let utf32le: Vec<u8> = html
+            .chars()
+            .flat_map(|c| u32::from(c).to_le_bytes())
+            .collect();
+        let utf32be: Vec<u8> = html
+            .chars()
+            .flat_map(|c| u32::from(c).to_be_bytes())
+            .collect();
+        let mut bom32 = vec![0xFF, 0xFE, 0, 0];
+        bom32.extend_from_slice(&utf32le);
+        let cases: [(Option<&str>, &[u8], &str, &str); 6] = [
+            (None, &utf16le, "UTF-16LE", "detected"),
+            (None, &utf16be, "UTF-16BE", "detected"),
+            (None, &utf32le, "UTF-32LE", "detected"),
+            (None, &utf32be, "UTF-32BE", "detected"),
+            (None, &bom32, "UTF-32LE", "bom"),
+            (
+                Some("text/html; charset=utf-32be"),
+                &utf32be,
+                "UTF-32BE",
+                "header",
+            ),
+        ];
+        for (ct, body, charset, source) in cases {
+            let d = decode(ct, body, None);
+            assert_eq!((d.charset.as_str(), d.source.as_str()), (charset, source));
+            assert!(d.text.contains("互联网＋医疗健康"), "{charset}: {}", d.text);
+        }
+        let d = decode(Some("text/html; charset=utf-16le"), &utf16le, None);
+        assert!(d.text.contains("互联网＋医疗健康"));
+    }
 
     #[test]
     fn decodes_declared_and_undeclared_pages() {
@@ -314,7 +493,7 @@ mod tests {
             };
             let decoded = decode(content_type, &body, tld);
             assert_eq!(decoded.charset, charset, "{name}");
-            assert_eq!(decoded.source, source, "{name}");
+            assert_eq!(decoded.source.as_str(), source, "{name}");
             assert!(decoded.text.contains(text), "{name}: {}", decoded.text);
         }
     }
@@ -325,7 +504,7 @@ mod tests {
         let body = encode(encoding_rs::GBK, &page(r#"<meta charset="utf-8">"#, ZH));
         let decoded = decode(Some("text/html; charset=UTF-8"), &body, Some("cn"));
         assert_eq!(decoded.charset, "GBK");
-        assert_eq!(decoded.source, "detected");
+        assert_eq!(decoded.source, CharsetSource::Detected);
         assert_eq!(decoded.overruled.as_deref(), Some("UTF-8 (header)"));
         assert!(decoded.text.contains(ZH));
 
@@ -343,6 +522,6 @@ mod tests {
         body.insert(200, 0xFF);
         let decoded = decode(None, &body, None);
         assert_eq!(decoded.charset, "UTF-8");
-        assert_eq!(decoded.source, "meta");
+        assert_eq!(decoded.source, CharsetSource::Meta);
     }
 }

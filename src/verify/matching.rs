@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::PageInfo;
 use crate::dates::find_dates;
-use crate::model::{Claim, Evidence, Verdict};
+use crate::model::{Claim, Evidence, Reason, Verdict};
 use crate::text::{
     find_stemmed, find_term, is_stemmable, normalize, normalize_mapped, normalize_term,
 };
@@ -22,6 +22,10 @@ pub const DEFAULT_WINDOW_BEFORE_DAYS: i64 = 7;
 pub const DEFAULT_WINDOW_AFTER_DAYS: i64 = 14;
 /// Default share of keyword weight that must be found.
 pub const DEFAULT_KEYWORD_THRESHOLD: f64 = 0.5;
+/// `verify.window_before_days` and `verify.window_after_days`: up to ten years.
+pub const WINDOW_DAYS_RANGE: std::ops::RangeInclusive<i64> = 0..=3650;
+/// `verify.keyword_threshold`.
+pub const KEYWORD_THRESHOLD_RANGE: std::ops::RangeInclusive<f64> = 0.0..=1.0;
 /// Characters of context on each side of the best match in the snippet.
 const SNIPPET_RADIUS: usize = 60;
 /// A month-day mention belongs to the claim's year when the page date is at most this
@@ -144,18 +148,19 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         ..Evidence::default()
     };
     let unusable = if !page.is_html {
-        Some("not an HTML page".to_owned())
+        Some((Reason::NotHtml, "not an HTML page".to_owned()))
     } else if let Some(reason) = &page.challenge {
-        Some(format!("bot challenge: {reason}"))
+        Some((Reason::BotChallenge, format!("bot challenge: {reason}")))
     } else if let Some(reason) = &page.soft_404 {
-        Some(format!("soft 404: {reason}"))
+        Some((Reason::Soft404Text, format!("soft 404: {reason}")))
     } else if page.main_text.trim().is_empty() {
-        Some("no main text".to_owned())
+        Some((Reason::NoMainText, "no main text".to_owned()))
     } else {
         None
     };
-    if let Some(note) = unusable {
+    if let Some((reason, note)) = unusable {
         ev.notes.push(note);
+        ev.reason = Some(reason);
         ev.missing_keywords = claim.keywords.iter().map(|k| k.term.clone()).collect();
         return (Verdict::Unverifiable, ev);
     }
@@ -191,6 +196,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     }
     if total <= 0.0 {
         ev.notes.push("claim has no keywords to check".to_owned());
+        ev.reason = Some(Reason::NoKeywords);
         return (Verdict::Unverifiable, ev);
     }
     ev.score = (found / total).clamp(0.0, 1.0);
@@ -237,11 +243,19 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         }
     };
     let verdict = match (terms_ok, date_ok) {
-        (false, _) => Verdict::Unsupported,
+        (false, _) => {
+            ev.reason = Some(Reason::KeywordsMissing);
+            Verdict::Unsupported
+        }
         (true, true) => Verdict::Supported,
         (true, false) => {
-            if page.page_date.is_none() && !ev.claim_date_found {
+            // The date did not match: the page has no date (and the text lacks the
+            // claim's), or its date lies outside the window.
+            if page.page_date.is_none() {
                 ev.notes.push("claim date not found on the page".to_owned());
+                ev.reason = Some(Reason::ClaimDateNotFound);
+            } else {
+                ev.reason = Some(Reason::PageDateOutsideWindow);
             }
             Verdict::Partial
         }

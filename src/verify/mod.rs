@@ -19,11 +19,11 @@ use regex::Regex;
 use scraper::{Html, Selector};
 use serde::Serialize;
 
-use crate::model::DateSource;
+use crate::model::{CharsetSource, DateSource, RedirectKind};
 
 pub use matching::{
     DEFAULT_KEYWORD_THRESHOLD, DEFAULT_WINDOW_AFTER_DAYS, DEFAULT_WINDOW_BEFORE_DAYS,
-    VerifyOptions, verify,
+    KEYWORD_THRESHOLD_RANGE, VerifyOptions, WINDOW_DAYS_RANGE, verify,
 };
 pub use soft404::{page_similarity, redirect_soft_404};
 
@@ -38,7 +38,7 @@ pub struct PageInfo {
     /// The encoding used to decode the page (`UTF-8`, `GBK`, …).
     pub charset: String,
     /// Where the charset came from: `header`, `bom`, `meta` or `detected`.
-    pub charset_source: String,
+    pub charset_source: CharsetSource,
     /// A declared charset that the bytes contradicted, e.g. `UTF-8 (header)`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charset_overruled: Option<String>,
@@ -56,7 +56,7 @@ pub struct PageInfo {
     /// Every date candidate, most trustworthy source first.
     pub date_candidates: Vec<(NaiveDate, DateSource)>,
     /// A client-side redirect: absolute target URL and `meta_refresh` or `script`.
-    pub redirect: Option<(String, String)>,
+    pub redirect: Option<(String, RedirectKind)>,
     /// Why the page reads as "gone", if it does.
     pub soft_404: Option<String>,
     /// Why the page reads as a bot challenge, if it does.
@@ -188,12 +188,12 @@ pub fn read_page(url: &str, content_type: Option<&str>, body: &[u8]) -> PageInfo
         info.page_date_source = Some(source);
     }
     info.redirect = meta_refresh(&html)
-        .map(|t| (resolve(url, &t), "meta_refresh".to_owned()))
+        .map(|t| (resolve(url, &t), RedirectKind::MetaRefresh))
         .or_else(|| {
             (extracted.main_text.chars().count() < SCRIPT_REDIRECT_MAX_TEXT)
                 .then(|| script_redirect(&html))
                 .flatten()
-                .map(|t| (resolve(url, &t), "script".to_owned()))
+                .map(|t| (resolve(url, &t), RedirectKind::Script))
         });
     info.challenge = soft404::challenge_reason(
         extracted.title.as_deref(),

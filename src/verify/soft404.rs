@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 
+use crate::model::Reason;
 use crate::text::{is_cjk, normalize};
 
 use super::PageInfo;
@@ -147,9 +148,9 @@ pub(crate) fn challenge_reason(
 
 /// Whether a redirect from `original_url` to `final_url` means the page is gone: a
 /// redirect to the site root (from a deeper path) or to an error page (`/404.html`,
-/// `notfound`, `error`). Returns the reason.
+/// `notfound`, `error`). Returns the reason code and message.
 #[must_use]
-pub fn redirect_soft_404(original_url: &str, final_url: &str) -> Option<String> {
+pub fn redirect_soft_404(original_url: &str, final_url: &str) -> Option<(Reason, String)> {
     let original = url::Url::parse(original_url).ok()?;
     let target = url::Url::parse(final_url).ok()?;
     if original == target {
@@ -171,7 +172,10 @@ pub fn redirect_soft_404(original_url: &str, final_url: &str) -> Option<String> 
             || file.starts_with(m)
             || path.contains("notfound")
     }) {
-        return Some(format!("redirected to an error page ({final_url})"));
+        return Some((
+            Reason::Soft404RedirectErrorPage,
+            format!("redirected to an error page ({final_url})"),
+        ));
     }
     let is_root = |p: &str| {
         matches!(
@@ -187,7 +191,10 @@ pub fn redirect_soft_404(original_url: &str, final_url: &str) -> Option<String> 
         )
     };
     if is_root(&path) && !is_root(&original.path().to_ascii_lowercase()) {
-        return Some(format!("redirected to the site root ({final_url})"));
+        return Some((
+            Reason::Soft404RedirectRoot,
+            format!("redirected to the site root ({final_url})"),
+        ));
     }
     None
 }
@@ -406,5 +413,11 @@ mod tests {
                 "{from} -> {to}"
             );
         }
+        let reason = |to| redirect_soft_404("http://a.cn/x/2018/1.htm", to).map(|r| r.0);
+        assert_eq!(reason("http://a.cn/"), Some(Reason::Soft404RedirectRoot));
+        assert_eq!(
+            reason("http://a.cn/404.html"),
+            Some(Reason::Soft404RedirectErrorPage)
+        );
     }
 }

@@ -106,6 +106,19 @@ fn verdicts_for_every_case() {
     for (name, url, content_type, body, expect) in cases {
         let (page, verdict, evidence) = check(url, content_type, &body);
         assert_eq!(verdict, expect, "{name}: {evidence:#?}\n{page:#?}");
+        use crate::model::Reason;
+        let reason = match name {
+            "partial, another year" => Some(Reason::PageDateOutsideWindow),
+            "partial, no date anywhere" => Some(Reason::ClaimDateNotFound),
+            n if n.starts_with("supported") => None,
+            n if n.starts_with("unsupported") => Some(Reason::KeywordsMissing),
+            "unverifiable, soft 404" => Some(Reason::Soft404Text),
+            "unverifiable, challenge" => Some(Reason::BotChallenge),
+            "unverifiable, pdf" => Some(Reason::NotHtml),
+            "unverifiable, empty page" => Some(Reason::NoMainText),
+            other => panic!("no reason listed for case {other}"),
+        };
+        assert_eq!(evidence.reason, reason, "{name}");
     }
 }
 

@@ -10,9 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::Request;
+use axum::http::{StatusCode, Uri, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
@@ -102,6 +104,48 @@ async fn record(log: Arc<Log>, req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     log.in_flight.fetch_sub(1, Ordering::SeqCst);
     resp
+}
+
+/// A tiny forward proxy: it takes absolute-form requests and forwards them to `origin`,
+/// whatever host they name.
+pub fn forward_proxy(origin: std::net::SocketAddr) -> Server {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    Server::start(Router::new().fallback(move |uri: Uri| {
+        let client = client.clone();
+        async move {
+            assert!(
+                uri.scheme().is_some(),
+                "a proxy gets absolute-form requests: {uri}"
+            );
+            let target = format!("http://{origin}{}", uri.path());
+            match client.get(target).send().await {
+                Ok(r) => {
+                    let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
+                    let location = r
+                        .headers()
+                        .get(header::LOCATION)
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    let body = r.bytes().await.unwrap_or_default();
+                    let mut resp = (
+                        status,
+                        [(header::CONTENT_TYPE, "text/html")],
+                        Body::from(body),
+                    )
+                        .into_response();
+                    if let Some(l) = location {
+                        resp.headers_mut()
+                            .insert(header::LOCATION, l.parse().unwrap());
+                    }
+                    resp
+                }
+                Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+            }
+        }
+    }))
 }
 
 /// A raw TCP server for behaviour a well-behaved HTTP library will not produce: each
