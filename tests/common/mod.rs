@@ -148,6 +148,134 @@ pub fn forward_proxy(origin: std::net::SocketAddr) -> Server {
     }))
 }
 
+/// One request as seen by [`StampedServer`]: when its first byte reached this machine's
+/// network stack (the kernel's receive timestamp, not when a server thread got to it).
+#[derive(Debug, Clone)]
+pub struct Stamped {
+    pub host: String,
+    pub path: String,
+    /// Kernel receive time (CLOCK_REALTIME), since the epoch.
+    pub at: Duration,
+}
+
+/// What a [`StampedServer`] answers to a path: status, extra header lines (each ending in
+/// CRLF) and body.
+pub type StampedAnswer = (u16, String, String);
+
+/// An HTTP/1.1 server for politeness tests: a thread per connection, keep-alive, each
+/// answer from `answer(path)` after `delay`, and every request stamped with the kernel's receive
+/// timestamp (SO_TIMESTAMPNS). On loopback the packet is received in the sender's
+/// write, so the stamp is when the request left the client: no server-side scheduling
+/// noise in the gaps a test measures.
+pub struct StampedServer {
+    pub addr: SocketAddr,
+    pub log: Arc<Mutex<Vec<Stamped>>>,
+}
+
+impl StampedServer {
+    pub fn start(
+        delay: Duration,
+        answer: impl Fn(&str) -> StampedAnswer + Send + Sync + 'static,
+    ) -> StampedServer {
+        let answer: Arc<dyn Fn(&str) -> StampedAnswer + Send + Sync> = Arc::new(answer);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let log: Arc<Mutex<Vec<Stamped>>> = Arc::default();
+        let l = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let log = Arc::clone(&l);
+                let answer = Arc::clone(&answer);
+                std::thread::spawn(move || serve_stamped(stream, &log, delay, &*answer));
+            }
+        });
+        StampedServer { addr, log }
+    }
+
+    /// Requests per Host header, in arrival order.
+    pub fn by_host(&self) -> std::collections::HashMap<String, Vec<Stamped>> {
+        let mut m: std::collections::HashMap<String, Vec<Stamped>> = Default::default();
+        for s in self.log.lock().unwrap().iter() {
+            m.entry(s.host.clone()).or_default().push(s.clone());
+        }
+        for v in m.values_mut() {
+            v.sort_by_key(|s| s.at);
+        }
+        m
+    }
+}
+
+fn serve_stamped(
+    mut stream: std::net::TcpStream,
+    log: &Mutex<Vec<Stamped>>,
+    delay: Duration,
+    answer: &(dyn Fn(&str) -> StampedAnswer + Send + Sync),
+) {
+    use nix::sys::socket::{
+        ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt::ReceiveTimestampns,
+    };
+    use nix::sys::time::TimeSpec;
+    use std::io::Write as _;
+    use std::os::fd::AsRawFd as _;
+    if setsockopt(&stream, ReceiveTimestampns, &true).is_err() {
+        return;
+    }
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let mut first: Option<TimeSpec> = None;
+        while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
+            let mut buf = [0u8; 8192];
+            let mut cmsg = nix::cmsg_space!(TimeSpec);
+            let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+            let Ok(msg) = recvmsg::<()>(
+                stream.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                MsgFlags::empty(),
+            ) else {
+                return;
+            };
+            let n = msg.bytes;
+            if let Ok(cmsgs) = msg.cmsgs() {
+                for c in cmsgs {
+                    if let ControlMessageOwned::ScmTimestampns(ts) = c {
+                        first.get_or_insert(ts);
+                    }
+                }
+            }
+            if n == 0 {
+                return;
+            }
+            pending.extend_from_slice(&buf[..n]);
+        }
+        let end = pending.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+        pending.drain(..end);
+        let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let host = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("host").then(|| v.trim().to_owned())
+            })
+            .unwrap_or_default();
+        let at = first.map_or(Duration::ZERO, |ts| {
+            Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32)
+        });
+        let (status, headers, body) = answer(&path);
+        log.lock().unwrap().push(Stamped { host, path, at });
+        std::thread::sleep(delay);
+        let resp = format!(
+            "HTTP/1.1 {status} X\r\n{headers}content-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(resp.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
 /// A raw TCP server for behaviour a well-behaved HTTP library will not produce: each
 /// connection gets `handler(stream)`.
 pub fn raw_server<F, Fut>(handler: F) -> SocketAddr
