@@ -213,6 +213,7 @@ fn run_check(path: &std::path::Path, config: &Config) -> citecheck::output::RunR
         &[path.to_owned()],
         &ExtractOptions {
             max_file_bytes: 1 << 30,
+            ..ExtractOptions::default()
         },
     );
     rt.block_on(citecheck::pipeline::check(

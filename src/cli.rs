@@ -129,6 +129,10 @@ pub struct CommonArgs {
     /// Read settings from FILE instead of ./config.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Resolve relative links in reports against this URL (a report's own
+    /// `<base href>` comes first); without one, relative links are excluded.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 }
 
 /// `citecheck check`.
@@ -239,10 +243,22 @@ impl CheckArgs {
             max_retries: self.max_retries,
             user_agent: self.user_agent.clone(),
             fail_on: self.fail_on.clone(),
+            base_url: self.common.base_url.clone(),
             exclude: self.exclude.clone(),
             allow_private: tri(self.allow_private, self.no_allow_private),
             respect_robots: tri(self.respect_robots, self.no_respect_robots),
             progress: self.no_progress.then_some(false),
+        }
+    }
+}
+
+impl ExtractArgs {
+    /// The settings given as flags, for [`crate::config::Config::resolve`].
+    #[must_use]
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            base_url: self.common.base_url.clone(),
+            ..crate::config::Overrides::default()
         }
     }
 }

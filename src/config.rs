@@ -135,6 +135,8 @@ impl Default for VerifyFile {
 pub struct ReportFile {
     pub fail_on: Vec<String>,
     pub max_file_bytes: u64,
+    /// Absolute http(s) URL relative links in reports are resolved against (`""`: none).
+    pub base_url: String,
 }
 
 impl Default for ReportFile {
@@ -142,6 +144,7 @@ impl Default for ReportFile {
         ReportFile {
             fail_on: DEFAULT_FAIL_ON.iter().map(|s| (*s).to_owned()).collect(),
             max_file_bytes: report::DEFAULT_MAX_FILE_BYTES,
+            base_url: String::new(),
         }
     }
 }
@@ -198,6 +201,7 @@ pub struct Overrides {
     pub max_retries: Option<u32>,
     pub user_agent: Option<String>,
     pub fail_on: Option<Vec<String>>,
+    pub base_url: Option<String>,
     pub exclude: Vec<String>,
     pub allow_private: Option<bool>,
     pub respect_robots: Option<bool>,
@@ -270,6 +274,9 @@ impl Config {
         if let Some(v) = &a.fail_on {
             report.fail_on.clone_from(v);
         }
+        if let Some(v) = &a.base_url {
+            report.base_url.clone_from(v);
+        }
         f.exclude.extend(a.exclude.iter().cloned());
         set(&mut f.allow_private, a.allow_private);
         set(&mut f.respect_robots, a.respect_robots);
@@ -283,9 +290,26 @@ impl Config {
                     report.max_file_bytes,
                     &report::MAX_FILE_BYTES_RANGE,
                 )?,
+                base_url: validate_base_url(&report.base_url)?,
             },
             progress: a.progress.unwrap_or(true),
         })
+    }
+}
+
+/// `report.base_url`: empty for none, else an absolute `http:`/`https:` URL.
+fn validate_base_url(v: &str) -> Result<Option<url::Url>, ConfigError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    match url::Url::parse(v) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(Some(u)),
+        Ok(_) => Err(invalid(
+            "report.base_url",
+            format!("{v:?}: must be an http:// or https:// URL"),
+        )),
+        Err(e) => Err(invalid("report.base_url", format!("{v:?}: {e}"))),
     }
 }
 
@@ -505,6 +529,34 @@ mod tests {
         assert!(Config::resolve(f, &Overrides::default()).is_err());
         let f = FileConfig::parse("[fetch]\nexclude = [\"(\"]\n", p).unwrap();
         assert!(Config::resolve(f, &Overrides::default()).is_err());
+        for bad in ["docs/", "ftp://example.org/", "https://"] {
+            let f = FileConfig::parse(&format!("[report]\nbase_url = {bad:?}\n"), p).unwrap();
+            let err = Config::resolve(f, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("report.base_url"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn base_url_from_the_file_or_the_flag() {
+        let p = Path::new("x.toml");
+        let f = FileConfig::parse("[report]\nbase_url = \"https://a.example/d/\"\n", p).unwrap();
+        let c = Config::resolve(f.clone(), &Overrides::default()).unwrap();
+        assert_eq!(
+            c.extract.base_url.map(|u| u.to_string()).as_deref(),
+            Some("https://a.example/d/")
+        );
+        let flag = Overrides {
+            base_url: Some("http://b.example/".into()),
+            ..Overrides::default()
+        };
+        let c = Config::resolve(f, &flag).unwrap();
+        assert_eq!(
+            c.extract.base_url.map(|u| u.to_string()).as_deref(),
+            Some("http://b.example/")
+        );
+        assert_eq!(Config::defaults().unwrap().extract.base_url, None);
     }
 
     #[test]

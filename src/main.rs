@@ -10,7 +10,7 @@ use clap::Parser;
 
 use citecheck::changed::ChangedLines;
 use citecheck::cli::{CheckArgs, Cli, Command, CommonArgs, Format, InspectArgs, InspectFormat};
-use citecheck::config::{Config, FileConfig, Overrides};
+use citecheck::config::{Config, FileConfig};
 use citecheck::output::triage::Location;
 use citecheck::output::{
     Csv, Formatter, Github, Html, Json, JsonLines, JsonLinesStream, Junit, Markdown, RunReport,
@@ -57,7 +57,7 @@ fn run() -> Result<u8> {
     match cli.command {
         Command::Extract(a) => {
             let file = FileConfig::load(a.common.config.as_deref())?;
-            let config = Config::resolve(file, &Overrides::default())?;
+            let config = Config::resolve(file, &a.overrides())?;
             let targets = targets(&a.common)?;
             let outs = open_outputs(&targets)?;
             let changed = changed_lines(&a.common)?;

@@ -72,6 +72,12 @@ pub enum RepairKind {
     JoinedLineBreak,
     /// HTML entities (`&amp;`) in the URL decoded.
     DecodedEntities,
+    /// Markdown backslash escapes (`a\_b`) removed from a bare URL.
+    MarkdownEscapesRemoved,
+    /// A protocol-relative link (`//host/x`) given a scheme.
+    ProtocolRelative,
+    /// A relative link resolved against the report's base URL.
+    ResolvedRelative,
 }
 
 impl RepairKind {
@@ -82,6 +88,9 @@ impl RepairKind {
             RepairKind::JoinedPageBreak => "joined_page_break",
             RepairKind::JoinedLineBreak => "joined_line_break",
             RepairKind::DecodedEntities => "decoded_entities",
+            RepairKind::MarkdownEscapesRemoved => "markdown_escapes_removed",
+            RepairKind::ProtocolRelative => "protocol_relative",
+            RepairKind::ResolvedRelative => "resolved_relative",
         }
     }
 }

@@ -5,8 +5,20 @@
 //! inside Chinese text (`2018 年 4 月`), Latin case. [`normalize`] maps both sides onto
 //! one form so that a plain substring search decides whether a term is present;
 //! [`find_term`] adds word boundaries for Latin terms (`ai` must not match `said`).
+//!
+//! English words also match in their inflected forms (`signed` ↔ `sign`, `agreements` ↔
+//! `agreement`): [`find_stemmed`] compares words by their Snowball (Porter2) English
+//! stems, on both sides. It applies only to Latin-script terms that are not names
+//! ([`is_stemmable`]: no capitalised word, no digits), so `Wells` never matches `well`;
+//! names, numbers and Chinese terms keep their exact form.
 
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::UnicodeNormalization;
+
+/// The English Snowball stemmer (stateless; shared).
+static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
 /// Whether `c` is a CJK character (Han, kana, Hangul, CJK symbols and punctuation).
 #[must_use]
@@ -150,6 +162,125 @@ pub fn normalize_term(term: &str) -> String {
         .to_owned()
 }
 
+/// Whether `c` is a Latin letter (ASCII, Latin-1 supplement, Latin Extended-A/B).
+fn is_latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || (c.is_alphabetic() && ('\u{00C0}'..='\u{024F}').contains(&c))
+}
+
+/// Whether `c` belongs to a word for stemming (Latin letters and ASCII digits).
+fn is_word_char(c: char) -> bool {
+    is_latin_letter(c) || c.is_ascii_digit()
+}
+
+/// Whether a keyword (as written in the claim) is matched by its stems: it holds Latin
+/// words, none of them capitalised (a name keeps its exact form), and no digits, CJK or
+/// other scripts.
+#[must_use]
+pub fn is_stemmable(term: &str) -> bool {
+    let mut words = 0;
+    for w in term.split(|c: char| !c.is_alphanumeric()) {
+        let Some(first) = w.chars().next() else {
+            continue;
+        };
+        if first.is_uppercase() || !w.chars().all(is_latin_letter) {
+            return false;
+        }
+        words += 1;
+    }
+    words > 0
+}
+
+/// Whether the normalised `haystack` holds the normalised `term` with each of its words
+/// in any inflected form: the same words by their English stems, the same separators
+/// between them, whole words only.
+///
+/// Candidates are found by searching for the part a word and its stem share (`happ` of
+/// `happy`/`happi`), so only words that could match are stemmed: the page is not
+/// stemmed as a whole.
+#[must_use]
+pub fn find_stemmed(haystack: &str, term: &str) -> bool {
+    // The term as words and the separators between them.
+    let mut words: Vec<(&str, String)> = Vec::new();
+    let mut seps: Vec<&str> = Vec::new();
+    let mut at = 0;
+    for (start, end) in word_spans(term) {
+        if !words.is_empty() {
+            seps.push(&term[at..start]);
+        } else if start > 0 {
+            return false;
+        }
+        let w = &term[start..end];
+        words.push((w, STEMMER.stem(w).into_owned()));
+        at = end;
+    }
+    let Some((first, first_stem)) = words.first() else {
+        return false;
+    };
+    if at < term.len() {
+        return false;
+    }
+    // The part every inflected form shares with the stem: the stem's letters that the
+    // word also has, less the last (`subsidi` of `subsidies` is `subsid` in `subsidy`).
+    let shared = first
+        .chars()
+        .zip(first_stem.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let keep = shared
+        .min(first_stem.chars().count().saturating_sub(1))
+        .max(1);
+    let probe_len: usize = first.chars().take(keep).map(char::len_utf8).sum();
+    let probe = &first[..probe_len];
+    haystack.match_indices(probe).any(|(pos, _)| {
+        if haystack[..pos]
+            .chars()
+            .next_back()
+            .is_some_and(is_word_char)
+        {
+            return false;
+        }
+        let mut p = pos;
+        for (k, (_, stem)) in words.iter().enumerate() {
+            if k > 0 {
+                let Some(rest) = haystack[p..].strip_prefix(seps[k - 1]) else {
+                    return false;
+                };
+                p = haystack.len() - rest.len();
+            }
+            let len = haystack[p..]
+                .char_indices()
+                .find(|&(_, c)| !is_word_char(c))
+                .map_or(haystack.len() - p, |(i, _)| i);
+            let word = &haystack[p..p + len];
+            if word.is_empty() || STEMMER.stem(word) != stem.as_str() {
+                return false;
+            }
+            p += len;
+        }
+        true
+    })
+}
+
+/// Byte ranges of the words (runs of [`is_word_char`]) of `s`.
+fn word_spans(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (is_word_char(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(st)) => {
+                out.push((st, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(st) = start {
+        out.push((st, s.len()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +352,55 @@ mod tests {
         );
         assert_eq!(normalize_term("“互联网＋”"), "互联网+");
         assert_eq!(normalize_term("Digital China"), "digital china");
+    }
+
+    #[test]
+    fn words_match_in_their_inflected_forms() {
+        let page = normalize(
+            "Hainan and Alibaba Cloud sign a smart-island agreement; the signing of agreements \
+             went well. Happiness, flies and cycling lanes; a subsidy.",
+        );
+        for (term, found) in [
+            ("signed", true),
+            ("signs", true),
+            ("agreement", true),
+            ("agreements", true),
+            ("smart-island", true),
+            ("smart-islands agreements", true),
+            ("cycling lane", true),
+            ("cycled lanes", true),
+            ("happy", true),
+            ("flight", false),
+            ("happiness", true),
+            ("fly", true),
+            ("subsidies", true),
+            ("wells", true),
+            ("sig", false),
+            ("island agreement", true),
+            ("smart island", false),
+            ("", false),
+        ] {
+            assert_eq!(find_stemmed(&page, &normalize(term)), found, "{term}");
+        }
+    }
+
+    #[test]
+    fn names_numbers_and_chinese_keep_their_exact_form() {
+        for term in ["signed", "smart-island cooperation", "agreements", "école"] {
+            assert!(is_stemmable(term), "{term}");
+        }
+        for term in [
+            "Wells",
+            "Alibaba Cloud",
+            "NATO",
+            "smart Island",
+            "5g",
+            "40million",
+            "签署",
+            "15%",
+            "",
+        ] {
+            assert!(!is_stemmable(term), "{term}");
+        }
     }
 }

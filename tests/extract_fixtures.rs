@@ -196,7 +196,10 @@ fn walking_directories_encodings_and_errors() {
     );
     assert_eq!(ex.citations().count(), 4);
     // Too large.
-    let small = ExtractOptions { max_file_bytes: 10 };
+    let small = ExtractOptions {
+        max_file_bytes: 10,
+        ..ExtractOptions::default()
+    };
     let ex = extract_paths(&[root.join("notes.txt")], &small);
     assert!(
         ex.errors[0].message.contains("too large"),

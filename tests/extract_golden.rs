@@ -2,9 +2,10 @@
 //! written, claim text, date, top keywords, repairs and suggestions; the uncited claims.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test extract_golden` and review the diff.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use citecheck::report::{ExtractOptions, extract_paths};
 use serde_json::{Value, json};
 
 const SEED: &str = "reports/2018-04-internet-plus.md";
@@ -14,43 +15,60 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The extraction of the seed as stable JSON (paths relative to the repo root).
+/// A JSON array field, or empty when the output leaves it out.
+fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v[key].as_array().map_or(&[], Vec::as_slice)
+}
+
+/// The extraction of the seed as stable JSON: `citecheck extract` run in the repo root
+/// (its own working directory, not the test process's) on the relative path.
 fn seed_json() -> Value {
-    std::env::set_current_dir(root()).expect("repo root exists");
-    let ex = extract_paths(&[PathBuf::from(SEED)], &ExtractOptions::default());
-    assert!(ex.errors.is_empty(), "{:?}", ex.errors);
-    let doc = &ex.documents[0];
-    let citations: Vec<Value> = doc
-        .citations
+    let out = common::citecheck()
+        .current_dir(root())
+        .args(["extract", SEED, "--format", "json"])
+        .output()
+        .expect("citecheck runs");
+    assert!(
+        out.status.success(),
+        "extract failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(doc["errors"], json!([]), "{}", doc["errors"]);
+    let citations: Vec<Value> = list(&doc, "citations")
         .iter()
         .map(|c| {
-            let keywords: Vec<Value> =
-                c.claim.keywords.iter().take(5).map(|k| json!({"term": k.term, "weight": k.weight})).collect();
+            assert_eq!(c["source"]["path"], SEED);
+            let claim = &c["claim"];
+            let keywords: Vec<Value> = list(claim, "keywords")
+                .iter()
+                .take(5)
+                .map(|k| json!({"term": k["term"], "weight": k["weight"]}))
+                .collect();
             json!({
-                "line": c.source.line,
-                "url": c.url,
-                "written_url": c.written_url,
-                "context": c.context,
-                "claim": c.claim.text,
-                "date": c.claim.date,
-                "date_end": c.claim.date_end,
+                "line": c["source"]["line"],
+                "url": c["url"],
+                "written_url": c["written_url"],
+                "context": c["context"],
+                "claim": claim["text"],
+                "date": claim["date"],
+                "date_end": claim["date_end"],
                 "keywords": keywords,
-                "repairs": c.repairs.iter().map(|r| &r.kind).collect::<Vec<_>>(),
-                "suggestions": c.suggestions.iter().map(|s| json!({"url": s.url, "line": s.source.line})).collect::<Vec<_>>(),
+                "repairs": list(c, "repairs").iter().map(|r| &r["kind"]).collect::<Vec<_>>(),
+                "suggestions": list(c, "suggestions").iter().map(|s| json!({"url": s["url"], "line": s["source"]["line"]})).collect::<Vec<_>>(),
             })
         })
         .collect();
-    let uncited: Vec<Value> = doc
-        .uncited
+    let uncited: Vec<Value> = list(&doc, "uncited_claims")
         .iter()
         .map(|u| {
             json!({
-                "line": u.source.line,
-                "claim": u.claim.text,
-                "date": u.claim.date,
-                "date_end": u.claim.date_end,
-                "supported_by_line": u.supported_by.as_ref().map(|s| s.line),
-                "supported_by_url": u.supported_by_url,
+                "line": u["source"]["line"],
+                "claim": u["claim"]["text"],
+                "date": u["claim"]["date"],
+                "date_end": u["claim"]["date_end"],
+                "supported_by_line": u["supported_by"]["line"],
+                "supported_by_url": u["supported_by_url"],
             })
         })
         .collect();
@@ -89,7 +107,7 @@ fn seed_report_key_facts() {
     let got = seed_json();
     let cits = got["citations"].as_array().unwrap();
     assert_eq!(cits.len(), 66);
-    assert!(Path::new(SEED).exists());
+    assert!(root().join(Path::new(SEED)).exists());
     let urls: Vec<&str> = cits.iter().map(|c| c["url"].as_str().unwrap()).collect();
     assert!(urls.contains(&"http://news.ifeng.com/a/20180411/57472785_0.shtml"));
     assert!(urls.contains(&"http://www.cnr.cn/sxpd/shgl/20180327/t20180327_524178302.shtml"));

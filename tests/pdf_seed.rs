@@ -81,7 +81,11 @@ fn seed_as_pdf_gives_the_markdown_citations() {
     let joined = doc
         .citations
         .iter()
-        .filter(|c| c.repairs.iter().any(|r| r.kind.as_str() == "joined_page_break"))
+        .filter(|c| {
+            c.repairs
+                .iter()
+                .any(|r| r.kind.as_str() == "joined_page_break")
+        })
         .count();
     assert_eq!(joined, 2);
     let unc: Vec<&str> = doc.uncited.iter().map(|u| u.claim.text.as_str()).collect();

@@ -723,6 +723,17 @@ fn same_page(a: &Url, b: &Url) -> bool {
     without_fragment(a) == without_fragment(b)
 }
 
+/// The result for a relative link that no base URL resolved (`page.html`, `/about/`):
+/// not a web citation, so `excluded` (counted apart by its error text), never `invalid`.
+#[must_use]
+pub fn relative_without_base() -> LinkResult {
+    LinkResult::unsent(
+        LinkStatus::Excluded,
+        Reason::RelativeWithoutBase,
+        "relative URL without a base: not a web citation (give --base-url to check it)",
+    )
+}
+
 /// Decide whether `raw` can be fetched, before any network access.
 pub fn precheck(raw: &str, config: &FetchOptions) -> Result<Url, LinkResult> {
     let raw = raw.trim();
@@ -735,13 +746,7 @@ pub fn precheck(raw: &str, config: &FetchOptions) -> Result<Url, LinkResult> {
     }
     let url = match Url::parse(raw) {
         Ok(u) => u,
-        Err(url::ParseError::RelativeUrlWithoutBase) => {
-            return Err(LinkResult::unsent(
-                LinkStatus::Invalid,
-                Reason::RelativeWithoutBase,
-                "relative URL without a base",
-            ));
-        }
+        Err(url::ParseError::RelativeUrlWithoutBase) => return Err(relative_without_base()),
         Err(e) => {
             return Err(LinkResult::unsent(
                 LinkStatus::Invalid,
@@ -825,9 +830,15 @@ mod tests {
             ),
             (
                 "/t20180327_524178302.shtml",
-                Invalid,
+                Excluded,
                 Reason::RelativeWithoutBase,
-                "relative",
+                "relative URL without a base",
+            ),
+            (
+                "page.html",
+                Excluded,
+                Reason::RelativeWithoutBase,
+                "relative URL without a base",
             ),
             (
                 "http://example.org:99999/",

@@ -3,7 +3,11 @@
 //!
 //! Claim rules live here so every format shares them: in a paragraph the claim is the
 //! sentence that holds the link (or the footnote mark); in a list item it is the item;
-//! in a table row it is the row's cells that are not just links.
+//! in a table row it is the row's cells that are not just links, cell by cell: a cell
+//! that is only a date leads the claim, the row's label cell (its first short text cell,
+//! when a longer one follows: `| 2018-05-08 | Hainan | Hainan signed … |`) is the
+//! citation's context instead of part of the claim, and the other cells are joined with
+//! `; ` so that no keyword spans two cells.
 
 use std::cell::OnceCell;
 use std::ops::Range;
@@ -31,6 +35,9 @@ pub(crate) struct BlockLink {
     pub(crate) written: String,
     /// 1-based line of the URL in the source.
     pub(crate) line: usize,
+    /// Written as a bare URL in Markdown prose, where backslash escapes (`a\_b`) are
+    /// not part of the URL.
+    pub(crate) md_escapes: bool,
 }
 
 /// A footnote reference mark in a block (`[^1]`).
@@ -56,6 +63,8 @@ pub(crate) struct Block {
     ends: OnceCell<Vec<usize>>,
     /// The whole-block claim (items, rows), computed once.
     whole: OnceCell<String>,
+    /// A table row's label cell, computed with `whole`.
+    label: OnceCell<Option<String>>,
 }
 
 impl Block {
@@ -70,7 +79,17 @@ impl Block {
             line,
             ends: OnceCell::new(),
             whole: OnceCell::new(),
+            label: OnceCell::new(),
         }
+    }
+
+    /// A table row's label cell (see the module docs), the context of its citations.
+    pub(crate) fn row_label(&self) -> Option<String> {
+        if self.kind != BlockKind::Row {
+            return None;
+        }
+        self.claim_at(0);
+        self.label.get().cloned().flatten()
     }
 
     /// The claim text for a footnote mark at byte `pos`: the mark belongs to the text
@@ -106,7 +125,14 @@ impl Block {
                     normalize_space(&self.text[r])
                 })
                 .clone(),
-            BlockKind::Row => self.whole.get_or_init(|| self.row_claim()).clone(),
+            BlockKind::Row => self
+                .whole
+                .get_or_init(|| {
+                    let (claim, label) = self.row_claim();
+                    let _ = self.label.set(label);
+                    claim
+                })
+                .clone(),
         }
     }
 
@@ -146,8 +172,9 @@ impl Block {
         }
     }
 
-    /// A table row's claim: its cells that hold more than links, joined by a space.
-    fn row_claim(&self) -> String {
+    /// A table row's claim and label: its cells that hold more than links, read as the
+    /// module docs say.
+    fn row_claim(&self) -> (String, Option<String>) {
         let mut order: Vec<&BlockLink> = self.links.iter().collect();
         order.sort_by_key(|l| l.text_range.start);
         let mut next = 0;
@@ -172,9 +199,27 @@ impl Block {
                 parts.push(rest);
             }
         }
-        let joined = parts.join(" ");
+        let (dates, texts): (Vec<String>, Vec<String>) = parts
+            .into_iter()
+            .partition(|p| super::claims::is_date_only(p));
+        let is_label = |t: &String| {
+            t.chars().count() <= 40
+                && !t.ends_with(is_sentence_end)
+                && !t.ends_with('.')
+                && texts.iter().any(|o| o.chars().count() > t.chars().count())
+        };
+        let label = texts
+            .first()
+            .filter(|t| texts.len() >= 2 && is_label(t))
+            .cloned();
+        let body = texts[usize::from(label.is_some())..].join("; ");
+        let joined = dates
+            .into_iter()
+            .chain((!body.is_empty()).then_some(body))
+            .collect::<Vec<_>>()
+            .join(" ");
         let r = clip(&joined, 0..joined.len(), 0);
-        joined[r].to_string()
+        (joined[r].to_string(), label)
     }
 }
 

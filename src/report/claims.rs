@@ -178,6 +178,26 @@ pub(crate) fn starts_with_date(text: &str) -> bool {
     find_mentions(head).first().is_some_and(|m| m.start == 0)
 }
 
+/// Whether a (table cell) text is a date and nothing else (`2018-05-08`, `4月12日`,
+/// `12 April 2018`): fewer than two letters or digits outside its date mentions.
+pub(crate) fn is_date_only(text: &str) -> bool {
+    let t = text.trim();
+    if !starts_with_date(t) {
+        return false;
+    }
+    let mut rest = 0;
+    let mut at = 0;
+    for m in find_mentions(t) {
+        rest += t[at..m.start.max(at)]
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .count();
+        at = at.max(m.end);
+    }
+    rest += t[at..].chars().filter(|c| c.is_alphanumeric()).count();
+    rest < 2
+}
+
 /// Byte ranges of every date mention (for excluding date digits from keywords).
 pub(crate) fn date_spans(text: &str) -> Vec<(usize, usize)> {
     find_mentions(text)

@@ -218,6 +218,7 @@ impl Para {
                 text_range: r.clone(),
                 written: uri.clone(),
                 line: self.line_of(r.start),
+                md_escapes: false,
             })
             .collect();
         for u in find_urls(&self.text) {
@@ -231,6 +232,7 @@ impl Para {
                     text_range: u.start..u.end,
                     written: u.written,
                     line: self.line_of(u.start),
+                    md_escapes: false,
                 });
             }
         }

@@ -39,17 +39,21 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// `report.max_file_bytes`: a report is read whole, so at most 4 GiB.
 pub const MAX_FILE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1..=4 << 30;
 
-/// Limits for reading report files.
+/// How report files are read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtractOptions {
     /// Files larger than this are not read (an [`InputError`] names them).
     pub max_file_bytes: u64,
+    /// The URL relative links of every report are resolved against, unless a report
+    /// states its own (`<base href>`); without any, relative links stay as written.
+    pub base_url: Option<url::Url>,
 }
 
 impl Default for ExtractOptions {
     fn default() -> Self {
         ExtractOptions {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            base_url: None,
         }
     }
 }
@@ -124,15 +128,15 @@ pub(crate) struct RawUncited {
 #[must_use]
 pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
     let mut ex = Extraction::default();
-    let mut cands = keywords::Candidates::default();
+    let mut masks = keywords::Masks::default();
     let files = input::collect_files(paths, &mut ex.errors, &mut ex.skipped_files);
     for file in files {
         let doc = if Format::of_path(&file).is_binary() {
             input::read_bytes(&file, opts.max_file_bytes)
-                .and_then(|bytes| parse_binary(&file, bytes, &mut cands))
+                .and_then(|bytes| parse_binary(&file, bytes, opts, &mut masks))
         } else {
             input::read_report(&file, opts.max_file_bytes)
-                .map(|text| parse_document(&file, &text, &mut cands))
+                .map(|text| parse_document(&file, &text, opts, &mut masks))
         };
         match doc {
             Ok(doc) => ex.documents.push(doc),
@@ -143,7 +147,7 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
             }),
         }
     }
-    finish(&mut ex.documents, cands);
+    finish(&mut ex.documents, masks);
     ex
 }
 
@@ -153,9 +157,10 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
 /// computed with IDF over this document alone.
 #[must_use]
 pub fn extract_str(path: &Path, text: &str) -> Document {
-    let mut cands = keywords::Candidates::default();
-    let mut docs = vec![parse_document(path, text, &mut cands)];
-    finish(&mut docs, cands);
+    let mut masks = keywords::Masks::default();
+    let opts = ExtractOptions::default();
+    let mut docs = vec![parse_document(path, text, &opts, &mut masks)];
+    finish(&mut docs, masks);
     docs.pop().unwrap_or_else(|| Document {
         path: path.to_path_buf(),
         citations: Vec::new(),
@@ -167,9 +172,14 @@ pub fn extract_str(path: &Path, text: &str) -> Document {
 /// with keywords computed over this document alone. `Err` names what is wrong
 /// (encrypted, damaged, no text layer, not a Word file).
 pub fn extract_bytes(path: &Path, bytes: Vec<u8>) -> Result<Document, String> {
-    let mut cands = keywords::Candidates::default();
-    let mut docs = vec![parse_binary(path, bytes, &mut cands)?];
-    finish(&mut docs, cands);
+    let mut masks = keywords::Masks::default();
+    let mut docs = vec![parse_binary(
+        path,
+        bytes,
+        &ExtractOptions::default(),
+        &mut masks,
+    )?];
+    finish(&mut docs, masks);
     docs.pop().ok_or_else(|| "no document".to_string())
 }
 
@@ -177,19 +187,25 @@ pub fn extract_bytes(path: &Path, bytes: Vec<u8>) -> Result<Document, String> {
 fn parse_binary(
     path: &Path,
     bytes: Vec<u8>,
-    cands: &mut keywords::Candidates,
+    opts: &ExtractOptions,
+    masks: &mut keywords::Masks,
 ) -> Result<Document, String> {
     let laid = match Format::of_path(path) {
         Format::Docx => docx::laid_out(&bytes)?,
         _ => pdf::laid_out(&crate::pdf::read(bytes)?),
     };
-    Ok(parse_laid(path, &laid, cands))
+    Ok(parse_laid(path, &laid, opts, masks))
 }
 
 /// Citations and claims of a laid-out document: its TAB rows through [`table`], its
 /// prose blocks through the same collector as every other format; then each synthetic
 /// line is mapped back to its page and line.
-fn parse_laid(path: &Path, laid: &laid::Laid, cands: &mut keywords::Candidates) -> Document {
+fn parse_laid(
+    path: &Path,
+    laid: &laid::Laid,
+    opts: &ExtractOptions,
+    masks: &mut keywords::Masks,
+) -> Document {
     let ctx = YearContext::detect(&laid.plain, path);
     tracing::debug!(path = %path.display(), rows = %laid.table_text, text = %laid.plain, "laid out");
     let lines = LineIndex::new(&laid.table_text);
@@ -215,7 +231,8 @@ fn parse_laid(path: &Path, laid: &laid::Laid, cands: &mut keywords::Candidates) 
             c.repairs.push(j.repair.clone());
         }
     }
-    let mut doc = finish_document(path, citations, raw_unc, &ctx, cands);
+    resolve_relative(&mut citations, opts.base_url.as_ref());
+    let mut doc = finish_document(path, citations, raw_unc, &ctx, masks);
     let place = |span: &mut SourceSpan| {
         let loc = laid.locate(span.line);
         span.page = loc.page;
@@ -230,9 +247,15 @@ fn parse_laid(path: &Path, laid: &laid::Laid, cands: &mut keywords::Candidates) 
     doc
 }
 
-/// Extract one document (no keywords, suggestions or support links yet); its claims
-/// (citations, then uncited claims) are added to `cands` for the keywords.
-fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> Document {
+/// Extract one document (no keywords, suggestions or support links yet); its claims are
+/// added to `masks` for the keywords ([`finish_document`]).
+fn parse_document(
+    path: &Path,
+    text: &str,
+    opts: &ExtractOptions,
+    masks: &mut keywords::Masks,
+) -> Document {
+    let text = &*lines::unify_line_ends(text);
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
     let format = Format::of_path(path);
@@ -269,29 +292,45 @@ fn parse_document(path: &Path, text: &str, cands: &mut keywords::Candidates) -> 
         }
     }
     collect.finish();
-    finish_document(path, citations, raw_unc, &ctx, cands)
+    let base = match format {
+        Format::Html => document_base(text_for_blocks, opts.base_url.as_ref()),
+        _ => opts.base_url.clone(),
+    };
+    resolve_relative(&mut citations, base.as_ref());
+    finish_document(path, citations, raw_unc, &ctx, masks)
+}
+
+/// Resolve relative and protocol-relative citations against `base` (recorded as repairs).
+fn resolve_relative(citations: &mut [Citation], base: Option<&url::Url>) {
+    for c in citations {
+        if let Some((url, repair)) = urls::resolve(&c.url, base) {
+            c.url = url;
+            c.repairs.push(repair);
+        }
+    }
 }
 
 /// Sort a document's citations and uncited claims, date them, and queue their claims
-/// for the keywords.
+/// (citations, then uncited claims: the order of [`claim_slots`]) for the keywords.
 fn finish_document(
     path: &Path,
     mut citations: Vec<Citation>,
     mut raw_unc: Vec<RawUncited>,
     ctx: &YearContext,
-    cands: &mut keywords::Candidates,
+    masks: &mut keywords::Masks,
 ) -> Document {
+    let before = masks.len();
     citations.sort_by_key(|c| c.source.line);
     citations.shrink_to_fit();
     raw_unc.sort_by_key(|u| u.line);
     // Dates, and the claims (in their final order) for the keywords.
     for c in &mut citations {
-        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, ctx, cands);
+        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, ctx, masks);
     }
     let uncited = raw_unc
         .into_iter()
         .map(|u| {
-            let (date, date_end) = dated_claim(&u.text, ctx, cands);
+            let (date, date_end) = dated_claim(&u.text, ctx, masks);
             UncitedClaim {
                 source: SourceSpan {
                     path: path.to_path_buf(),
@@ -308,7 +347,13 @@ fn finish_document(
                 supported_by_url: None,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    assert_eq!(
+        masks.len() - before,
+        citations.len() + uncited.len(),
+        "one masked entry per claim of {}",
+        path.display()
+    );
     Document {
         path: path.to_path_buf(),
         citations,
@@ -340,16 +385,30 @@ impl RawCitation {
     }
 }
 
-/// The claim's date and range end; the claim goes to `cands` with its date mentions.
+/// The claim's date and range end; the claim goes to `masks` with its date mentions.
 fn dated_claim(
     text: &str,
     ctx: &YearContext,
-    cands: &mut keywords::Candidates,
+    masks: &mut keywords::Masks,
 ) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
     let mentions = find_mentions(text);
     let date = claim_date_of(&mentions, ctx);
-    cands.push_claim_dated(text, mentions.iter().map(|m| (m.start, m.end)).collect());
+    masks.push(text, mentions.iter().map(|m| (m.start, m.end)).collect());
     date
+}
+
+/// The base URL of an HTML report: its `<base href>` (itself resolved against the
+/// configured base), else the configured one.
+fn document_base(text: &str, configured: Option<&url::Url>) -> Option<url::Url> {
+    let own = html::base_href(text).and_then(|href| {
+        let href = urls::decode_entities(href);
+        match configured {
+            Some(b) => b.join(&href).ok(),
+            None => url::Url::parse(&href).ok(),
+        }
+    });
+    own.filter(|u| matches!(u.scheme(), "http" | "https"))
+        .or_else(|| configured.cloned())
 }
 
 /// HTML blocks with the nearest heading as context.
@@ -434,6 +493,8 @@ impl<'a> Collector<'a> {
             self.defs.push((b, context, label));
             return;
         }
+        // A table row's label cell is its context.
+        let context = b.row_label().or(context);
         let mut has_links = false;
         for l in b
             .links
@@ -447,7 +508,11 @@ impl<'a> Collector<'a> {
         // Uncited dated claims; a page-break continuation paragraph joins the one before.
         let plain = !has_links && b.footnotes.is_empty() && b.kind != BlockKind::Heading;
         if plain {
-            let text = block::normalize_space(&b.text);
+            let text = if b.kind == BlockKind::Row {
+                b.claim_at(0)
+            } else {
+                block::normalize_space(&b.text)
+            };
             if starts_with_date(&text) {
                 self.unc.push(RawUncited {
                     line: b.line,
@@ -512,13 +577,23 @@ fn push_citation(
     context: Option<&String>,
 ) {
     let written = l.written.trim().to_string();
-    let url = urls::decode_entities(&written);
+    let mut url = urls::decode_entities(&written);
     let mut repairs = Vec::new();
     if url != written {
         repairs.push(Repair {
             kind: RepairKind::DecodedEntities,
             detail: format!("HTML entities decoded in `{written}`"),
         });
+    }
+    if l.md_escapes {
+        let unescaped = urls::remove_markdown_escapes(&url);
+        if unescaped != url {
+            repairs.push(Repair {
+                kind: RepairKind::MarkdownEscapesRemoved,
+                detail: format!("Markdown backslash escapes removed from `{written}`"),
+            });
+            url = unescaped;
+        }
     }
     for claim in claims {
         cits.push(
@@ -535,79 +610,110 @@ fn push_citation(
     }
 }
 
-/// The claim texts of one document: citations first, then uncited claims.
-fn claim_texts(d: &Document) -> impl Iterator<Item = &str> + Clone {
-    d.citations
-        .iter()
-        .map(|c| c.claim.text.as_str())
-        .chain(d.uncited.iter().map(|u| u.claim.text.as_str()))
+/// Where a claim of the run lives: its document and its citation or uncited claim.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Cited(usize, usize),
+    Uncited(usize, usize),
 }
 
-/// The cross-document steps: keywords (IDF over all claims, whose candidates were
-/// collected while parsing), suggestions, support.
-fn finish(docs: &mut [Document], mut cands: keywords::Candidates) {
+/// Every claim of the run, numbered: document after document, its citations, then its
+/// uncited claims (the order in which [`parse_document`] masks them).
+fn claim_slots(docs: &[Document]) -> Vec<Slot> {
+    docs.iter()
+        .enumerate()
+        .flat_map(|(d, doc)| {
+            (0..doc.citations.len())
+                .map(move |i| Slot::Cited(d, i))
+                .chain((0..doc.uncited.len()).map(move |j| Slot::Uncited(d, j)))
+        })
+        .collect()
+}
+
+/// The claim in `slot`.
+fn claim_of(docs: &[Document], slot: Slot) -> &Claim {
+    match slot {
+        Slot::Cited(d, i) => &docs[d].citations[i].claim,
+        Slot::Uncited(d, j) => &docs[d].uncited[j].claim,
+    }
+}
+
+/// The claim in `slot`, to fill in.
+fn claim_mut(docs: &mut [Document], slot: Slot) -> &mut Claim {
+    match slot {
+        Slot::Cited(d, i) => &mut docs[d].citations[i].claim,
+        Slot::Uncited(d, j) => &mut docs[d].uncited[j].claim,
+    }
+}
+
+/// The cross-document steps: keywords (IDF over all claims, whose masks were collected
+/// while parsing), suggestions, support. Every result is a list indexed like the list
+/// it was computed from, and is written back by that index.
+fn finish(docs: &mut [Document], masks: keywords::Masks) {
     // Keywords.
-    cands.collect_terms(docs.iter().flat_map(claim_texts));
-    cands.done();
-    let weighted: Vec<Vec<crate::model::Keyword>> =
-        keywords::weigh(&cands, docs.iter().flat_map(claim_texts)).collect();
-    drop(cands);
-    let mut weighted = weighted.into_iter();
-    for d in docs.iter_mut() {
-        for c in &mut d.citations {
-            c.claim.keywords = weighted.next().unwrap_or_default();
-        }
-        for u in &mut d.uncited {
-            u.claim.keywords = weighted.next().unwrap_or_default();
-        }
+    let slots = claim_slots(docs);
+    let mut weighted = {
+        let texts: Vec<&str> = slots
+            .iter()
+            .map(|&s| claim_of(docs, s).text.as_str())
+            .collect();
+        let cands = keywords::Candidates::build(masks, &texts);
+        keywords::weigh(&cands, &texts)
+    };
+    for (k, &slot) in slots.iter().enumerate() {
+        claim_mut(docs, slot).keywords = std::mem::take(&mut weighted[k]);
     }
-    // Suggestions.
-    let all: Vec<(&str, &SourceSpan)> = docs
+    drop(weighted);
+    // Suggestions, by citation.
+    let cited: Vec<(usize, usize)> = docs
         .iter()
-        .flat_map(|d| d.citations.iter().map(|c| (c.url.as_str(), &c.source)))
+        .enumerate()
+        .flat_map(|(d, doc)| (0..doc.citations.len()).map(move |i| (d, i)))
         .collect();
-    let sugg = suggest::suggestions(&all);
-    drop(all);
-    let mut sugg = sugg.into_iter();
-    for d in docs.iter_mut() {
-        for c in &mut d.citations {
-            c.suggestions = sugg.next().unwrap_or_default();
-        }
-    }
-    // Uncited → supporting citation.
-    let cited: Vec<(&str, Option<chrono::NaiveDate>, &SourceSpan, &str)> = docs
-        .iter()
-        .flat_map(|d| {
-            d.citations.iter().map(|c| {
-                (
-                    c.claim.text.as_str(),
-                    c.claim.date,
-                    &c.source,
-                    c.url.as_str(),
-                )
+    let mut sugg = {
+        let all: Vec<(&str, &SourceSpan)> = cited
+            .iter()
+            .map(|&(d, i)| {
+                let c = &docs[d].citations[i];
+                (c.url.as_str(), &c.source)
             })
-        })
-        .collect();
-    let keys: Vec<(&str, Option<chrono::NaiveDate>)> = cited.iter().map(|c| (c.0, c.1)).collect();
-    let unc: Vec<(&str, Option<chrono::NaiveDate>)> = docs
+            .collect();
+        suggest::suggestions(&all)
+    };
+    for (k, &(d, i)) in cited.iter().enumerate() {
+        docs[d].citations[i].suggestions = std::mem::take(&mut sugg[k]);
+    }
+    drop(sugg);
+    // Uncited → supporting citation.
+    let uncited: Vec<(usize, usize)> = docs
         .iter()
-        .flat_map(|d| {
-            d.uncited
-                .iter()
-                .map(|u| (u.claim.text.as_str(), u.claim.date))
-        })
+        .enumerate()
+        .flat_map(|(d, doc)| (0..doc.uncited.len()).map(move |j| (d, j)))
         .collect();
-    let support: Vec<Option<(SourceSpan, String)>> = uncited::match_support(&unc, &keys)
-        .into_iter()
-        .map(|m| m.map(|i| (cited[i].2.clone(), cited[i].3.to_string())))
-        .collect();
-    let mut support = support.into_iter();
-    for d in docs.iter_mut() {
-        for u in &mut d.uncited {
-            if let Some((span, url)) = support.next().flatten() {
-                u.supported_by = Some(span);
-                u.supported_by_url = Some(url);
-            }
+    let support: Vec<Option<usize>> = {
+        let keys: Vec<(&str, Option<chrono::NaiveDate>)> = cited
+            .iter()
+            .map(|&(d, i)| {
+                let c = &docs[d].citations[i].claim;
+                (c.text.as_str(), c.date)
+            })
+            .collect();
+        let unc: Vec<(&str, Option<chrono::NaiveDate>)> = uncited
+            .iter()
+            .map(|&(d, j)| {
+                let c = &docs[d].uncited[j].claim;
+                (c.text.as_str(), c.date)
+            })
+            .collect();
+        uncited::match_support(&unc, &keys)
+    };
+    for (k, &(d, j)) in uncited.iter().enumerate() {
+        if let Some(&(cd, ci)) = support[k].and_then(|m| cited.get(m)) {
+            let by = &docs[cd].citations[ci];
+            let (span, url) = (by.source.clone(), by.url.clone());
+            let u = &mut docs[d].uncited[j];
+            u.supported_by = Some(span);
+            u.supported_by_url = Some(url);
         }
     }
 }

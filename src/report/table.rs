@@ -10,6 +10,10 @@
 //!   separated by two or more spaces. The links cell is the last cell that holds links
 //!   and (almost) nothing else; its links are every `<a href>` and bare URL in order.
 //!   A link written inside a claim (or label) cell cites the item that holds it.
+//! - **Label and date cells.** The first cell is the row's label (context, not claim).
+//!   When it holds only a date (`2018-05-08 ⇥ Hainan ⇥ Hainan signed …`) and more cells
+//!   follow, the next cell is the label and the date leads every claim of the row that
+//!   does not start with a date of its own. Claims never merge cells.
 //! - **Continuation rows.** A row whose first cell is empty continues the label above.
 //!   Its first claim continues the previous row's last claim when that claim does not
 //!   end a sentence, or when the table's claims normally start with a date and this one
@@ -24,7 +28,7 @@
 //!   claim's date; no link is ever dropped.
 
 use super::block::{Block, BlockLink, is_sentence_end, normalize_space};
-use super::claims::{YearContext, claim_date, starts_with_date, url_date};
+use super::claims::{YearContext, claim_date, is_date_only, starts_with_date, url_date};
 use super::html::html_blocks;
 use super::lines::LineIndex;
 use super::urls::{decode_entities, is_citation_href, is_url_tail, looks_truncated};
@@ -135,17 +139,29 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
         cells.push((base + at, cell));
         at += cell.len() + 1;
     }
-    let label = cells.first().map_or_else(String::new, |&(off, cell)| {
+    let cell_text = |&(off, cell): &(usize, &str)| {
         let texts: Vec<String> = html_blocks(cell, off, lines)
             .into_iter()
             .map(|b| b.text)
             .collect();
         normalize_space(&texts.join(" "))
-    });
+    };
+    let first = cells.first().map(cell_text).unwrap_or_default();
+    // A leading date cell: the label is the next cell, the date leads the claims.
+    let date_first = cells.len() >= 3 && is_date_only(&first);
+    let (label_idx, label, row_date) = if date_first {
+        (1, cell_text(&cells[1]), Some(first))
+    } else {
+        (0, first, None)
+    };
     // The links cell: the last cell that holds links and little else.
-    let link_idx = (1..cells.len())
+    let link_idx = (label_idx + 1..cells.len())
         .rev()
         .find(|&i| has_link(cells[i].1) && is_links_only(cells[i].1, cells[i].0, lines));
+    let dated = |item: String| match &row_date {
+        Some(d) if !starts_with_date(&item) => format!("{d} {item}"),
+        _ => item,
+    };
     let mut claims = Vec::new();
     let mut inline = Vec::new();
     for (i, &(off, cell)) in cells.iter().enumerate() {
@@ -156,11 +172,15 @@ fn parse_row(line: &str, base: usize, lines: &LineIndex) -> Row {
             // An item that carries its own link is cited by it, not paired.
             let cited = !item_links.is_empty();
             for l in item_links {
-                let claim = if i == 0 { label.clone() } else { item.clone() };
+                let claim = if i <= label_idx {
+                    label.clone()
+                } else {
+                    dated(item.clone())
+                };
                 inline.push((l, claim));
             }
-            if i > 0 && !cited && !item.is_empty() {
-                claims.push(item);
+            if i > label_idx && !cited && !item.is_empty() {
+                claims.push(dated(item));
             }
         }
     }

@@ -33,6 +33,39 @@ proptest! {
 }
 
 #[test]
+fn lone_cr_line_ends_give_the_right_lines() {
+    let cr = "# Title\r\rFirst https://a.example/1 here.\r\rSecond line\rgoes on https://a.example/2 .\r";
+    let html =
+        "<p>First\r<a href=\"https://a.example/1\">one</a></p>\r\r<p>x https://a.example/2</p>\r";
+    let tab = "(2018 年 4 月)\r\r地区\t政策\t链接\r甲\t4月1日，甲事。\thttps://a.example/1\r乙\t4月2日，乙事。\thttps://a.example/2\r";
+    let cases = [
+        ("r.md", cr, [3, 6]),
+        ("r.txt", cr, [3, 6]),
+        ("r.html", html, [2, 4]),
+        ("r.md", tab, [4, 5]),
+    ];
+    for (name, text, want) in cases {
+        let d = extract_str(Path::new(name), text);
+        let got: Vec<(usize, &str)> = d
+            .citations
+            .iter()
+            .map(|c| (c.source.line, c.url.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (want[0], "https://a.example/1"),
+                (want[1], "https://a.example/2")
+            ],
+            "{name}: {text:?}"
+        );
+        // The same text with `\n` line ends reads alike.
+        let lf = extract_str(Path::new(name), &text.replace('\r', "\n"));
+        assert_eq!(d.citations, lf.citations, "{name}");
+    }
+}
+
+#[test]
 fn year_from_file_name_and_year_boundary() {
     let d = extract_str(
         Path::new("reports/2019-01-weekly.md"),
@@ -93,6 +126,63 @@ fn seed_reads_the_same_as_text_and_markdown() {
         .map(|k| k.weight)
         .fold(0.0_f64, f64::max);
     assert!(w < 0.3, "{w}");
+}
+
+/// The URLs of a document, in order.
+fn urls_of(d: &Document) -> Vec<&str> {
+    d.citations.iter().map(|c| c.url.as_str()).collect()
+}
+
+#[test]
+fn deeply_nested_html_reports_are_read_with_their_citations() {
+    const DEEP: usize = 100_000;
+    let nested = format!(
+        "{}<p>The deep claim https://deep.example/a</p>{}",
+        "<div>".repeat(DEEP),
+        "</div>".repeat(DEEP)
+    );
+    let after = "<p>After <a href=\"https://deep.example/b\">b</a>.</p>";
+    let html = format!("<html><body>{nested}{after}</body></html>");
+    let d = extract_str(Path::new("deep.html"), &html);
+    assert_eq!(
+        urls_of(&d),
+        ["https://deep.example/a", "https://deep.example/b"]
+    );
+    assert_eq!(
+        d.citations[0].claim.text,
+        "The deep claim https://deep.example/a"
+    );
+    // 20,000 unclosed `<b>`, and as many `<blockquote cite>` opened and never closed.
+    let bold = format!(
+        "<p>{}Bold claim https://deep.example/c</p>",
+        "<b>".repeat(20_000)
+    );
+    let d = extract_str(Path::new("bold.html"), &bold);
+    assert_eq!(urls_of(&d), ["https://deep.example/c"]);
+    let quotes = "<blockquote cite=\"https://deep.example/q\">".repeat(20_000) + "Quoted.";
+    let d = extract_str(Path::new("quotes.html"), &quotes);
+    assert_eq!(d.citations.len(), 20_000);
+    // The same HTML inside Markdown: as an HTML block and inline in a paragraph.
+    let md = format!(
+        "# T\n\nBefore https://deep.example/0\n\n{nested}\n\nInline {}x https://deep.example/i{}\n\n\
+         {}quoted https://deep.example/g\n\n{}listed https://deep.example/l\n\nAfter https://deep.example/z\n",
+        "<span>".repeat(DEEP),
+        "</span>".repeat(DEEP),
+        "> ".repeat(DEEP),
+        "- ".repeat(20_000),
+    );
+    let d = extract_str(Path::new("deep.md"), &md);
+    assert_eq!(
+        urls_of(&d),
+        [
+            "https://deep.example/0",
+            "https://deep.example/a",
+            "https://deep.example/i",
+            "https://deep.example/g",
+            "https://deep.example/l",
+            "https://deep.example/z",
+        ]
+    );
 }
 
 #[test]

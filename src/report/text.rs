@@ -47,6 +47,7 @@ pub(crate) fn text_blocks(text: &str, lines: &LineIndex) -> Vec<Block> {
                 text_range: base + u.start..base + u.end,
                 written: u.written,
                 line: lno,
+                md_escapes: false,
             });
         }
         block.text.push_str(line);

@@ -2,8 +2,23 @@
 //!
 //! Reports written in Chinese glue URLs to the surrounding prose (`见http://a.cn/x。`),
 //! so a bare URL ends at whitespace, at any CJK punctuation, at `<`/`>`/quotes and at the
-//! start of a second `http://`; trailing ASCII punctuation and unbalanced closing
-//! brackets are left out. Every scan is a single pass over the text (linear time).
+//! start of a second `http://` glued to it (`…/xhttps://…`); a second scheme right after
+//! `/` or `=` is part of the URL (an archived copy
+//! `https://web.archive.org/web/2007/http://a.com/x`, a redirect `?url=http://…`).
+//! Trailing ASCII punctuation and unbalanced closing brackets are left out. Every scan
+//! is a single pass over the text (linear time).
+//!
+//! An `href` (or `cite`) names a citation unless it is empty, an in-page anchor, or
+//! cannot be a URL at all: a reference without a scheme that holds characters no URL
+//! has (`\mathbf{L}`, `{{ url }}`) or is a bare e-mail address (`foo@bar.com`).
+//! A relative reference is resolved against the report's base URL (`<base href>`,
+//! else `--base-url`); a protocol-relative one (`//host/x`) takes the base's scheme,
+//! `https:` without a base; other relative references without a base stay as written
+//! (the fetch stage excludes them: not a web citation).
+
+use url::Url;
+
+use crate::model::{Repair, RepairKind};
 
 /// A URL found in running text: byte range in the text and the URL as written there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +63,18 @@ fn starts_with_scheme(rest: &[u8]) -> bool {
 
 /// Every bare `http(s)://` URL in `text`, in order.
 pub(crate) fn find_urls(text: &str) -> Vec<FoundUrl> {
+    find_url_spans(text)
+        .into_iter()
+        .map(|(start, end)| FoundUrl {
+            start,
+            end,
+            written: text[start..end].to_string(),
+        })
+        .collect()
+}
+
+/// The byte ranges of every bare `http(s)://` URL in `text`, in order.
+pub(crate) fn find_url_spans(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut pos = 0;
@@ -62,18 +89,17 @@ pub(crate) fn find_urls(text: &str) -> Vec<FoundUrl> {
         let mut end = text.len();
         for (off, c) in text[body..].char_indices() {
             let at = body + off;
-            if is_url_terminator(c) || (c == 'h' || c == 'H') && starts_with_scheme(&bytes[at..]) {
+            let glued_scheme = (c == 'h' || c == 'H')
+                && !matches!(bytes[at - 1], b'/' | b'=')
+                && starts_with_scheme(&bytes[at..]);
+            if is_url_terminator(c) || glued_scheme {
                 end = at;
                 break;
             }
         }
         let trimmed = trim_url_end(&text[start..end]);
         if trimmed.len() > scheme_len {
-            out.push(FoundUrl {
-                start,
-                end: start + trimmed.len(),
-                written: trimmed.to_string(),
-            });
+            out.push((start, start + trimmed.len()));
         }
         pos = end.max(start + scheme_len);
     }
@@ -165,12 +191,90 @@ fn decode_one(body: &str) -> Option<char> {
     })
 }
 
-/// Whether an `href` value names a citation at all: pure in-page anchors (`#`, `#top`)
-/// and empty values do not. Everything else is kept as written (the fetch stage marks
-/// `mailto:`, `javascript:` and relative references as invalid or excluded).
+/// Whether an `href` value names a citation at all: pure in-page anchors (`#`, `#top`),
+/// empty values and references that cannot be URLs (see the module docs) do not.
+/// Everything else is kept as written (the fetch stage marks `mailto:` and
+/// `javascript:` links as excluded, unknown schemes as invalid).
 pub(crate) fn is_citation_href(href: &str) -> bool {
     let h = href.trim();
-    !h.is_empty() && !h.starts_with('#')
+    if h.is_empty() || h.starts_with('#') {
+        return false;
+    }
+    if scheme_of(h).is_some() {
+        return true;
+    }
+    let impossible = h.contains(['\\', '{', '}', '^', '|', '`', '<', '>', '"']);
+    !impossible && !is_bare_email(h)
+}
+
+/// The scheme of an absolute reference (`https` of `https://…`, `mailto` of `mailto:…`).
+fn scheme_of(h: &str) -> Option<&str> {
+    let (scheme, _) = h.split_once(':')?;
+    let mut chars = scheme.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    ok.then_some(scheme)
+}
+
+/// Whether `h` is an e-mail address written without `mailto:` (`foo@bar.com`).
+fn is_bare_email(h: &str) -> bool {
+    let Some((local, domain)) = h.split_once('@') else {
+        return false;
+    };
+    let plain = |s: &str| {
+        !s.is_empty()
+            && !s.contains(['/', '?', '#', ':', '@'])
+            && !s.chars().any(char::is_whitespace)
+    };
+    plain(local)
+        && plain(domain)
+        && domain
+            .rsplit_once('.')
+            .is_some_and(|(host, tld)| !host.is_empty() && tld.len() >= 2)
+}
+
+/// The URL to check for `url` (as written, entities decoded) in a report whose base URL
+/// is `base`, with the repair that says what was done; `None` when it stays as it is
+/// (absolute, or relative without a base).
+pub(crate) fn resolve(url: &str, base: Option<&Url>) -> Option<(String, Repair)> {
+    if scheme_of(url).is_some() {
+        return None;
+    }
+    if url.starts_with("//") {
+        let scheme = base.map_or("https", Url::scheme);
+        let to = format!("{scheme}:{url}");
+        let detail = format!("protocol-relative `{url}` read as `{to}`");
+        return Some((
+            to,
+            Repair {
+                kind: RepairKind::ProtocolRelative,
+                detail,
+            },
+        ));
+    }
+    let base = base?;
+    let to = base.join(url).ok()?.to_string();
+    let detail = format!("relative `{url}` resolved against the base URL `{base}`");
+    Some((
+        to,
+        Repair {
+            kind: RepairKind::ResolvedRelative,
+            detail,
+        },
+    ))
+}
+
+/// `url` without the Markdown backslash escapes of bare URLs in prose (`a\_b` → `a_b`).
+pub(crate) fn remove_markdown_escapes(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    let mut chars = url.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek().is_some_and(char::is_ascii_punctuation) {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Whether a URL's last path segment looks cut short: no file extension, no trailing `/`,
@@ -215,6 +319,14 @@ mod tests {
             ("「https://a.cn/x?y=1」", &["https://a.cn/x?y=1"]),
             ("另见https://a，https://b", &["https://a", "https://b"]),
             (
+                "https://web.archive.org/web/20070701162536/http://www.riaa.com/x.php",
+                &["https://web.archive.org/web/20070701162536/http://www.riaa.com/x.php"],
+            ),
+            (
+                "https://a.cn/go?url=https://b.cn/y",
+                &["https://a.cn/go?url=https://b.cn/y"],
+            ),
+            (
                 "https://a.cn/xhttps://b.cn/y",
                 &["https://a.cn/x", "https://b.cn/y"],
             ),
@@ -242,6 +354,45 @@ mod tests {
     }
 
     #[test]
+    fn relative_references_and_bases() {
+        let base = Url::parse("https://example.org/docs/index.html").unwrap();
+        let got = |u: &str, b: Option<&Url>| {
+            resolve(u, b).map(|(to, r)| (to, r.kind.as_str().to_string()))
+        };
+        assert_eq!(got("https://a.cn/x", Some(&base)), None);
+        assert_eq!(got("page.html", None), None);
+        assert_eq!(
+            got("page.html", Some(&base)),
+            Some((
+                "https://example.org/docs/page.html".into(),
+                "resolved_relative".into()
+            ))
+        );
+        assert_eq!(
+            got("/root", Some(&base)).map(|g| g.0).as_deref(),
+            Some("https://example.org/root")
+        );
+        assert_eq!(
+            got("//cdn.example.net/x", None),
+            Some((
+                "https://cdn.example.net/x".into(),
+                "protocol_relative".into()
+            ))
+        );
+        let http = Url::parse("http://example.org/").unwrap();
+        assert_eq!(
+            got("//cdn.example.net/x", Some(&http))
+                .map(|g| g.0)
+                .as_deref(),
+            Some("http://cdn.example.net/x")
+        );
+        assert_eq!(
+            remove_markdown_escapes("https://a.com/a\\_b\\x"),
+            "https://a.com/a_b\\x"
+        );
+    }
+
+    #[test]
     fn entities() {
         assert_eq!(decode_entities("a?b=1&amp;c=2"), "a?b=1&c=2");
         assert_eq!(
@@ -256,6 +407,19 @@ mod tests {
         assert!(!is_citation_href("#"));
         assert!(!is_citation_href("#top"));
         assert!(is_citation_href("/t2018.shtml"));
+        for junk in ["\\mathbf{L}", "foo@bar.com", "{{ url }}", "a|b", "x^2"] {
+            assert!(!is_citation_href(junk), "{junk}");
+        }
+        for href in [
+            "page.html",
+            "../up.md",
+            "//cdn.example.net/x",
+            "mailto:foo@bar.com",
+            "https://a.cn/x?q={id}",
+            "user@host/path",
+        ] {
+            assert!(is_citation_href(href), "{href}");
+        }
         assert!(looks_truncated("http://news.ifeng.com/a/20180411/574"));
         assert!(looks_truncated("http://www.cnr.cn/sxpd/shgl/20180327"));
         assert!(!looks_truncated("http://www.efw.cn/news/n248145.html"));

@@ -1,7 +1,8 @@
 //! Matching one claim against one page: keywords, date, verdict and evidence.
 //!
-//! Keywords are searched in the normalised main text ([`crate::text`]); their weights
-//! give a coverage score compared with a threshold. The date matches when the claim's
+//! Keywords are searched in the normalised main text ([`crate::text`]); an English
+//! keyword that is not a name also matches in its inflected forms (`signed` ↔ `sign`,
+//! [`find_stemmed`]). Their weights give a coverage score compared with a threshold. The date matches when the claim's
 //! date is written in the main text in any form ([`crate::dates::find_dates`]) or the
 //! page date lies within a window around it. Keywords found only in the page chrome
 //! (navigation, sidebar, related lists) are not evidence, but are noted.
@@ -11,7 +12,9 @@ use chrono::{Datelike, NaiveDate};
 use super::PageInfo;
 use crate::dates::find_dates;
 use crate::model::{Claim, Evidence, Reason, Verdict};
-use crate::text::{find_term, normalize, normalize_mapped, normalize_term};
+use crate::text::{
+    find_stemmed, find_term, is_stemmable, normalize, normalize_mapped, normalize_term,
+};
 
 /// Default days a page may be dated before the claim date.
 pub const DEFAULT_WINDOW_BEFORE_DAYS: i64 = 7;
@@ -179,8 +182,12 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
             continue;
         }
         total += weight;
-        if find_term(&main, &term).is_empty() {
-            if !find_term(&chrome, &term).is_empty() {
+        let stemmable = is_stemmable(&keyword.term);
+        let found_in = |text: &str| {
+            !find_term(text, &term).is_empty() || (stemmable && find_stemmed(text, &term))
+        };
+        if !found_in(&main) {
+            if found_in(&chrome) {
                 chrome_only.push(keyword.term.clone());
             }
             ev.missing_keywords.push(keyword.term.clone());

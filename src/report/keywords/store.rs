@@ -1,0 +1,179 @@
+//! The interned candidate store: every claim's candidate terms, found once for a run.
+//!
+//! At scale (100,000 claims) each term is interned once: a claim keeps only
+//! `(term id, base weight code)` pairs (8 bytes each) and its masked ranges, and keyword
+//! strings are allocated later only for the few kept per claim ([`super::weigh`]).
+//!
+//! Claims are identified by their index in the run: claim `i` of [`Masks`] is claim `i`
+//! of [`Candidates`] and text `i` of the texts given to [`Candidates::build`]; a length
+//! mismatch is a bug and stops the run loudly instead of shifting keywords onto other
+//! claims.
+
+use std::collections::HashMap;
+
+use jieba_rs::Jieba;
+
+use super::terms::{has_cjk, masked_ranges_with, terms_of};
+
+/// A candidate of one claim: term id and base weight code.
+pub(super) type Entry = (u32, u8);
+/// A masked byte range.
+pub(super) type Span = (usize, usize);
+
+/// Claims whose candidates are found together, spread over the worker threads.
+const BLOCK: usize = 4096;
+
+/// The masked byte ranges (dates, URLs, e-mail) of the claims of a run, claim after
+/// claim in one flat list; filled while documents are parsed, so that the date mentions
+/// found for each claim's own date are not searched for again.
+#[derive(Debug, Default)]
+pub(crate) struct Masks {
+    spans: Vec<Span>,
+    /// End of each claim's ranges in `spans`.
+    ends: Vec<usize>,
+}
+
+impl Masks {
+    /// Add the next claim, given the byte ranges of its date mentions.
+    pub(crate) fn push(&mut self, text: &str, dates: Vec<Span>) {
+        self.spans.extend(masked_ranges_with(text, dates));
+        self.ends.push(self.spans.len());
+    }
+
+    /// Number of claims.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The masked ranges of claim `i` (empty past the end).
+    pub(super) fn get(&self, i: usize) -> &[Span] {
+        let Some(&end) = self.ends.get(i) else {
+            return &[];
+        };
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
+        &self.spans[start..end]
+    }
+}
+
+/// The candidate terms of every claim of a run, interned.
+///
+/// [`Candidates::build`] finds the terms in blocks spread over the cores. The Chinese
+/// segmenter (its dictionary takes some 30–45 MB) is loaded for the first block with
+/// Chinese text, after parsing (not alongside the parser's buffers), and freed when the
+/// build ends, so it does not stay for the rest of a run.
+#[derive(Debug, Default)]
+pub(crate) struct Candidates {
+    /// Term → id.
+    ids: HashMap<Box<str>, u32>,
+    /// `(term id, base weight code)` of every claim, claim after claim.
+    entries: Vec<Entry>,
+    /// The distinct base weights, by code.
+    bases: Vec<f64>,
+    /// End of each claim's entries.
+    entry_ends: Vec<usize>,
+    /// Masked byte ranges of every claim.
+    masks: Masks,
+}
+
+impl Candidates {
+    /// Find the candidate terms of every claim: `texts[i]` is the text of claim `i` of
+    /// `masks`.
+    ///
+    /// # Panics
+    /// When `texts` and `masks` do not hold the same number of claims (a bug in the
+    /// caller: keywords would land on the wrong claims).
+    pub(crate) fn build(masks: Masks, texts: &[&str]) -> Candidates {
+        assert_eq!(texts.len(), masks.len(), "one claim text per masked claim");
+        let mut cands = Candidates {
+            masks,
+            ..Candidates::default()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut jieba: Option<Jieba> = None;
+        for (b, block) in texts.chunks(BLOCK).enumerate() {
+            let first = b * BLOCK;
+            // Masking only blanks: a claim with no CJK cannot have any once masked.
+            if jieba.is_none() && block.iter().any(|t| has_cjk(t)) {
+                jieba = Some(Jieba::new());
+            }
+            let work: Vec<(&str, &[Span])> = block
+                .iter()
+                .enumerate()
+                .map(|(k, &text)| (text, cands.masks.get(first + k)))
+                .collect();
+            let per = work.len().div_ceil(threads).max(256);
+            let jieba = jieba.as_ref();
+            let found: Vec<Vec<Vec<(String, f64)>>> = std::thread::scope(|s| {
+                let workers: Vec<_> = work
+                    .chunks(per)
+                    .map(|chunk| s.spawn(move || terms_of(chunk, jieba)))
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            for terms in found.into_iter().flatten() {
+                cands.push_terms(terms);
+            }
+        }
+        cands
+    }
+
+    /// Add the next claim's candidate terms.
+    pub(super) fn push_terms(&mut self, terms: Vec<(String, f64)>) {
+        for (term, base) in terms {
+            let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+            let id = *self.ids.entry(term.into_boxed_str()).or_insert(next);
+            let code = match self
+                .bases
+                .iter()
+                .position(|&b| b.to_bits() == base.to_bits())
+            {
+                Some(k) => k,
+                None => {
+                    self.bases.push(base);
+                    self.bases.len() - 1
+                }
+            };
+            // Base weights are a handful of constants (see the term rules).
+            self.entries
+                .push((id, u8::try_from(code).unwrap_or(u8::MAX)));
+        }
+        self.entry_ends.push(self.entries.len());
+    }
+
+    /// Number of claims.
+    pub(super) fn len(&self) -> usize {
+        self.entry_ends.len()
+    }
+
+    /// Every candidate of every claim.
+    pub(super) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The base weight of `code`.
+    pub(super) fn base(&self, code: u8) -> f64 {
+        self.bases.get(usize::from(code)).copied().unwrap_or(0.0)
+    }
+
+    /// Per claim, in order: its entries and its masked ranges.
+    pub(super) fn claims(&self) -> impl Iterator<Item = (&[Entry], &[Span])> {
+        let mut prev = 0;
+        self.entry_ends.iter().enumerate().map(move |(i, &e)| {
+            let out = (&self.entries[prev..e], self.masks.get(i));
+            prev = e;
+            out
+        })
+    }
+
+    /// The terms, indexed by id.
+    pub(super) fn terms(&self) -> Vec<&str> {
+        let mut terms = vec![""; self.ids.len()];
+        for (t, &id) in &self.ids {
+            terms[id as usize] = t;
+        }
+        terms
+    }
+}
