@@ -256,54 +256,67 @@ impl Walker {
         !(chars >= MIN_WRAPPER_CHARS && chars * 10 >= self.body_chars * 8)
     }
 
-    fn walk(&mut self, node: NodeRef<'_, Node>, in_link: bool) {
-        match node.value() {
-            Node::Text(text) => {
-                self.current.push_str(text);
-                if in_link {
-                    self.current_links += text.chars().filter(|c| !c.is_whitespace()).count();
+    /// Walk the tree in document order, iteratively (pages may nest deeply).
+    fn walk(&mut self, root: NodeRef<'_, Node>) {
+        enum Step<'a> {
+            Enter(NodeRef<'a, Node>, bool),
+            Leave { block: bool, chrome: bool, headline: bool },
+        }
+        let mut todo = vec![Step::Enter(root, false)];
+        while let Some(step) = todo.pop() {
+            let (node, in_link) = match step {
+                Step::Leave { block, chrome, headline } => {
+                    if block {
+                        self.flush();
+                        self.stack.pop();
+                    }
+                    if chrome {
+                        self.chrome_depth -= 1;
+                    }
+                    if headline {
+                        self.headline_depth -= 1;
+                    }
+                    continue;
                 }
-            }
-            Node::Element(el) => {
-                let name = el.name();
-                if INVISIBLE_TAGS.contains(&name) {
-                    return;
+                Step::Enter(node, in_link) => (node, in_link),
+            };
+            let link = match node.value() {
+                Node::Text(text) => {
+                    self.current.push_str(text);
+                    if in_link {
+                        self.current_links += text.chars().filter(|c| !c.is_whitespace()).count();
+                    }
+                    continue;
                 }
-                let chrome = self.is_chrome(node, el);
-                let block = BLOCK_TAGS.contains(&name);
-                let headline =
-                    name == "h1" && self.headline.is_none() && self.chrome_depth == 0 && !chrome;
-                if block {
-                    self.flush();
-                    self.stack.push(node.id());
+                Node::Element(el) => {
+                    let name = el.name();
+                    if INVISIBLE_TAGS.contains(&name) {
+                        continue;
+                    }
+                    let chrome = self.is_chrome(node, el);
+                    let block = BLOCK_TAGS.contains(&name);
+                    let headline = name == "h1"
+                        && self.headline.is_none()
+                        && self.chrome_depth == 0
+                        && !chrome;
+                    if block {
+                        self.flush();
+                        self.stack.push(node.id());
+                    }
+                    if chrome {
+                        self.chrome_depth += 1;
+                    }
+                    if headline {
+                        self.headline = Some(node.id());
+                        self.headline_depth += 1;
+                    }
+                    todo.push(Step::Leave { block, chrome, headline });
+                    in_link || name == "a"
                 }
-                if chrome {
-                    self.chrome_depth += 1;
-                }
-                if headline {
-                    self.headline = Some(node.id());
-                    self.headline_depth += 1;
-                }
-                let link = in_link || name == "a";
-                for child in node.children() {
-                    self.walk(child, link);
-                }
-                if block {
-                    self.flush();
-                    self.stack.pop();
-                }
-                if chrome {
-                    self.chrome_depth -= 1;
-                }
-                if headline {
-                    self.headline_depth -= 1;
-                }
-            }
-            _ => {
-                for child in node.children() {
-                    self.walk(child, in_link);
-                }
-            }
+                _ => in_link,
+            };
+            let children: Vec<_> = node.children().collect();
+            todo.extend(children.into_iter().rev().map(|c| Step::Enter(c, link)));
         }
     }
 }
@@ -430,7 +443,7 @@ pub(crate) fn extract(html: &Html) -> Extracted {
         headline: None,
         body_chars,
     };
-    walker.walk(*root, false);
+    walker.walk(*root);
     walker.flush();
     let mut blocks = walker.blocks;
     mark_chrome(&mut blocks);

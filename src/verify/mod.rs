@@ -6,6 +6,7 @@
 //! [`verify`] then matches one claim against it ([`matching`]). Everything here is pure
 //! and synchronous: no network, no clock except for "a date in the future".
 
+mod bounded;
 mod charset;
 mod extract;
 mod matching;
@@ -17,6 +18,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 use scraper::{Html, Selector};
+
 use serde::Serialize;
 
 use crate::model::DateSource;
@@ -63,6 +65,9 @@ pub struct PageInfo {
     pub challenge: Option<String>,
     /// Whether the body is HTML (by Content-Type, else by sniffing).
     pub is_html: bool,
+    /// What the page-size limits cut or flattened to read the page, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_limit: Option<String>,
 }
 
 static SEL_META_REFRESH: LazyLock<Selector> = LazyLock::new(|| {
@@ -180,7 +185,9 @@ pub fn read_page(url: &str, content_type: Option<&str>, body: &[u8]) -> PageInfo
         }
         return info;
     }
-    let html = Html::parse_document(&decoded.text);
+    let parsed = bounded::parse(&decoded.text);
+    info.read_limit = parsed.limit;
+    let html = parsed.html;
     let extracted = extract::extract(&html);
     info.date_candidates = pagedate::candidates(url, Some(&html), &extracted.blocks);
     if let Some((date, source)) = pagedate::choose(&info.date_candidates, today()) {

@@ -365,3 +365,55 @@ fn fixture_pages() {
         );
     }
 }
+
+/// Run `f` on a thread with a small stack: a recursive walk of a deep tree would overflow it.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(f)
+        .expect("thread starts")
+        .join()
+        .expect("no stack overflow or panic")
+}
+
+#[test]
+fn hostile_deep_pages_are_read() {
+    const LEVELS: usize = 100_000;
+    let divs = format!(
+        "<html><head><title>深层页面</title></head><body>{}<p>{ARTICLE}</p>{}</body></html>",
+        "<div class=\"x\">".repeat(LEVELS),
+        "</div>".repeat(LEVELS)
+    );
+    let bolds = format!(
+        "<html><head><title>深层页面</title></head><body><p>{ARTICLE}</p>{}</body></html>",
+        "<b>粗".repeat(LEVELS)
+    );
+    for (name, page) in [("divs", divs), ("unclosed b", bolds)] {
+        let info = on_small_stack(move || read_page("http://a.cn/x.htm", None, page.as_bytes()));
+        assert!(info.main_text.contains("远程医疗"), "{name}: {}", info.main_text);
+        assert!(
+            info.read_limit.as_deref().is_some_and(|l| l.contains("flattened")),
+            "{name}: {:?}",
+            info.read_limit
+        );
+    }
+}
+
+#[test]
+fn nul_runs_and_tag_floods_are_bounded() {
+    let nul = [
+        b"<html><body><p>".as_slice(),
+        ARTICLE.as_bytes(),
+        &vec![0u8; 2_000_000],
+        b"</p></body></html>",
+    ]
+    .concat();
+    let info = read_page("http://a.cn/x.htm", Some("text/html"), &nul);
+    assert!(info.main_text.contains("远程医疗"));
+    assert!(!info.main_text.contains('\0') && !info.main_text.contains('\u{fffd}'));
+
+    let flood = format!("<html><body><p>{ARTICLE}</p>{}</body></html>", "<br>".repeat(1_000_000));
+    let parsed = bounded::parse(&flood);
+    assert!(parsed.html.tree.nodes().len() <= bounded::MAX_NODES + 20_000);
+    assert!(parsed.limit.is_some());
+}
