@@ -21,25 +21,62 @@ fn html(body: String) -> impl IntoResponse {
 #[test]
 fn deeply_nested_and_flooded_pages_do_not_end_the_run() {
     let router = Router::new()
-        .route("/divs", get(|| async {
-            html(format!("<html><body>{}{ARTICLE}{}</body></html>", "<div>".repeat(LEVELS), "</div>".repeat(LEVELS)))
-        }))
-        .route("/bold", get(|| async {
-            html(format!("<html><body>{ARTICLE}<p>{}</p></body></html>", "<b>x".repeat(LEVELS)))
-        }))
-        .route("/spans", get(|| async {
-            html(format!("<html><body>{}{ARTICLE}</body></html>", "<span><em>".repeat(LEVELS)))
-        }))
-        .route("/nul", get(|| async {
-            html(format!("<html><body>{ARTICLE}{}</body></html>", "\0".repeat(3_000_000)))
-        }))
-        .route("/plain", get(|| async { html(format!("<html><body><article>{ARTICLE}</article></body></html>")) }));
+        .route(
+            "/divs",
+            get(|| async {
+                html(format!(
+                    "<html><body>{}{ARTICLE}{}</body></html>",
+                    "<div>".repeat(LEVELS),
+                    "</div>".repeat(LEVELS)
+                ))
+            }),
+        )
+        .route(
+            "/bold",
+            get(|| async {
+                html(format!(
+                    "<html><body>{ARTICLE}<p>{}</p></body></html>",
+                    "<b>x".repeat(LEVELS)
+                ))
+            }),
+        )
+        .route(
+            "/spans",
+            get(|| async {
+                html(format!(
+                    "<html><body>{}{ARTICLE}</body></html>",
+                    "<span><em>".repeat(LEVELS)
+                ))
+            }),
+        )
+        .route(
+            "/nul",
+            get(|| async {
+                html(format!(
+                    "<html><body>{ARTICLE}{}</body></html>",
+                    "\0".repeat(3_000_000)
+                ))
+            }),
+        )
+        .route(
+            "/plain",
+            get(|| async {
+                html(format!(
+                    "<html><body><article>{ARTICLE}</article></body></html>"
+                ))
+            }),
+        );
     let server = Server::start(router);
     let dir = tempfile::tempdir().unwrap();
     let paths = ["/divs", "/bold", "/spans", "/nul", "/plain"];
     let text: String = paths
         .iter()
-        .map(|p| format!("- On 12 April 2018 the Quokka Harbour bridge opened: {}\n", server.url(p)))
+        .map(|p| {
+            format!(
+                "- On 12 April 2018 the Quokka Harbour bridge opened: {}\n",
+                server.url(p)
+            )
+        })
         .collect();
     let r = report(dir.path(), "hostile.md", &text);
     let (doc, _) = check_json(&[r.to_str().unwrap(), "--allow-private", "--host-rate", "100"]);

@@ -34,18 +34,17 @@ const END_TAG_SEARCH: usize = 64;
 
 /// Elements that never have content.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-    "source", "track", "wbr", "basefont", "bgsound", "frame", "keygen", "image",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "basefont", "bgsound", "frame", "keygen", "image",
 ];
 /// Elements whose content is raw text up to their end tag.
 const RAW_TEXT: &[&str] = &[
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
-    "noscript",
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
 ];
 /// Elements whose end tag may be omitted: a new one closes an open one.
 const SELF_CLOSING_SIBLINGS: &[&str] = &[
-    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody", "thead",
-    "tfoot", "rb", "rt", "rp", "rtc", "colgroup", "caption",
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot", "rb",
+    "rt", "rp", "rtc", "colgroup", "caption",
 ];
 /// Elements that never add depth (the parser keeps one of each).
 const SINGLETONS: &[&str] = &["html", "head", "body"];
@@ -84,7 +83,9 @@ pub(crate) fn flatten(text: &str, max_depth: usize) -> (String, usize) {
         i = lt + 1;
         let rest = &text[lt..];
         if rest.starts_with("<!--") {
-            i = rest[4..].find("-->").map_or(bytes.len(), |p| lt + 4 + p + 3);
+            i = rest[4..]
+                .find("-->")
+                .map_or(bytes.len(), |p| lt + 4 + p + 3);
             continue;
         }
         if rest.starts_with("<!") || rest.starts_with("<?") {
@@ -198,9 +199,7 @@ fn find_end_tag(text: &str, from: usize, name: &str) -> Option<(usize, usize)> {
             && bytes
                 .get(p + 2..after)
                 .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
-            && bytes
-                .get(after)
-                .is_none_or(|b| !b.is_ascii_alphanumeric())
+            && bytes.get(after).is_none_or(|b| !b.is_ascii_alphanumeric())
         {
             return Some((p, tag_end(bytes, after)));
         }
@@ -224,8 +223,10 @@ pub(crate) fn parse(text: &str) -> Parsed {
 
 pub(crate) fn parse_with(text: &str, max_depth: usize, max_nodes: usize) -> Parsed {
     let (flat, dropped) = flatten(text, max_depth);
-    let mut parser =
-        html5ever::driver::parse_document(HtmlTreeSink::new(Html::new_document()), ParseOpts::default());
+    let mut parser = html5ever::driver::parse_document(
+        HtmlTreeSink::new(Html::new_document()),
+        ParseOpts::default(),
+    );
     let mut at = 0;
     let mut cut = false;
     while at < flat.len() {
@@ -275,16 +276,33 @@ mod tests {
     #[test]
     fn deep_nesting_is_flattened_and_text_kept() {
         let n = 100_000;
-        let page = format!("<html><body>{}deep text{}</body></html>", "<div>".repeat(n), "</div>".repeat(n));
+        let page = format!(
+            "<html><body>{}deep text{}</body></html>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
         let parsed = parse(&page);
-        assert!(depth(&parsed.html) <= MAX_DEPTH + 4, "{}", depth(&parsed.html));
+        assert!(
+            depth(&parsed.html) <= MAX_DEPTH + 4,
+            "{}",
+            depth(&parsed.html)
+        );
         let text: String = parsed.html.root_element().text().collect();
         assert!(text.contains("deep text"));
-        assert!(parsed.limit.as_deref().is_some_and(|l| l.contains("flattened")));
+        assert!(
+            parsed
+                .limit
+                .as_deref()
+                .is_some_and(|l| l.contains("flattened"))
+        );
 
         let page = format!("<html><body><p>{}</p></body></html>", "<b>x".repeat(n));
         let parsed = parse(&page);
-        assert!(depth(&parsed.html) <= MAX_DEPTH + 8, "{}", depth(&parsed.html));
+        assert!(
+            depth(&parsed.html) <= MAX_DEPTH + 8,
+            "{}",
+            depth(&parsed.html)
+        );
     }
 
     #[test]
@@ -299,7 +317,10 @@ mod tests {
 
     #[test]
     fn nul_bytes_are_dropped_and_dom_is_capped() {
-        let page = format!("<html><body><p>a{}b</p></body></html>", "\0".repeat(100_000));
+        let page = format!(
+            "<html><body><p>a{}b</p></body></html>",
+            "\0".repeat(100_000)
+        );
         let parsed = parse(&page);
         let text: String = parsed.html.root_element().text().collect();
         assert_eq!(text, "ab");

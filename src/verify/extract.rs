@@ -110,6 +110,24 @@ const CHROME_HINTS: &[&str] = &[
     "sns",
     "cookie",
 ];
+/// Layout hints that many sites also put on the column holding the article: such an
+/// element is chrome only when it holds less than half of the page's text.
+const SOFT_HINTS: &[&str] = &["sidebar", "side", "widget", "header", "aside"];
+/// class/id tokens that mark the article body: its container's score counts more.
+const CONTENT_HINTS: &[&str] = &[
+    "article", "content", "entry", "story", "post", "body", "text", "detail", "main", "zoom",
+    "trs", "editor", "ucap", "artibody", "rm", "txt", "con", "zw",
+];
+/// Byline, editor and dateline lines inside the article container: not body text.
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:[\[【(（]\s*)?(?:(?:By|BY|Analysis by|Written by|Posted by|Reporting by|Updated|Published|Photo:|Image:) |(?:责任编辑|责编|编辑|作者|记者|来源|本报记者|通讯员|摄影)\s*[:：\s])",
+    )
+    .expect("static regex is valid")
+});
+/// A line this short (chars) that matches [`BYLINE`] is a byline.
+const MAX_BYLINE_CHARS: usize = 80;
+
 /// Labels that open a "related news" list.
 const RELATED_LABELS: &[&str] = &[
     "相关新闻",
@@ -188,6 +206,8 @@ impl Block {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Extracted {
     pub(crate) title: Option<String>,
+    /// The article's headline (`<h1>`, or the block that repeats the title).
+    pub(crate) headline: Option<String>,
     pub(crate) main_text: String,
     /// Visible text that is not main text (navigation, sidebars, related lists, …).
     pub(crate) chrome_text: String,
@@ -246,26 +266,42 @@ impl Walker {
     /// Whether an element is chrome; a "chrome" wrapper holding most of the page is not.
     fn is_chrome(&self, node: NodeRef<'_, Node>, el: &scraper::node::Element) -> bool {
         let by_tag = CHROME_TAGS.contains(&el.name());
-        let by_hint = !matches!(el.name(), "body" | "html" | "article" | "main")
-            && hint_tokens(el).any(|t| CHROME_HINTS.contains(&t.as_str()));
-        if !(by_tag || by_hint) {
+        let hints: Vec<String> = if matches!(el.name(), "body" | "html" | "article" | "main") {
+            Vec::new()
+        } else {
+            hint_tokens(el)
+                .filter(|t| CHROME_HINTS.contains(&t.as_str()))
+                .collect()
+        };
+        if !(by_tag || !hints.is_empty()) {
             return false;
         }
-        // A hinted wrapper of (nearly) the whole page is a layout wrapper, not chrome.
+        let soft = !by_tag && hints.iter().all(|t| SOFT_HINTS.contains(&t.as_str()));
+        // A hinted wrapper of (nearly) the whole page is a layout wrapper, not chrome; a
+        // layout column (`sidebar`, `widget`) holding half the page is the article's.
         let chars = visible_chars(node);
-        !(chars >= MIN_WRAPPER_CHARS && chars * 10 >= self.body_chars * 8)
+        let share = if soft { 5 } else { 8 };
+        !(chars >= MIN_WRAPPER_CHARS && chars * 10 >= self.body_chars * share)
     }
 
     /// Walk the tree in document order, iteratively (pages may nest deeply).
     fn walk(&mut self, root: NodeRef<'_, Node>) {
         enum Step<'a> {
             Enter(NodeRef<'a, Node>, bool),
-            Leave { block: bool, chrome: bool, headline: bool },
+            Leave {
+                block: bool,
+                chrome: bool,
+                headline: bool,
+            },
         }
         let mut todo = vec![Step::Enter(root, false)];
         while let Some(step) = todo.pop() {
             let (node, in_link) = match step {
-                Step::Leave { block, chrome, headline } => {
+                Step::Leave {
+                    block,
+                    chrome,
+                    headline,
+                } => {
                     if block {
                         self.flush();
                         self.stack.pop();
@@ -310,7 +346,11 @@ impl Walker {
                         self.headline = Some(node.id());
                         self.headline_depth += 1;
                     }
-                    todo.push(Step::Leave { block, chrome, headline });
+                    todo.push(Step::Leave {
+                        block,
+                        chrome,
+                        headline,
+                    });
                     in_link || name == "a"
                 }
                 _ => in_link,
@@ -364,7 +404,7 @@ fn block_score(block: &Block) -> f64 {
 }
 
 /// The ids of the containers whose blocks make up the main text.
-fn choose_containers(blocks: &[Block]) -> Option<(NodeId, Vec<NodeId>)> {
+fn choose_containers(blocks: &[Block], html: &Html) -> Option<(NodeId, Vec<NodeId>)> {
     let mut scores: HashMap<NodeId, f64> = HashMap::new();
     for block in blocks
         .iter()
@@ -376,7 +416,24 @@ fn choose_containers(blocks: &[Block]) -> Option<(NodeId, Vec<NodeId>)> {
             *scores.entry(*id).or_default() += score * share;
         }
     }
-    let (&best, &best_score) = scores.iter().max_by(|a, b| a.1.total_cmp(b.1))?;
+    // A container named as the article's (`article-body`, `TRS_Editor`, `UCAP-CONTENT`)
+    // counts a quarter more, one named as chrome a quarter less.
+    for (id, score) in &mut scores {
+        if let Some(el) = html.tree.get(*id).and_then(ElementRef::wrap) {
+            let tokens: Vec<String> = hint_tokens(el.value()).collect();
+            if tokens.iter().any(|t| CONTENT_HINTS.contains(&t.as_str()))
+                || el.value().name() == "article"
+            {
+                *score *= 1.25;
+            }
+            if tokens.iter().any(|t| CHROME_HINTS.contains(&t.as_str())) {
+                *score *= 0.75;
+            }
+        }
+    }
+    let (&best, &best_score) = scores
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0)))?;
     // Strong siblings of the best container (lead paragraph, second body part).
     let parent = blocks
         .iter()
@@ -463,18 +520,24 @@ pub(crate) fn extract(html: &Html) -> Extracted {
         }
     }
 
-    let chosen = choose_containers(&blocks);
+    let chosen = choose_containers(&blocks, html);
     let mut main = Vec::new();
     let mut chrome = Vec::new();
     for block in &blocks {
+        if block.headline {
+            continue;
+        }
         let in_main = !block.chrome
             && match &chosen {
                 Some((_, containers)) => block.path.iter().any(|id| containers.contains(id)),
                 None => true,
             };
-        if in_main {
+        let byline = block.chars() <= MAX_BYLINE_CHARS
+            && BYLINE.is_match(&block.text)
+            && !block.text.contains(['。', '！', '？']);
+        if in_main && !byline {
             main.push(block.text.as_str());
-        } else if !block.headline {
+        } else {
             chrome.push(block.text.as_str());
         }
     }
@@ -484,21 +547,21 @@ pub(crate) fn extract(html: &Html) -> Extracted {
         .map(|b| b.text.clone())
         .or_else(|| first_text(html, &SEL_H1))
         .or_else(|| og_title(html));
-    let mut main_text = main.join("\n");
-    if let Some(headline) = headline
-        && !main.contains(&headline.as_str())
-    {
-        main_text = if main_text.is_empty() {
-            headline
-        } else {
-            format!("{headline}\n{main_text}")
-        };
-    }
+    let main_text = main.join("\n");
     Extracted {
         title,
+        headline,
         main_text,
         chrome_text: chrome.join("\n"),
         blocks,
+    }
+}
+
+impl Extracted {
+    /// Every block's text, one per line (for markup found inside data and `<noscript>`).
+    pub(crate) fn all_text(&self) -> String {
+        let texts: Vec<&str> = self.blocks.iter().map(|b| b.text.as_str()).collect();
+        texts.join("\n")
     }
 }
 
@@ -561,7 +624,14 @@ mod tests {
         );
         let extracted = extract(&page(&body));
         let main = &extracted.main_text;
-        assert!(main.starts_with("李克强主持召开国务院常务会议"), "{main}");
+        assert_eq!(
+            extracted.headline.as_deref(),
+            Some("李克强主持召开国务院常务会议")
+        );
+        assert!(
+            main.starts_with("国务院总理"),
+            "title and dateline are not body: {main}"
+        );
         assert!(main.contains("互联网＋医疗健康"), "{main}");
         assert!(main.contains("确保患者信息安全"), "{main}");
         for chrome in [
@@ -638,10 +708,12 @@ mod tests {
             <div id="p-detail"><p>{ARTICLE}</p><p>{ARTICLE2}</p></div></body></html>"#
         ));
         let extracted = extract(&html);
+        assert_eq!(
+            extracted.headline.as_deref(),
+            Some("法国全国大罢工再次严重影响交通")
+        );
         assert!(
-            extracted
-                .main_text
-                .starts_with("法国全国大罢工再次严重影响交通\n"),
+            extracted.main_text.starts_with("国务院总理"),
             "{}",
             extracted.main_text
         );

@@ -146,7 +146,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         Some(format!("bot challenge: {reason}"))
     } else if let Some(reason) = &page.soft_404 {
         Some(format!("soft 404: {reason}"))
-    } else if page.main_text.trim().is_empty() {
+    } else if page.article_text().trim().is_empty() {
         Some("no main text".to_owned())
     } else {
         None
@@ -158,7 +158,8 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     }
 
     // Keywords.
-    let main = normalize(&page.main_text);
+    let article = page.article_text();
+    let main = normalize(&article);
     let chrome = normalize(&page.chrome_text);
     let mut total = 0.0;
     let mut found = 0.0;
@@ -187,7 +188,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         return (Verdict::Unverifiable, ev);
     }
     ev.score = (found / total).clamp(0.0, 1.0);
-    ev.snippet = snippet(&page.main_text, &matched_terms);
+    ev.snippet = snippet(&article, &matched_terms);
     if !chrome_only.is_empty() {
         ev.notes.push(format!(
             "only in navigation/sidebar/related links, not evidence: {}",
@@ -209,7 +210,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
                 .chain(page.date_candidates.iter().map(|(d, _)| *d))
                 .collect();
             ev.claim_date_found =
-                claim_date_in_text(claim_date, claim.date_end, &page_dates, &page.main_text);
+                claim_date_in_text(claim_date, claim.date_end, &page_dates, &article);
             ev.page_date_in_window = page.page_date.map(|p| {
                 let end = claim
                     .date_end
