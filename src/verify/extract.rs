@@ -111,8 +111,8 @@ const CHROME_HINTS: &[&str] = &[
     "cookie",
 ];
 /// Layout hints that many sites also put on the column holding the article: such an
-/// element is chrome only when it holds less than half of the page's text.
-const SOFT_HINTS: &[&str] = &["sidebar", "side", "widget", "header", "aside"];
+/// element is not chrome, its score as a container is only lowered.
+const SOFT_HINTS: &[&str] = &["sidebar", "side", "widget", "aside", "header"];
 /// class/id tokens that mark the article body: its container's score counts more.
 const CONTENT_HINTS: &[&str] = &[
     "article", "content", "entry", "story", "post", "body", "text", "detail", "main", "zoom",
@@ -165,6 +165,14 @@ const RELATED_LABELS: &[&str] = &[
 const MIN_SCORING_CHARS: usize = 25;
 /// A chrome-hinted element with at least this much text and 80% of the page is a wrapper.
 const MIN_WRAPPER_CHARS: usize = 100;
+/// A text run this long (non-space chars) is a paragraph of prose.
+const PROSE_CHARS: usize = 80;
+/// Ancestors the main container may climb to (see `choose_containers`).
+const MAX_CLIMB: usize = 0;
+/// How much more prose an ancestor must hold for the main container to climb to it.
+const CLIMB_GAIN: f64 = 2.0;
+/// Blocks with more link text than this share are not prose (for climbing).
+const MAX_PROSE_LINK_DENSITY: f64 = 0.3;
 /// Blocks with more link text than this share are link lists.
 const MAX_LINK_DENSITY: f64 = 0.5;
 
@@ -187,6 +195,9 @@ pub(crate) struct Block {
     path: Vec<NodeId>,
     /// Inside chrome (by tag, hint, related list or link density).
     pub(crate) chrome: bool,
+    /// Inside a layout region hinted as a sidebar/header/widget (not chrome for the main
+    /// text, but no place for the page date).
+    pub(crate) layout: bool,
     /// Inside the headline `<h1>`.
     pub(crate) headline: bool,
 }
@@ -221,6 +232,7 @@ struct Walker {
     current_links: usize,
     stack: Vec<NodeId>,
     chrome_depth: usize,
+    layout_depth: usize,
     headline_depth: usize,
     headline: Option<NodeId>,
     body_chars: usize,
@@ -246,6 +258,15 @@ fn visible_chars(node: NodeRef<'_, Node>) -> usize {
         .sum()
 }
 
+/// Whether a subtree holds a paragraph of prose (one text run of [`PROSE_CHARS`]).
+fn has_prose(node: NodeRef<'_, Node>) -> bool {
+    node.descendants().any(|n| {
+        n.value()
+            .as_text()
+            .is_some_and(|t| t.chars().filter(|c| !c.is_whitespace()).count() >= PROSE_CHARS)
+    })
+}
+
 impl Walker {
     fn flush(&mut self) {
         let text = collapse(&self.current);
@@ -259,8 +280,17 @@ impl Walker {
             link_chars: links,
             path: self.stack.clone(),
             chrome: self.chrome_depth > 0,
+            layout: self.layout_depth > 0,
             headline: self.headline_depth > 0,
         });
+    }
+
+    /// Whether an element is chrome (hard), a layout region (soft) or neither.
+    fn chrome_kind(&self, node: NodeRef<'_, Node>, el: &scraper::node::Element) -> (bool, bool) {
+        let soft = !CHROME_TAGS.contains(&el.name())
+            && !matches!(el.name(), "body" | "html" | "article" | "main")
+            && hint_tokens(el).any(|t| SOFT_HINTS.contains(&t.as_str()));
+        (self.is_chrome(node, el), soft)
     }
 
     /// Whether an element is chrome; a "chrome" wrapper holding most of the page is not.
@@ -276,12 +306,15 @@ impl Walker {
         if !(by_tag || !hints.is_empty()) {
             return false;
         }
-        let soft = !by_tag && hints.iter().all(|t| SOFT_HINTS.contains(&t.as_str()));
-        // A hinted wrapper of (nearly) the whole page is a layout wrapper, not chrome; a
-        // layout column (`sidebar`, `widget`) holding half the page is the article's.
+        // Layout hints (`sidebar`, `widget`, `header`) are on article columns as often as
+        // on sidebars: a region so named that holds a paragraph of prose is not chrome
+        // (its score as a container is only lowered, see `choose_containers`).
+        if !by_tag && hints.iter().all(|t| SOFT_HINTS.contains(&t.as_str())) && has_prose(node) {
+            return false;
+        }
+        // A hinted wrapper of (nearly) the whole page is a layout wrapper, not chrome.
         let chars = visible_chars(node);
-        let share = if soft { 5 } else { 8 };
-        !(chars >= MIN_WRAPPER_CHARS && chars * 10 >= self.body_chars * share)
+        !(chars >= MIN_WRAPPER_CHARS && chars * 10 >= self.body_chars * 8)
     }
 
     /// Walk the tree in document order, iteratively (pages may nest deeply).
@@ -291,6 +324,7 @@ impl Walker {
             Leave {
                 block: bool,
                 chrome: bool,
+                layout: bool,
                 headline: bool,
             },
         }
@@ -300,6 +334,7 @@ impl Walker {
                 Step::Leave {
                     block,
                     chrome,
+                    layout,
                     headline,
                 } => {
                     if block {
@@ -308,6 +343,9 @@ impl Walker {
                     }
                     if chrome {
                         self.chrome_depth -= 1;
+                    }
+                    if layout {
+                        self.layout_depth -= 1;
                     }
                     if headline {
                         self.headline_depth -= 1;
@@ -329,7 +367,7 @@ impl Walker {
                     if INVISIBLE_TAGS.contains(&name) {
                         continue;
                     }
-                    let chrome = self.is_chrome(node, el);
+                    let (chrome, layout) = self.chrome_kind(node, el);
                     let block = BLOCK_TAGS.contains(&name);
                     let headline = name == "h1"
                         && self.headline.is_none()
@@ -342,6 +380,9 @@ impl Walker {
                     if chrome {
                         self.chrome_depth += 1;
                     }
+                    if layout {
+                        self.layout_depth += 1;
+                    }
                     if headline {
                         self.headline = Some(node.id());
                         self.headline_depth += 1;
@@ -349,6 +390,7 @@ impl Walker {
                     todo.push(Step::Leave {
                         block,
                         chrome,
+                        layout,
                         headline,
                     });
                     in_link || name == "a"
@@ -454,7 +496,46 @@ fn choose_containers(blocks: &[Block], html: &Html) -> Option<(NodeId, Vec<NodeI
         }
     }
     siblings.push(best);
-    Some((best, siblings))
+    // An article split over several containers (a column per section, a lead apart from
+    // the rest): climb while the ancestor holds at least half as much prose again.
+    let prose = |under: NodeId| -> f64 {
+        blocks
+            .iter()
+            .filter(|b| {
+                !b.chrome
+                    && b.chars() >= MIN_SCORING_CHARS
+                    && b.link_density() < MAX_PROSE_LINK_DENSITY
+                    && b.path.contains(&under)
+            })
+            .map(block_score)
+            .sum()
+    };
+    let path = blocks
+        .iter()
+        .find_map(|b| b.path.iter().position(|id| *id == best).map(|i| &b.path[..i]))
+        .unwrap_or_default();
+    let mut chosen = best;
+    let mut mass = prose(best);
+    for &up in path.iter().rev().take(MAX_CLIMB) {
+        let up_mass = prose(up);
+        if up_mass < mass * CLIMB_GAIN || is_page_wrapper(html, up) {
+            break;
+        }
+        chosen = up;
+        mass = up_mass;
+    }
+    if chosen != best {
+        siblings.push(chosen);
+    }
+    Some((chosen, siblings))
+}
+
+/// `<body>`/`<html>`: climbing to them would take the whole page.
+fn is_page_wrapper(html: &Html, id: NodeId) -> bool {
+    html.tree
+        .get(id)
+        .and_then(ElementRef::wrap)
+        .is_some_and(|el| matches!(el.value().name(), "body" | "html"))
 }
 
 fn first_text(html: &Html, selector: &Selector) -> Option<String> {
@@ -496,6 +577,7 @@ pub(crate) fn extract(html: &Html) -> Extracted {
         current_links: 0,
         stack: Vec::new(),
         chrome_depth: 0,
+        layout_depth: 0,
         headline_depth: 0,
         headline: None,
         body_chars,

@@ -165,11 +165,14 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
             .enumerate()
             .skip(h.saturating_sub(BLOCKS_BEFORE_HEADLINE))
             .take(BLOCKS_BEFORE_HEADLINE + 1 + BLOCKS_AFTER_HEADLINE)
-            .map(|(i, b)| (b, !b.chrome || (h..=h + BLOCKS_DATELINE).contains(&i)))
+            .map(|(i, b)| {
+                let chrome = b.chrome || b.layout;
+                (b, !chrome || (h..=h + BLOCKS_DATELINE).contains(&i))
+            })
             .collect(),
         None => blocks
             .iter()
-            .filter(|b| !b.chrome)
+            .filter(|b| !b.chrome && !b.layout)
             .take(BLOCKS_WITHOUT_HEADLINE)
             .map(|b| (b, true))
             .collect(),
