@@ -168,9 +168,9 @@ const MIN_WRAPPER_CHARS: usize = 100;
 /// A text run this long (non-space chars) is a paragraph of prose.
 const PROSE_CHARS: usize = 80;
 /// Ancestors the main container may climb to (see `choose_containers`).
-const MAX_CLIMB: usize = 0;
+const MAX_CLIMB: usize = 3;
 /// How much more prose an ancestor must hold for the main container to climb to it.
-const CLIMB_GAIN: f64 = 2.0;
+const CLIMB_GAIN: f64 = 1.5;
 /// Blocks with more link text than this share are not prose (for climbing).
 const MAX_PROSE_LINK_DENSITY: f64 = 0.3;
 /// Blocks with more link text than this share are link lists.
@@ -517,12 +517,14 @@ fn choose_containers(blocks: &[Block], html: &Html) -> Option<(NodeId, Vec<NodeI
     let mut chosen = best;
     let mut mass = prose(best);
     for &up in path.iter().rev().take(MAX_CLIMB) {
-        let up_mass = prose(up);
-        if up_mass < mass * CLIMB_GAIN || is_page_wrapper(html, up) {
+        if is_page_wrapper(html, up) {
             break;
         }
-        chosen = up;
-        mass = up_mass;
+        let up_mass = prose(up);
+        if up_mass >= mass * CLIMB_GAIN {
+            chosen = up;
+            mass = up_mass;
+        }
     }
     if chosen != best {
         siblings.push(chosen);
