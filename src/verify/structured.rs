@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::bounded;
 
 /// A string in `__NEXT_DATA__` shorter than this (chars) is not an article body.
-const MIN_DATA_BODY_CHARS: usize = 200;
+const MIN_DATA_BODY_CHARS: usize = 80;
 
 static SEL_JSONLD: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(r#"script[type="application/ld+json"]"#).expect("static selector is valid")
