@@ -1,10 +1,23 @@
 //! The page's publication date and where it came from.
 //!
-//! Sources, most trustworthy first ([`DateSource`] order): `<meta>` publication tags
-//! (`article:published_time`, `PubDate`, gov.cn `firstpublishedtime`, …), `datePublished`
-//! in JSON-LD, `<time datetime>`, visible text near the headline (`发布时间：…`,
-//! `Published April 12, 2018`), the URL path. Dates before 1990, in the future, or
-//! well after the date the URL was minted with are implausible and ignored.
+//! Candidates are ranked as the best extractors do (htmldate): structured metadata first,
+//! then date-bearing elements, then the URL as a guard, then a guarded scan of the text.
+//! In [`DateSource`] order:
+//!
+//! 1. `<meta>` publication tags (`article:published_time`, `PubDate`, gov.cn
+//!    `firstpublishedtime`, …); 2. `datePublished` in JSON-LD; 3. `<time datetime>` and
+//!    `itemprop=datePublished` outside chrome; 4. publication times in scripts and data
+//!    attributes (`var publishTime = "…"`, `"pubDate": "…"`, `data-time="…"`);
+//! 5. visible text: an element whose class/id names it as the date (`#paperdate`,
+//!    `.pubtime`, `td.font_time`), else a date near the headline — publication labels
+//!    (`发布时间：`, `发布日期`, `Published`) before unlabelled dates, and dates labelled as
+//!    written or updated (`成文日期`, `更新时间`, `Updated`) last; a label alone in a table
+//!    cell labels the next cell — else the signature date a notice ends with
+//!    (`二〇一八年四月十二日`); 6. the URL path.
+//!
+//! Never from a sidebar list item, a comment, a header's "today is …" or a footer's
+//! copyright year: dates in list items and chrome do not count. Dates before 1990, in
+//! the future, or well after the date the URL was minted with are implausible and ignored.
 
 use std::sync::LazyLock;
 
@@ -336,9 +349,12 @@ fn hinted_element_date(html: &Html) -> Option<NaiveDate> {
         if !hinted || in_chrome(el) || in_list(el) {
             return None;
         }
-        let text: String = el.text().collect();
-        if text.chars().count() > MAX_DATE_ELEMENT_CHARS {
-            return None;
+        let mut text = String::new();
+        for piece in el.text() {
+            text.push_str(piece);
+            if text.chars().count() > MAX_DATE_ELEMENT_CHARS {
+                return None;
+            }
         }
         find_dates(&text).iter().find_map(crate::dates::DateMention::date)
     })
