@@ -107,7 +107,7 @@ static COMPACT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(成文日期|印发日期|更新时间|更新日期|修改时间|发布时间|发布日期|发表时间|发稿时间|发文日期|时间|日期|来源|published( on)?|posted( on)?|last updated|updated|modified|date)\s*[:：]?\s*",
+        r"(?i)(成文日期|印发日期|更新时间|更新日期|修改时间|发布时间|发布日期|发表时间|发稿时间|发文日期|时间|日期|来源|published( on)?|posted( on)?|last updated|updated|modified|date|datum|veröffentlicht( am)?|erschienen( am)?|publié le|publicado( el)?|fecha|pubblicato( il)?|data|дата|опубликовано)\s*[:：]?\s*",
     )
     .expect("static regex is valid")
 });
@@ -118,10 +118,12 @@ const SECONDARY_LABELS: &[&str] = &[
 /// Publication-time keys in page scripts and JSON data (`var publishTime = "…"`).
 static SCRIPT_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)["']?\b(publish(?:ed)?_?(?:time|date|at|_?on)|pub_?(?:date|time)|first_?publish(?:ed)?_?(?:time|date|at)|release_?(?:date|time)|date_?published|post_?(?:date|time))["']?\s*[:=]\s*["']([^"']{8,40})["']"#,
+        r#"["']?([A-Za-z_\-]*(?i:publish|publication|pubdate|pub_date|pubtime|releasedate|release_date|datecreated|date_created)[A-Za-z_\-]*)["']?\s*[:=]\s*["']([^"']{8,40})["']"#,
     )
     .expect("static regex is valid")
 });
+/// Script keys naming a date that is not the first publication (`publishedLast`).
+const SCRIPT_SECONDARY: &[&str] = &["last", "modif", "updat", "expir", "end"];
 /// class/id tokens of elements that hold the page's date (`span.pubtime`, `#paperdate`).
 const DATE_HINTS: &[&str] = &[
     "date", "time", "pubtime", "pubdate", "publish", "published", "paperdate", "posted",
@@ -303,9 +305,13 @@ fn script_dates(html: &Html, out: &mut Vec<Dated>) {
             continue;
         }
         let code: String = script.text().collect();
-        if let Some(date) = SCRIPT_DATE
-            .captures_iter(&code)
-            .find_map(|c| c.get(2).and_then(|v| parse_date_value(v.as_str())))
+        if let Some(date) = SCRIPT_DATE.captures_iter(&code).find_map(|c| {
+            let key = c.get(1)?.as_str().to_ascii_lowercase();
+            if SCRIPT_SECONDARY.iter().any(|s| key.contains(s)) {
+                return None;
+            }
+            parse_date_value(c.get(2)?.as_str())
+        })
         {
             out.push((date, DateSource::Script));
             return;
