@@ -80,16 +80,25 @@ static CJK_NUMERAL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The value of a Chinese numeral: digits (`二〇一八`) or tens (`十二`, `二十一`).
 fn cjk_numeral(s: &str) -> Option<u32> {
-    let digit = |c: char| "〇一二三四五六七八九".chars().position(|d| d == c || (d == '〇' && (c == '零' || c == '○')));
+    let digit = |c: char| {
+        "〇一二三四五六七八九"
+            .chars()
+            .position(|d| d == c || (d == '〇' && (c == '零' || c == '○')))
+    };
     if let Some((tens, ones)) = s.split_once('十') {
-        let tens = if tens.is_empty() { 1 } else { u32::try_from(digit(tens.chars().next()?)?).ok()? };
+        let tens = if tens.is_empty() {
+            1
+        } else {
+            u32::try_from(digit(tens.chars().next()?)?).ok()?
+        };
         let ones = match ones.chars().next() {
             None => 0,
             Some(c) => u32::try_from(digit(c)?).ok()?,
         };
         return Some(tens * 10 + ones);
     }
-    s.chars().try_fold(0u32, |n, c| Some(n * 10 + u32::try_from(digit(c)?).ok()?))
+    s.chars()
+        .try_fold(0u32, |n, c| Some(n * 10 + u32::try_from(digit(c)?).ok()?))
 }
 
 fn find_cjk_numeral(text: &str, out: &mut Vec<DateMention>) {

@@ -23,9 +23,15 @@ fn shingles(text: &str) -> HashMap<String, f64> {
 /// (precision, recall) of `got` against `want` over shingle counts.
 fn precision_recall(want: &str, got: &str) -> (f64, f64) {
     let (a, b) = (shingles(want), shingles(got));
-    let tp: f64 = a.iter().map(|(k, n)| n.min(*b.get(k).unwrap_or(&0.0))).sum();
+    let tp: f64 = a
+        .iter()
+        .map(|(k, n)| n.min(*b.get(k).unwrap_or(&0.0)))
+        .sum();
     let (sa, sb): (f64, f64) = (a.values().sum(), b.values().sum());
-    (if sb > 0.0 { tp / sb } else { 0.0 }, if sa > 0.0 { tp / sa } else { 0.0 })
+    (
+        if sb > 0.0 { tp / sb } else { 0.0 },
+        if sa > 0.0 { tp / sa } else { 0.0 },
+    )
 }
 
 #[test]
@@ -60,6 +66,9 @@ fn chinese_pages_read_well() {
     let (p, r) = (precision / n, recall / n);
     let f1 = 2.0 * p * r / (p + r);
     eprintln!("dates {date_accuracy:.3}; main text F1 {f1:.3} (precision {p:.3}, recall {r:.3})");
-    assert!(date_accuracy >= 0.9, "date accuracy {date_accuracy:.3} < 0.90");
+    assert!(
+        date_accuracy >= 0.9,
+        "date accuracy {date_accuracy:.3} < 0.90"
+    );
     assert!(f1 >= 0.9, "main text F1 {f1:.3} < 0.90");
 }

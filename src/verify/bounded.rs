@@ -82,10 +82,8 @@ pub(crate) fn flatten(text: &str, max_depth: usize) -> (String, usize) {
     while let Some(lt) = memchr(b'<', &bytes[i..]).map(|p| p + i) {
         i = lt + 1;
         let rest = &text[lt..];
-        if rest.starts_with("<!--") {
-            i = rest[4..]
-                .find("-->")
-                .map_or(bytes.len(), |p| lt + 4 + p + 3);
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            i = comment.find("-->").map_or(bytes.len(), |p| lt + 4 + p + 3);
             continue;
         }
         if rest.starts_with("<!") || rest.starts_with("<?") {

@@ -317,7 +317,7 @@ impl Walker {
                 .filter(|t| CHROME_HINTS.contains(&t.as_str()))
                 .collect()
         };
-        if !(by_tag || !hints.is_empty()) {
+        if !by_tag && hints.is_empty() {
             return false;
         }
         // Layout hints (`sidebar`, `widget`, `header`) are on article columns as often as
@@ -526,7 +526,12 @@ fn choose_containers(blocks: &[Block], html: &Html) -> Option<(NodeId, Vec<NodeI
     };
     let path = blocks
         .iter()
-        .find_map(|b| b.path.iter().position(|id| *id == best).map(|i| &b.path[..i]))
+        .find_map(|b| {
+            b.path
+                .iter()
+                .position(|id| *id == best)
+                .map(|i| &b.path[..i])
+        })
         .unwrap_or_default();
     let mut chosen = best;
     let mut mass = prose(best);

@@ -113,7 +113,14 @@ static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Labels of a date that is not the publication date (written, updated): used last.
 const SECONDARY_LABELS: &[&str] = &[
-    "成文日期", "印发日期", "更新时间", "更新日期", "修改时间", "last updated", "updated", "modified",
+    "成文日期",
+    "印发日期",
+    "更新时间",
+    "更新日期",
+    "修改时间",
+    "last updated",
+    "updated",
+    "modified",
 ];
 /// Publication-time keys in page scripts and JSON data (`var publishTime = "…"`).
 static SCRIPT_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -126,14 +133,41 @@ static SCRIPT_DATE: LazyLock<Regex> = LazyLock::new(|| {
 const SCRIPT_SECONDARY: &[&str] = &["last", "modif", "updat", "expir", "end"];
 /// class/id tokens of elements that hold the page's date (`span.pubtime`, `#paperdate`).
 const DATE_HINTS: &[&str] = &[
-    "date", "time", "pubtime", "pubdate", "publish", "published", "paperdate", "posted",
-    "postdate", "dateline", "datetime", "timestamp", "fbsj", "fbrq", "sj", "rq", "h-time",
-    "con_time", "font_time", "entry-date", "post-date", "article-date", "meta-date",
+    "date",
+    "time",
+    "pubtime",
+    "pubdate",
+    "publish",
+    "published",
+    "paperdate",
+    "posted",
+    "postdate",
+    "dateline",
+    "datetime",
+    "timestamp",
+    "fbsj",
+    "fbrq",
+    "sj",
+    "rq",
+    "h-time",
+    "con_time",
+    "font_time",
+    "entry-date",
+    "post-date",
+    "article-date",
+    "meta-date",
 ];
 /// Attribute names whose value may be the page's date (`data-time="2018-04-12"`).
 const DATE_ATTRS: &[&str] = &[
-    "data-time", "data-date", "data-publish", "data-pubdate", "data-published", "data-publish-time",
-    "data-publishtime", "data-timestamp", "data-created",
+    "data-time",
+    "data-date",
+    "data-publish",
+    "data-pubdate",
+    "data-published",
+    "data-publish-time",
+    "data-publishtime",
+    "data-timestamp",
+    "data-created",
 ];
 
 /// The first full date (with a year) in a metadata value.
@@ -230,9 +264,9 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
     while k < window.len() {
         let (block, counts) = window[k];
         let label_only = block.text.chars().count() <= MAX_LABEL_CHARS
-            && LABELLED
-                .find(&block.text)
-                .is_some_and(|m| m.end() == block.text.len() && block.text[..m.start()].trim().chars().count() <= 2);
+            && LABELLED.find(&block.text).is_some_and(|m| {
+                m.end() == block.text.len() && block.text[..m.start()].trim().chars().count() <= 2
+            });
         if label_only && let Some((next, next_counts)) = window.get(k + 1) {
             texts.push((format!("{} {}", block.text, next.text), *next_counts));
             k += 2;
@@ -249,7 +283,8 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
                     return None;
                 }
                 // `成文日期` ends in `日期`: a label preceded by another label word is that one.
-                if !secondary && text[..label.start()].ends_with(['文', '新', '改', '发'])
+                if !secondary
+                    && text[..label.start()].ends_with(['文', '新', '改', '发'])
                     && name.starts_with("日期")
                 {
                     return None;
@@ -293,7 +328,9 @@ fn signature_date(blocks: &[Block]) -> Option<NaiveDate> {
         .find_map(|b| {
             let text = b.text.trim();
             let m = find_dates(text).into_iter().next()?;
-            (m.start == 0 && m.end >= text.len().saturating_sub(3)).then(|| m.date()).flatten()
+            (m.start == 0 && m.end >= text.len().saturating_sub(3))
+                .then(|| m.date())
+                .flatten()
         })
 }
 
@@ -311,8 +348,7 @@ fn script_dates(html: &Html, out: &mut Vec<Dated>) {
                 return None;
             }
             parse_date_value(c.get(2)?.as_str())
-        })
-        {
+        }) {
             out.push((date, DateSource::Script));
             return;
         }
@@ -350,7 +386,8 @@ fn hinted_element_date(html: &Html) -> Option<NaiveDate> {
             .map(str::to_ascii_lowercase)
             .any(|t| {
                 DATE_HINTS.contains(&t.as_str())
-                    || t.split(['-', '_']).any(|part| matches!(part, "date" | "time" | "pubtime" | "pubdate"))
+                    || t.split(['-', '_'])
+                        .any(|part| matches!(part, "date" | "time" | "pubtime" | "pubdate"))
             });
         if !hinted || in_chrome(el) || in_list(el) {
             return None;
@@ -362,7 +399,9 @@ fn hinted_element_date(html: &Html) -> Option<NaiveDate> {
                 return None;
             }
         }
-        find_dates(&text).iter().find_map(crate::dates::DateMention::date)
+        find_dates(&text)
+            .iter()
+            .find_map(crate::dates::DateMention::date)
     })
 }
 
