@@ -72,6 +72,57 @@ static CJK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&re).expect("static CJK date regex is valid")
 });
 
+/// `二〇一八年四月十二日`: how Chinese government documents are dated.
+static CJK_NUMERAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<y>[〇零○一二三四五六七八九]{4})\s*年\s*(?P<m>十[一二]?|[一二三四五六七八九])\s*月\s*(?P<d>[二三]?十[一二三四五六七八九]?|三十[一]?|[一二三四五六七八九])\s*(?:日|号)")
+        .expect("static CJK numeral date regex is valid")
+});
+
+/// The value of a Chinese numeral: digits (`二〇一八`) or tens (`十二`, `二十一`).
+fn cjk_numeral(s: &str) -> Option<u32> {
+    let digit = |c: char| {
+        "〇一二三四五六七八九"
+            .chars()
+            .position(|d| d == c || (d == '〇' && (c == '零' || c == '○')))
+    };
+    if let Some((tens, ones)) = s.split_once('十') {
+        let tens = if tens.is_empty() {
+            1
+        } else {
+            u32::try_from(digit(tens.chars().next()?)?).ok()?
+        };
+        let ones = match ones.chars().next() {
+            None => 0,
+            Some(c) => u32::try_from(digit(c)?).ok()?,
+        };
+        return Some(tens * 10 + ones);
+    }
+    s.chars()
+        .try_fold(0u32, |n, c| Some(n * 10 + u32::try_from(digit(c)?).ok()?))
+}
+
+fn find_cjk_numeral(text: &str, out: &mut Vec<DateMention>) {
+    for caps in CJK_NUMERAL.captures_iter(text) {
+        let whole = caps.get(0).expect("group 0 always exists");
+        let num = |name: &str| caps.name(name).and_then(|m| cjk_numeral(m.as_str()));
+        let (Some(year), Some(month), Some(day)) = (num("y"), num("m"), num("d")) else {
+            continue;
+        };
+        let year = i32::try_from(year).ok();
+        if !valid(year, month, day) {
+            continue;
+        }
+        out.push(DateMention {
+            start: whole.start(),
+            end: whole.end(),
+            year,
+            month,
+            day,
+            range_end: None,
+        });
+    }
+}
+
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
     let re =
         format!(r"(?P<y>{D}{{4}})(?P<s1>[-/.])(?P<m>{D}{{1,2}})(?P<s2>[-/.])(?P<d>{D}{{1,2}})");
@@ -338,6 +389,7 @@ fn find_english(text: &str, out: &mut Vec<DateMention>) {
 pub fn find_dates(text: &str) -> Vec<DateMention> {
     let mut all = Vec::new();
     find_cjk(text, &mut all);
+    find_cjk_numeral(text, &mut all);
     find_numeric(text, &mut all);
     find_english(text, &mut all);
     // Earliest first; at the same start, the longest (most complete) mention wins.
@@ -519,6 +571,21 @@ mod tests {
                 "Updated: 2018-04-12",
                 "2018-04-12",
                 (Some(2018), 4, 12, None),
+            ),
+            (
+                "国务院办公厅 二〇一八年四月十二日",
+                "二〇一八年四月十二日",
+                (Some(2018), 4, 12, None),
+            ),
+            (
+                "二〇〇五年十月三十日印发",
+                "二〇〇五年十月三十日",
+                (Some(2005), 10, 30, None),
+            ),
+            (
+                "二〇二一年十二月二十一日",
+                "二〇二一年十二月二十一日",
+                (Some(2021), 12, 21, None),
             ),
         ];
         for (text, span, expect) in cases {

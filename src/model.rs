@@ -349,6 +349,9 @@ pub enum DateSource {
     JsonLd,
     /// `<time datetime>`.
     Time,
+    /// A publication time in a page script or data attribute (`"publishTime": "…"`,
+    /// `data-time="…"`).
+    Script,
     /// Visible text near the title (`发布时间：…`, `Published …`).
     Text,
     /// The URL path.

@@ -156,7 +156,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         Some((Reason::BotChallenge, format!("bot challenge: {reason}")))
     } else if let Some(reason) = &page.soft_404 {
         Some((Reason::Soft404Text, format!("soft 404: {reason}")))
-    } else if page.main_text.trim().is_empty() {
+    } else if page.article_text().trim().is_empty() {
         Some((Reason::NoMainText, "no main text".to_owned()))
     } else {
         None
@@ -169,7 +169,8 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     }
 
     // Keywords.
-    let main = normalize(&page.main_text);
+    let article = page.article_text();
+    let main = normalize(&article);
     let chrome = normalize(&page.chrome_text);
     let mut total = 0.0;
     let mut found = 0.0;
@@ -203,7 +204,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         return (Verdict::Unverifiable, ev);
     }
     ev.score = (found / total).clamp(0.0, 1.0);
-    ev.snippet = snippet(&page.main_text, &matched_terms);
+    ev.snippet = snippet(&article, &matched_terms);
     if page.is_pdf {
         ev.pdf_page = super::pdf::best_page(page, &matched_terms);
         if let Some(p) = ev.pdf_page {
@@ -232,7 +233,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
                 .chain(page.date_candidates.iter().map(|(d, _)| *d))
                 .collect();
             ev.claim_date_found =
-                claim_date_in_text(claim_date, claim.date_end, &page_dates, &page.main_text);
+                claim_date_in_text(claim_date, claim.date_end, &page_dates, &article);
             ev.page_date_in_window = page.page_date.map(|p| {
                 let end = claim
                     .date_end

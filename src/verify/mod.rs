@@ -6,18 +6,21 @@
 //! [`verify`] then matches one claim against it ([`matching`]). Everything here is pure
 //! and synchronous: no network, no clock except for "a date in the future".
 
+mod bounded;
 mod charset;
 mod extract;
 mod matching;
 mod pagedate;
 mod pdf;
 mod soft404;
+mod structured;
 
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use regex::Regex;
 use scraper::{Html, Selector};
+
 use serde::Serialize;
 
 use crate::model::{CharsetSource, DateSource, RedirectKind};
@@ -31,6 +34,8 @@ pub use soft404::{page_similarity, redirect_soft_404};
 
 /// Main text shorter than this (chars) lets a script redirect count.
 const SCRIPT_REDIRECT_MAX_TEXT: usize = 200;
+/// Visible main text shorter than this (chars) gives way to a body found in data.
+const MIN_VISIBLE_BODY_CHARS: usize = 250;
 /// A meta refresh slower than this (seconds) is a reload, not a redirect.
 const META_REFRESH_MAX_DELAY: f64 = 30.0;
 
@@ -46,7 +51,11 @@ pub struct PageInfo {
     pub charset_overruled: Option<String>,
     /// `<title>` (or `og:title`).
     pub title: Option<String>,
-    /// The article text: headline first, chrome removed.
+    /// The article's headline (`<h1>`, or the block that repeats the title); not part of
+    /// [`PageInfo::main_text`], but keywords may match it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    /// The article body: chrome, title, headline and byline removed.
     pub main_text: String,
     /// Visible text outside the main text (navigation, sidebars, related lists).
     #[serde(skip)]
@@ -74,6 +83,9 @@ pub struct PageInfo {
     /// For a PDF that could not be read: why (encrypted, damaged, no text layer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pdf_error: Option<String>,
+    /// What the page-size limits cut or flattened to read the page, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_limit: Option<String>,
 }
 
 static SEL_META_REFRESH: LazyLock<Selector> = LazyLock::new(|| {
@@ -196,8 +208,17 @@ pub fn read_page(url: &str, content_type: Option<&str>, body: &[u8]) -> PageInfo
         }
         return info;
     }
-    let html = Html::parse_document(&decoded.text);
-    let extracted = extract::extract(&html);
+    let parsed = bounded::parse(&decoded.text);
+    info.read_limit = parsed.limit;
+    let html = parsed.html;
+    let mut extracted = extract::extract(&html);
+    // A script-rendered shell: the article is in JSON-LD, `__NEXT_DATA__` or `<noscript>`.
+    if extracted.main_text.chars().count() < MIN_VISIBLE_BODY_CHARS
+        && let Some(body) = structured::fallback_body(&html)
+        && body.chars().count() > extracted.main_text.chars().count()
+    {
+        extracted.main_text = body;
+    }
     info.date_candidates = pagedate::candidates(url, Some(&html), &extracted.blocks);
     if let Some((date, source)) = pagedate::choose(&info.date_candidates, today()) {
         info.page_date = Some(date);
@@ -206,23 +227,40 @@ pub fn read_page(url: &str, content_type: Option<&str>, body: &[u8]) -> PageInfo
     info.redirect = meta_refresh(&html)
         .map(|t| (resolve(url, &t), RedirectKind::MetaRefresh))
         .or_else(|| {
-            (extracted.main_text.chars().count() < SCRIPT_REDIRECT_MAX_TEXT)
+            (info_text_chars(&extracted) < SCRIPT_REDIRECT_MAX_TEXT)
                 .then(|| script_redirect(&html))
                 .flatten()
                 .map(|t| (resolve(url, &t), RedirectKind::Script))
         });
-    info.challenge = soft404::challenge_reason(
-        extracted.title.as_deref(),
-        &extracted.main_text,
-        &decoded.text,
-    );
+    info.headline = extracted.headline.clone();
+    info.main_text = std::mem::take(&mut extracted.main_text);
+    let article = info.article_text();
+    info.challenge =
+        soft404::challenge_reason(extracted.title.as_deref(), &article, &html, &decoded.text);
     if info.challenge.is_none() {
-        info.soft_404 = soft404::soft_404_reason(extracted.title.as_deref(), &extracted.main_text);
+        info.soft_404 = soft404::soft_404_reason(extracted.title.as_deref(), &article);
     }
     info.title = extracted.title;
-    info.main_text = extracted.main_text;
     info.chrome_text = extracted.chrome_text;
     info
+}
+
+fn info_text_chars(extracted: &extract::Extracted) -> usize {
+    extracted.main_text.chars().count()
+        + extracted.headline.as_ref().map_or(0, |h| h.chars().count())
+}
+
+impl PageInfo {
+    /// The headline and the main text, as keywords are matched against them.
+    #[must_use]
+    pub fn article_text(&self) -> String {
+        match &self.headline {
+            Some(h) if !self.main_text.starts_with(h.as_str()) => {
+                format!("{h}\n{}", self.main_text)
+            }
+            _ => self.main_text.clone(),
+        }
+    }
 }
 
 fn today() -> NaiveDate {

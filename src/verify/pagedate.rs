@@ -1,10 +1,23 @@
 //! The page's publication date and where it came from.
 //!
-//! Sources, most trustworthy first ([`DateSource`] order): `<meta>` publication tags
-//! (`article:published_time`, `PubDate`, gov.cn `firstpublishedtime`, …), `datePublished`
-//! in JSON-LD, `<time datetime>`, visible text near the headline (`发布时间：…`,
-//! `Published April 12, 2018`), the URL path. Dates before 1990, in the future, or
-//! well after the date the URL was minted with are implausible and ignored.
+//! Candidates are ranked as the best extractors do (htmldate): structured metadata first,
+//! then date-bearing elements, then the URL as a guard, then a guarded scan of the text.
+//! In [`DateSource`] order:
+//!
+//! 1. `<meta>` publication tags (`article:published_time`, `PubDate`, gov.cn
+//!    `firstpublishedtime`, …); 2. `datePublished` in JSON-LD; 3. `<time datetime>` and
+//!    `itemprop=datePublished` outside chrome; 4. publication times in scripts and data
+//!    attributes (`var publishTime = "…"`, `"pubDate": "…"`, `data-time="…"`);
+//! 5. visible text: an element whose class/id names it as the date (`#paperdate`,
+//!    `.pubtime`, `td.font_time`), else a date near the headline — publication labels
+//!    (`发布时间：`, `发布日期`, `Published`) before unlabelled dates, and dates labelled as
+//!    written or updated (`成文日期`, `更新时间`, `Updated`) last; a label alone in a table
+//!    cell labels the next cell — else the signature date a notice ends with
+//!    (`二〇一八年四月十二日`); 6. the URL path.
+//!
+//! Never from a sidebar list item, a comment, a header's "today is …" or a footer's
+//! copyright year: dates in list items and chrome do not count. Dates before 1990, in
+//! the future, or well after the date the URL was minted with are implausible and ignored.
 
 use std::sync::LazyLock;
 
@@ -62,9 +75,19 @@ const BLOCKS_BEFORE_HEADLINE: usize = 3;
 const BLOCKS_AFTER_HEADLINE: usize = 12;
 /// Blocks right after the headline whose date counts even inside chrome.
 const BLOCKS_DATELINE: usize = 2;
+/// A block this short (chars) that is only a label labels the next block.
+const MAX_LABEL_CHARS: usize = 12;
+/// Blocks at the end of the page searched for a signature date.
+const BLOCKS_SIGNATURE: usize = 6;
+/// An element hinted as a date holding more text than this (chars) is not a dateline.
+const MAX_DATE_ELEMENT_CHARS: usize = 120;
 /// Blocks searched at the top of the main text when there is no headline.
 const BLOCKS_WITHOUT_HEADLINE: usize = 15;
 
+static SEL_SCRIPT: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("script").expect("static selector is valid"));
+static SEL_ANY: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("body *").expect("static selector is valid"));
 static SEL_META: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("meta[content]").expect("static selector is valid"));
 static SEL_JSONLD: LazyLock<Selector> = LazyLock::new(|| {
@@ -84,10 +107,68 @@ static COMPACT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(发布时间|发布日期|发表时间|发稿时间|更新时间|时间|日期|来源|published( on)?|posted( on)?|updated|last updated|date)\s*[:：]?\s*",
+        r"(?i)(成文日期|印发日期|更新时间|更新日期|修改时间|发布时间|发布日期|发表时间|发稿时间|发文日期|时间|日期|来源|published( on)?|posted( on)?|last updated|updated|modified|date|datum|veröffentlicht( am)?|erschienen( am)?|publié le|publicado( el)?|fecha|pubblicato( il)?|data|дата|опубликовано)\s*[:：]?\s*",
     )
     .expect("static regex is valid")
 });
+/// Labels of a date that is not the publication date (written, updated): used last.
+const SECONDARY_LABELS: &[&str] = &[
+    "成文日期",
+    "印发日期",
+    "更新时间",
+    "更新日期",
+    "修改时间",
+    "last updated",
+    "updated",
+    "modified",
+];
+/// Publication-time keys in page scripts and JSON data (`var publishTime = "…"`).
+static SCRIPT_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"["']?([A-Za-z_\-]*(?i:publish|publication|pubdate|pub_date|pubtime|releasedate|release_date|datecreated|date_created)[A-Za-z_\-]*)["']?\s*[:=]\s*["']([^"']{8,40})["']"#,
+    )
+    .expect("static regex is valid")
+});
+/// Script keys naming a date that is not the first publication (`publishedLast`).
+const SCRIPT_SECONDARY: &[&str] = &["last", "modif", "updat", "expir", "end"];
+/// class/id tokens of elements that hold the page's date (`span.pubtime`, `#paperdate`).
+const DATE_HINTS: &[&str] = &[
+    "date",
+    "time",
+    "pubtime",
+    "pubdate",
+    "publish",
+    "published",
+    "paperdate",
+    "posted",
+    "postdate",
+    "dateline",
+    "datetime",
+    "timestamp",
+    "fbsj",
+    "fbrq",
+    "sj",
+    "rq",
+    "h-time",
+    "con_time",
+    "font_time",
+    "entry-date",
+    "post-date",
+    "article-date",
+    "meta-date",
+];
+/// Attribute names whose value may be the page's date (`data-time="2018-04-12"`).
+const DATE_ATTRS: &[&str] = &[
+    "data-time",
+    "data-date",
+    "data-publish",
+    "data-pubdate",
+    "data-published",
+    "data-publish-time",
+    "data-publishtime",
+    "data-timestamp",
+    "data-created",
+];
 
 /// The first full date (with a year) in a metadata value.
 pub(crate) fn parse_date_value(value: &str) -> Option<NaiveDate> {
@@ -165,33 +246,162 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
             .enumerate()
             .skip(h.saturating_sub(BLOCKS_BEFORE_HEADLINE))
             .take(BLOCKS_BEFORE_HEADLINE + 1 + BLOCKS_AFTER_HEADLINE)
-            .map(|(i, b)| (b, !b.chrome || (h..=h + BLOCKS_DATELINE).contains(&i)))
+            .map(|(i, b)| {
+                let chrome = b.chrome || b.layout;
+                (b, !chrome || (h..=h + BLOCKS_DATELINE).contains(&i))
+            })
             .collect(),
         None => blocks
             .iter()
-            .filter(|b| !b.chrome)
+            .filter(|b| !b.chrome && !b.layout)
             .take(BLOCKS_WITHOUT_HEADLINE)
             .map(|b| (b, true))
             .collect(),
     };
-    let labelled = window.iter().find_map(|(block, _)| {
-        LABELLED.find_iter(&block.text).find_map(|label| {
-            let rest = &block.text[label.end()..];
-            find_dates(rest)
-                .first()
-                .filter(|m| m.start == 0)
-                .and_then(crate::dates::DateMention::date)
-        })
-    });
-    labelled.or_else(|| {
-        window
-            .iter()
-            .filter(|(_, counts)| *counts)
-            .find_map(|(b, _)| {
-                find_dates(&b.text)
-                    .iter()
-                    .find_map(crate::dates::DateMention::date)
+    // A label alone in its block (a table cell `发布日期：`) labels the next block.
+    let mut texts: Vec<(String, bool)> = Vec::with_capacity(window.len());
+    let mut k = 0;
+    while k < window.len() {
+        let (block, counts) = window[k];
+        let label_only = block.text.chars().count() <= MAX_LABEL_CHARS
+            && LABELLED.find(&block.text).is_some_and(|m| {
+                m.end() == block.text.len() && block.text[..m.start()].trim().chars().count() <= 2
+            });
+        if label_only && let Some((next, next_counts)) = window.get(k + 1) {
+            texts.push((format!("{} {}", block.text, next.text), *next_counts));
+            k += 2;
+        } else {
+            texts.push((block.text.clone(), counts));
+            k += 1;
+        }
+    }
+    let labelled = |secondary: bool| {
+        texts.iter().find_map(|(text, _)| {
+            LABELLED.find_iter(text).find_map(|label| {
+                let name = label.as_str().to_lowercase();
+                if SECONDARY_LABELS.iter().any(|l| name.starts_with(l)) != secondary {
+                    return None;
+                }
+                // `成文日期` ends in `日期`: a label preceded by another label word is that one.
+                if !secondary
+                    && text[..label.start()].ends_with(['文', '新', '改', '发'])
+                    && name.starts_with("日期")
+                {
+                    return None;
+                }
+                let rest = &text[label.end()..];
+                find_dates(rest)
+                    .first()
+                    .filter(|m| m.start == 0)
+                    .and_then(crate::dates::DateMention::date)
             })
+        })
+    };
+    labelled(false)
+        .or_else(|| {
+            texts
+                .iter()
+                .filter(|(_, counts)| *counts)
+                .find_map(|(text, _)| {
+                    find_dates(text).iter().find_map(|m| {
+                        // A date labelled as written or updated is not the publication date.
+                        let before = text[..m.start].to_lowercase();
+                        let secondary = SECONDARY_LABELS
+                            .iter()
+                            .any(|l| before.trim_end_matches([' ', ':', '：']).ends_with(l));
+                        if secondary { None } else { m.date() }
+                    })
+                })
+        })
+        .or_else(|| signature_date(blocks))
+        .or_else(|| labelled(true))
+}
+
+/// A document signed with its date: the last short block of the main text that is only
+/// a date (`二〇一八年四月十二日`, `2018年4月12日`), as notices and government documents end.
+fn signature_date(blocks: &[Block]) -> Option<NaiveDate> {
+    blocks
+        .iter()
+        .filter(|b| !b.chrome && !b.layout)
+        .rev()
+        .take(BLOCKS_SIGNATURE)
+        .find_map(|b| {
+            let text = b.text.trim();
+            let m = find_dates(text).into_iter().next()?;
+            (m.start == 0 && m.end >= text.len().saturating_sub(3))
+                .then(|| m.date())
+                .flatten()
+        })
+}
+
+/// Dates in scripts and data attributes: `var publishTime = "…"`, `"pubDate": "…"`,
+/// `data-time="…"`. The first one outside chrome and lists.
+fn script_dates(html: &Html, out: &mut Vec<Dated>) {
+    for script in html.select(&SEL_SCRIPT) {
+        if script.value().attr("type") == Some("application/ld+json") {
+            continue;
+        }
+        let code: String = script.text().collect();
+        if let Some(date) = SCRIPT_DATE.captures_iter(&code).find_map(|c| {
+            let key = c.get(1)?.as_str().to_ascii_lowercase();
+            if SCRIPT_SECONDARY.iter().any(|s| key.contains(s)) {
+                return None;
+            }
+            parse_date_value(c.get(2)?.as_str())
+        }) {
+            out.push((date, DateSource::Script));
+            return;
+        }
+    }
+    let found = html.select(&SEL_ANY).find_map(|el| {
+        let value = el.value();
+        let date = value
+            .attrs()
+            .filter(|(name, _)| DATE_ATTRS.contains(name))
+            .find_map(|(_, v)| parse_date_value(v))?;
+        (!in_chrome(el) && !in_list(el)).then_some(date)
+    });
+    if let Some(date) = found {
+        out.push((date, DateSource::Script));
+    }
+}
+
+/// Whether an element sits in a list item (a dated list of other pages).
+fn in_list(el: ElementRef<'_>) -> bool {
+    el.ancestors()
+        .filter_map(ElementRef::wrap)
+        .any(|a| matches!(a.value().name(), "li" | "dd" | "dt"))
+}
+
+/// A date in an element whose class/id names it as the date (`<span id="paperdate">`,
+/// `<div class="pubtime">`, a table cell `class="font_time"`), outside chrome and lists.
+fn hinted_element_date(html: &Html) -> Option<NaiveDate> {
+    html.select(&SEL_ANY).find_map(|el| {
+        let value = el.value();
+        let hinted = value
+            .attr("class")
+            .into_iter()
+            .chain(value.id())
+            .flat_map(str::split_whitespace)
+            .map(str::to_ascii_lowercase)
+            .any(|t| {
+                DATE_HINTS.contains(&t.as_str())
+                    || t.split(['-', '_'])
+                        .any(|part| matches!(part, "date" | "time" | "pubtime" | "pubdate"))
+            });
+        if !hinted || in_chrome(el) || in_list(el) {
+            return None;
+        }
+        let mut text = String::new();
+        for piece in el.text() {
+            text.push_str(piece);
+            if text.chars().count() > MAX_DATE_ELEMENT_CHARS {
+                return None;
+            }
+        }
+        find_dates(&text)
+            .iter()
+            .find_map(crate::dates::DateMention::date)
     })
 }
 
@@ -202,6 +412,12 @@ pub(crate) fn candidates(url: &str, html: Option<&Html>, blocks: &[Block]) -> Ve
         meta_dates(html, &mut out);
         jsonld_dates(html, &mut out);
         time_dates(html, &mut out);
+    }
+    if let Some(html) = html {
+        script_dates(html, &mut out);
+        if let Some(date) = hinted_element_date(html) {
+            out.push((date, DateSource::Text));
+        }
     }
     if let Some(date) = text_date(blocks) {
         out.push((date, DateSource::Text));

@@ -67,11 +67,11 @@ const CHALLENGE_PHRASES: &[&str] = &[
     "访问验证",
     "安全检查",
 ];
-/// Markers of challenge pages in the raw HTML.
-const CHALLENGE_MARKUP: &[&str] = &[
-    "cf-chl",
-    "challenge-platform",
-    "cf_chl_opt",
+/// Markers of a challenge service in the raw HTML (its scripts and ids).
+const CHALLENGE_MARKUP: &[&str] = &["cf-chl", "challenge-platform", "cf_chl_opt"];
+/// class/id of captcha widgets: a challenge only when the widget is the page's content,
+/// not a comment or newsletter form beside an article.
+const CAPTCHA_WIDGETS: &[&str] = &[
     "g-recaptcha",
     "h-captcha",
     "geetest",
@@ -123,27 +123,52 @@ pub(crate) fn soft_404_reason(title: Option<&str>, main_text: &str) -> Option<St
 }
 
 /// Why a page reads as a bot challenge, if it does.
+///
+/// A challenge page is one whose main content is the challenge: its title or short main
+/// text says so, it runs a challenge service's script, or a captcha widget stands outside
+/// any form and chrome of a page with (almost) no article. A captcha in the comment form
+/// of a real article is not a challenge.
 pub(crate) fn challenge_reason(
     title: Option<&str>,
     main_text: &str,
+    html: &scraper::Html,
     raw_html: &str,
 ) -> Option<String> {
     let title = title.map(normalize).unwrap_or_default();
     let main = normalize(main_text);
+    let main_chars = main.chars().count();
+    if main_chars >= SHORT_PAGE_CHARS {
+        return None;
+    }
     if let Some(p) = CHALLENGE_PHRASES.iter().find(|p| title.contains(**p)) {
         return Some(format!("title says {p:?}"));
-    }
-    if main.chars().count() >= SHORT_PAGE_CHARS {
-        return None;
     }
     if let Some(p) = CHALLENGE_PHRASES.iter().find(|p| main.contains(**p)) {
         return Some(format!("short page says {p:?}"));
     }
     let lower = raw_html.to_ascii_lowercase();
-    CHALLENGE_MARKUP
-        .iter()
-        .find(|m| lower.contains(**m))
-        .map(|m| format!("challenge markup {m:?}"))
+    if let Some(m) = CHALLENGE_MARKUP.iter().find(|m| lower.contains(**m)) {
+        return Some(format!("challenge markup {m:?}"));
+    }
+    let widget = html
+        .tree
+        .nodes()
+        .filter_map(scraper::ElementRef::wrap)
+        .find_map(|el| {
+            let value = el.value();
+            let marker = CAPTCHA_WIDGETS.iter().find(|m| {
+                value.attr("class").is_some_and(|c| c.contains(**m))
+                    || value.id().is_some_and(|i| i.contains(**m))
+            })?;
+            let in_form = el
+                .ancestors()
+                .filter_map(scraper::ElementRef::wrap)
+                .any(|a| a.value().name() == "form");
+            let beside_article =
+                (in_form || super::extract::in_chrome(el)) && main_chars >= TINY_PAGE_CHARS;
+            (!beside_article).then_some(*marker)
+        });
+    widget.map(|m| format!("challenge markup {m:?}"))
 }
 
 /// Whether a redirect from `original_url` to `final_url` means the page is gone: a
@@ -353,6 +378,21 @@ mod tests {
                 true,
             ),
             (
+                "news item with a captcha in its comment form",
+                Some("市民服务热线整合工作全面完成"),
+                &"记者从市政务服务管理局获悉，全市各类政务服务热线整合工作已全面完成。".repeat(8),
+                r#"<article><p>…</p></article><div class="comment"><form><div class="g-recaptcha"></div></form></div>
+                   <script src="https://www.google.com/recaptcha/api.js"></script>"#,
+                false,
+            ),
+            (
+                "captcha widget as the page's content",
+                Some("example.com"),
+                "Please verify to continue.",
+                r#"<div class="main"><form><div class="g-recaptcha"></div></form></div>"#,
+                true,
+            ),
+            (
                 "article about captchas",
                 Some("新闻"),
                 &"验证码技术的发展。".repeat(100),
@@ -368,8 +408,9 @@ mod tests {
             ),
         ];
         for (name, title, main, raw, expect) in cases {
+            let html = scraper::Html::parse_document(raw);
             assert_eq!(
-                challenge_reason(*title, main, raw).is_some(),
+                challenge_reason(*title, main, &html, raw).is_some(),
                 *expect,
                 "{name}"
             );

@@ -138,11 +138,17 @@ fn evidence_says_why() {
     assert_eq!(ev.page_date_in_window, Some(true));
     // The dateline sits between headline and article: page date, not article text.
     assert!(!ev.claim_date_found, "{}", page.main_text);
+    assert_eq!(
+        page.headline.as_deref(),
+        Some("李克强主持召开国务院常务会议")
+    );
     assert!(
-        page.main_text.starts_with("李克强主持召开国务院常务会议\n"),
+        page.article_text()
+            .starts_with("李克强主持召开国务院常务会议\n"),
         "{}",
         page.main_text
     );
+    assert!(!page.main_text.contains("李克强主持召开国务院常务会议\n"));
     assert_eq!(ev.matched_keywords.len(), 4);
     assert!((ev.score - 1.0).abs() < 1e-9);
     let snippet = ev.snippet.expect("a snippet");
@@ -337,7 +343,7 @@ fn fixture_pages() {
         for must in exp["must"].as_array().expect("must list") {
             let must = must.as_str().expect("string");
             assert!(
-                page.main_text.contains(must),
+                page.article_text().contains(must),
                 "{name}: {must:?} missing from main text:\n{}",
                 page.main_text
             );
@@ -377,4 +383,65 @@ fn fixture_pages() {
             "{name}"
         );
     }
+}
+
+/// Run `f` on a thread with a small stack: a recursive walk of a deep tree would overflow it.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(f)
+        .expect("thread starts")
+        .join()
+        .expect("no stack overflow or panic")
+}
+
+#[test]
+fn hostile_deep_pages_are_read() {
+    const LEVELS: usize = 100_000;
+    let divs = format!(
+        "<html><head><title>深层页面</title></head><body>{}<p>{ARTICLE}</p>{}</body></html>",
+        "<div class=\"x\">".repeat(LEVELS),
+        "</div>".repeat(LEVELS)
+    );
+    let bolds = format!(
+        "<html><head><title>深层页面</title></head><body><p>{ARTICLE}</p>{}</body></html>",
+        "<b>粗".repeat(LEVELS)
+    );
+    for (name, page) in [("divs", divs), ("unclosed b", bolds)] {
+        let info = on_small_stack(move || read_page("http://a.cn/x.htm", None, page.as_bytes()));
+        assert!(
+            info.main_text.contains("远程医疗"),
+            "{name}: {}",
+            info.main_text
+        );
+        assert!(
+            info.read_limit
+                .as_deref()
+                .is_some_and(|l| l.contains("flattened")),
+            "{name}: {:?}",
+            info.read_limit
+        );
+    }
+}
+
+#[test]
+fn nul_runs_and_tag_floods_are_bounded() {
+    let nul = [
+        b"<html><body><p>".as_slice(),
+        ARTICLE.as_bytes(),
+        &vec![0u8; 2_000_000],
+        b"</p></body></html>",
+    ]
+    .concat();
+    let info = read_page("http://a.cn/x.htm", Some("text/html"), &nul);
+    assert!(info.main_text.contains("远程医疗"));
+    assert!(!info.main_text.contains('\0') && !info.main_text.contains('\u{fffd}'));
+
+    let flood = format!(
+        "<html><body><p>{ARTICLE}</p>{}</body></html>",
+        "<br>".repeat(1_000_000)
+    );
+    let parsed = bounded::parse(&flood);
+    assert!(parsed.html.tree.nodes().len() <= bounded::MAX_NODES + 20_000);
+    assert!(parsed.limit.is_some());
 }
