@@ -18,18 +18,9 @@ mod progress;
 mod sarif;
 pub mod triage;
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
-use crate::model::{
-    ArchiveCopy, Citation, CitationHistory, Evidence, LinkResult, LinkStatus, RunHealth,
-    UncitedClaim, Verdict,
-};
-use crate::report::InputError;
+pub use crate::model::{CitationResult, Mode, RunReport, Summary};
 
 pub use csv::{CSV_COLUMNS, Csv};
 pub use file::{OutputError, ReportOutput, ReportSink};
@@ -41,110 +32,6 @@ pub use junit::Junit;
 pub use markdown::Markdown;
 pub use progress::{StderrProgress, summary_line};
 pub use sarif::{FINGERPRINT_KEY, SARIF_SCHEMA, Sarif};
-
-/// What a run did: `check` fetches and verifies, `extract` only reads the reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    Check,
-    Extract,
-}
-
-/// One citation with what the run found out about it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CitationResult {
-    /// Shared with the pipeline's list of citations (one allocation per citation).
-    #[serde(flatten)]
-    pub citation: Arc<Citation>,
-    /// `None` for `extract`.
-    pub link: Option<LinkResult>,
-    /// `None` for `extract`.
-    pub verdict: Option<Verdict>,
-    pub evidence: Option<Evidence>,
-    /// What earlier runs found (from the history store; `None` without one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history: Option<CitationHistory>,
-    /// An archived copy to use instead (from the archive lookup; `None` without one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archive: Option<ArchiveCopy>,
-}
-
-/// Everything a formatter needs.
-#[derive(Debug, Clone)]
-pub struct RunReport {
-    pub mode: Mode,
-    pub generated_at: DateTime<Utc>,
-    /// False when the run was interrupted: only the citations checked so far are listed.
-    pub complete: bool,
-    pub citations: Vec<CitationResult>,
-    /// Citations never checked because the run was interrupted.
-    pub unchecked: usize,
-    pub uncited: Vec<UncitedClaim>,
-    pub errors: Vec<InputError>,
-    pub skipped_files: usize,
-    /// Distinct URLs (fetched once each).
-    pub urls: usize,
-    pub elapsed_ms: u64,
-    /// Citations not checked because their lines did not change (`--changed-since`).
-    pub skipped_unchanged: usize,
-    /// Link health of the recorded runs, oldest first, this one last (from the history
-    /// store; empty without one).
-    pub history_runs: Vec<RunHealth>,
-}
-
-/// Counts for the summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
-    pub citations: usize,
-    pub urls: usize,
-    pub by_status: BTreeMap<&'static str, usize>,
-    pub by_verdict: BTreeMap<&'static str, usize>,
-    pub uncited_claims: usize,
-    pub errors: usize,
-    pub skipped_files: usize,
-    pub unchecked: usize,
-    /// Citations not checked because their lines did not change (`--changed-since`).
-    pub skipped_unchanged: usize,
-    pub elapsed_ms: u64,
-}
-
-impl RunReport {
-    /// Counts by status and verdict, every status and verdict present (zero or not) in
-    /// `check` mode so scripts can index them without checking.
-    #[must_use]
-    pub fn summary(&self) -> Summary {
-        let mut by_status = BTreeMap::new();
-        let mut by_verdict = BTreeMap::new();
-        if self.mode == Mode::Check {
-            for s in LinkStatus::ALL {
-                by_status.insert(s.as_str(), 0);
-            }
-            for v in Verdict::ALL {
-                by_verdict.insert(v.as_str(), 0);
-            }
-        }
-        for c in &self.citations {
-            if let Some(l) = &c.link {
-                *by_status.entry(l.status.as_str()).or_insert(0) += 1;
-            }
-            if let Some(v) = c.verdict {
-                *by_verdict.entry(v.as_str()).or_insert(0) += 1;
-            }
-        }
-        Summary {
-            citations: self.citations.len(),
-            urls: self.urls,
-            by_status,
-            by_verdict,
-            uncited_claims: self.uncited.len(),
-            errors: self.errors.len(),
-            skipped_files: self.skipped_files,
-            unchecked: self.unchecked,
-            skipped_unchanged: self.skipped_unchanged,
-            elapsed_ms: self.elapsed_ms,
-        }
-    }
-}
 
 /// One output format.
 pub trait Formatter {

@@ -5,6 +5,8 @@
 //! [`Evidence`], and the output stage serialises all of it. Nothing here does I/O; the
 //! serde field names are the stable JSON contract documented in the README.
 
+mod run;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -425,6 +427,7 @@ impl fmt::Display for CharsetSource {
 }
 
 pub use crate::reason::Reason;
+pub use run::{CitationResult, Mode, RunReport, Summary};
 
 /// How a citation's result changed since the previous recorded run (JSON
 /// `history.change`).
