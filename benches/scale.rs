@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::IntoResponse;
 use citecheck::config::{Config, FileConfig};
-use citecheck::output::NoProgress;
+use citecheck::pipeline::NoListener;
 use citecheck::report::{ExtractOptions, extract_paths, extract_str};
 
 const LATENCY_MS: u64 = 50;
@@ -219,7 +219,7 @@ fn run_check(path: &std::path::Path, config: &Config) -> citecheck::output::RunR
     rt.block_on(citecheck::pipeline::check(
         extraction,
         config,
-        &mut NoProgress,
+        &mut NoListener,
         std::future::pending(),
     ))
     .expect("check")

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::fetch::{FetchError, Fetcher};
+use crate::fetch::FetchError;
 use crate::model::LinkResult;
+use crate::resolve::Resolver;
 use crate::verify::{self, PageInfo};
 
 /// One page as citecheck reads it.
@@ -31,15 +32,14 @@ pub fn from_bytes(url: &str, content_type: Option<&str>, body: &[u8]) -> Inspect
     }
 }
 
-/// Fetch and read a page.
+/// Fetch and read a page exactly as `check` does (page redirects, soft-404 probe,
+/// challenges: [`crate::resolve`]).
 pub async fn from_url(url: &str, config: &Config) -> Result<Inspection, FetchError> {
-    let fetcher = Fetcher::new(&config.fetch)?;
-    let fetched = fetcher.fetch(url).await;
-    let page = crate::pipeline::read_fetched(&fetched).await;
+    let resolved = Resolver::new(&config.fetch)?.resolve(url).await;
     Ok(Inspection {
         url: url.to_owned(),
-        link: Some(fetched.link),
-        page,
+        link: Some(resolved.link),
+        page: resolved.page,
     })
 }
 

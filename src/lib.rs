@@ -23,5 +23,6 @@ pub mod pdf;
 pub mod pipeline;
 pub mod reason;
 pub mod report;
+pub mod resolve;
 pub mod text;
 pub mod verify;

@@ -17,6 +17,7 @@ use citecheck::output::{
     Sarif, StderrProgress,
 };
 use citecheck::output::{ReportOutput, ReportSink};
+use citecheck::pipeline::{Listener, Listeners};
 use citecheck::report::extract_paths;
 use citecheck::{inspect, pipeline};
 
@@ -169,18 +170,23 @@ fn check(a: &CheckArgs) -> Result<u8> {
         let interrupt = async move {
             seen.store(first.await, std::sync::atomic::Ordering::SeqCst);
         };
-        let progress = StderrProgress::new(config.progress);
-        if let Some(out) = streamed {
-            // Stream: every result is written (and flushed) the moment it is known.
-            let mut stream = JsonLinesStream::new(Box::new(out), progress);
-            let report = pipeline::check(extraction, &config, &mut stream, interrupt).await;
-            let (out, error) = stream.into_parts();
-            Ok::<_, anyhow::Error>((report?, Some(out), error))
-        } else {
-            let mut progress = progress;
-            let report = pipeline::check(extraction, &config, &mut progress, interrupt).await?;
-            Ok((report, None, None))
+        let mut progress = StderrProgress::new(config.progress);
+        // Stream: every result is written (and flushed) the moment it is known.
+        let mut stream = streamed.map(|out| JsonLinesStream::new(Box::new(out)));
+        let mut listeners: Vec<&mut dyn Listener> = vec![&mut progress];
+        if let Some(s) = stream.as_mut() {
+            listeners.push(s);
         }
+        let report =
+            pipeline::check(extraction, &config, &mut Listeners(listeners), interrupt).await?;
+        let (out, error) = match stream {
+            Some(s) => {
+                let (out, error) = s.into_parts();
+                (Some(out), error)
+            }
+            None => (None, None),
+        };
+        Ok::<_, anyhow::Error>((report, out, error))
     })?;
     rt.shutdown_background();
     let (report, streamed_out, stream_error) = report;

@@ -1,50 +1,99 @@
-//! Orchestration only: dedupe URLs → fetch → verify → one consumer folds the results.
+//! Orchestration only: plan (dedupe URLs, decide the unfetchable ones) → run (one task
+//! per host resolves and verifies its URLs) → collect (one consumer folds the results and
+//! tells the listeners).
 //!
 //! Every distinct URL is fetched once and its page verified against every claim that
 //! cites it. Work is queued per host: one task per host drains its queue with at most
 //! the host's concurrency in flight, so a throttled host only ever waits on its own
-//! gate and never holds global slots (see [`crate::fetch`]). Workers never print: each
-//! finished URL is sent to the single consumer, which updates the progress display and
-//! keeps the results. On the first Ctrl-C no new request starts, requests in flight get
-//! a short grace period, and the report is written for what was checked.
+//! gate and never holds global slots (see [`crate::fetch`]). What a URL resolves to
+//! (redirects, soft 404s, challenges) is [`crate::resolve`]'s business; whether the page
+//! supports a claim is [`crate::verify`]'s. Workers never print: each finished URL goes
+//! to the single consumer, which hands every row to the [`Listener`]s (progress display,
+//! JSON Lines stream, history store) and keeps it for the report. On the first interrupt
+//! no new request starts, requests in flight get a short grace period, and the report
+//! is written for what was checked; a listener that cannot keep a row (a full disk)
+//! stops the run at once.
 
 use std::collections::HashMap;
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
-use tokio::sync::{OnceCell, Semaphore, mpsc};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::fetch::{FetchError, Fetched, Fetcher, host_key, without_fragment};
-use crate::model::{Citation, Evidence, LinkResult, LinkStatus, Reason, Redirect, Verdict};
-use crate::output::{CitationResult, Mode, Progress, RunReport};
-use crate::report::Extraction;
-use crate::verify::{self, PageInfo, VerifyOptions};
+use crate::fetch::{FetchError, host_key, without_fragment};
+use crate::model::{
+    Citation, CitationResult, Evidence, LinkResult, Mode, Reason, RunReport, UncitedClaim, Verdict,
+};
+use crate::report::{Extraction, InputError};
+use crate::resolve::{Resolved, Resolver};
+use crate::verify::{self, VerifyOptions};
 
-/// How long requests in flight may finish after the first Ctrl-C.
+/// How long requests in flight may finish after the first interrupt.
 pub const INTERRUPT_GRACE: Duration = Duration::from_secs(3);
 
-/// Similarity above which a page equals the host's answer to a random path.
-pub const SOFT_404_SIMILARITY: f64 = 0.9;
-
-/// Meta-refresh and script redirects followed per URL (within the redirect limit).
-const MAX_PAGE_REDIRECTS: usize = 3;
-
-/// One distinct URL and the citations that cite it.
-struct Job {
-    url: String,
-    citations: Vec<usize>,
+/// What the pipeline tells about a run as it goes; progress displays, streams and the
+/// history store implement it. Calls come from one consumer, in order: `start`, then
+/// `checked` for every row and `url_done` for every URL, then `finish`.
+pub trait Listener: Send {
+    /// The number of distinct URLs to check is known.
+    fn start(&mut self, _urls: usize) -> io::Result<()> {
+        Ok(())
+    }
+    /// One citation is checked. An error stops the run: nothing more could be kept.
+    fn checked(&mut self, _row: &CitationResult) -> io::Result<()> {
+        Ok(())
+    }
+    /// One URL is done; `failing` counts the failing citations so far.
+    fn url_done(&mut self, _failing: usize) {}
+    /// The run is over (complete or not).
+    fn finish(&mut self, _report: &RunReport) -> io::Result<()> {
+        Ok(())
+    }
 }
 
-/// The result for one distinct URL.
-struct Done {
-    citations: Vec<usize>,
-    link: LinkResult,
-    verdicts: Vec<(usize, Verdict, Evidence)>,
+/// A listener that does nothing.
+pub struct NoListener;
+
+impl Listener for NoListener {}
+
+/// Several listeners, told in order; the first error is returned (the rest still hear).
+pub struct Listeners<'a>(pub Vec<&'a mut dyn Listener>);
+
+impl Listener for Listeners<'_> {
+    fn start(&mut self, urls: usize) -> io::Result<()> {
+        first_error(self.0.iter_mut().map(|l| l.start(urls)))
+    }
+
+    fn checked(&mut self, row: &CitationResult) -> io::Result<()> {
+        first_error(self.0.iter_mut().map(|l| l.checked(row)))
+    }
+
+    fn url_done(&mut self, failing: usize) {
+        for l in &mut self.0 {
+            l.url_done(failing);
+        }
+    }
+
+    fn finish(&mut self, report: &RunReport) -> io::Result<()> {
+        first_error(self.0.iter_mut().map(|l| l.finish(report)))
+    }
+}
+
+fn first_error(results: impl Iterator<Item = io::Result<()>>) -> io::Result<()> {
+    let mut first = Ok(());
+    for r in results {
+        if first.is_ok() {
+            first = r;
+        }
+    }
+    first
 }
 
 /// The citations of an extraction as rows of a report with no link results yet.
@@ -57,14 +106,11 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
     let mut citations = Vec::new();
     let mut uncited = Vec::new();
     for d in extraction.documents {
-        citations.extend(d.citations.into_iter().map(|c| CitationResult {
-            citation: Arc::new(c),
-            link: None,
-            verdict: None,
-            evidence: None,
-            history: None,
-            archive: None,
-        }));
+        citations.extend(
+            d.citations
+                .into_iter()
+                .map(|c| CitationResult::unchecked(Arc::new(c))),
+        );
         uncited.extend(d.uncited);
     }
     RunReport {
@@ -93,36 +139,41 @@ pub fn is_failing(c: &CitationResult, config: &Config) -> bool {
             .is_some_and(|v| config.fail_on.verdicts.contains(&v))
 }
 
-/// Shared state of the workers.
-struct Shared {
-    fetcher: Fetcher,
-    citations: Vec<Arc<Citation>>,
-    verify: VerifyOptions,
-    /// Bounds CPU-bound page reading to the number of cores (and so the blocking threads).
-    readers: Semaphore,
-    probe: bool,
-    max_redirects: usize,
-    probes: std::sync::Mutex<HashMap<String, Arc<OnceCell<Option<PageInfo>>>>>,
-    stop: AtomicBool,
+/// One distinct URL and the citations (indices into [`Plan::citations`]) that cite it.
+struct Job {
+    url: String,
+    citations: Vec<usize>,
 }
 
-/// Check every citation of `extraction`: fetch, verify, fold.
-pub async fn check(
-    extraction: Extraction,
-    config: &Config,
-    progress: &mut dyn Progress,
-    interrupt: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<RunReport, FetchError> {
-    let started = Instant::now();
-    let fetcher = Fetcher::new(&config.fetch)?;
+/// The result for one distinct URL.
+struct Done {
+    citations: Vec<usize>,
+    link: LinkResult,
+    verdicts: Vec<(usize, Verdict, Evidence)>,
+}
+
+/// A run before any request: the citations, their URLs queued by host, and the URLs
+/// decided without the network.
+struct Plan {
+    citations: Vec<Arc<Citation>>,
+    uncited: Vec<UncitedClaim>,
+    errors: Vec<InputError>,
+    skipped_files: usize,
+    skipped_unchanged: usize,
+    urls: usize,
+    queues: HashMap<String, Vec<Job>>,
+    decided: Vec<Done>,
+}
+
+/// Dedupe the URLs (one job per URL as requested, fragment dropped), settle the ones
+/// that cannot be fetched, queue the rest by host.
+fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
     let mut citations = Vec::new();
     let mut uncited = Vec::new();
     for d in extraction.documents {
         citations.extend(d.citations.into_iter().map(Arc::new));
         uncited.extend(d.uncited);
     }
-
-    // Dedupe: one job per URL as requested (fragment dropped).
     let mut jobs: Vec<Job> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for (i, c) in citations.iter().enumerate() {
@@ -140,42 +191,50 @@ pub async fn check(
             }
         }
     }
-    let total_urls = jobs.len();
-    progress.start(total_urls);
-
-    let shared = Arc::new(Shared {
-        fetcher,
-        citations,
-        verify: config.verify,
-        readers: Semaphore::new(
-            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-        ),
-        probe: config.fetch.soft404_probe,
-        max_redirects: config.fetch.max_redirects,
-        probes: std::sync::Mutex::new(HashMap::new()),
-        stop: AtomicBool::new(false),
-    });
-
-    let (tx, mut rx) = mpsc::unbounded_channel::<Done>();
-    // Unfetchable URLs are decided at once; the rest are queued by host.
+    let urls = jobs.len();
     let mut queues: HashMap<String, Vec<Job>> = HashMap::new();
+    let mut decided = Vec::new();
     for job in jobs {
-        match shared.fetcher.precheck(&job.url) {
-            Err(link) => {
-                let verdicts = unverifiable(&job.citations, &link);
-                let _ = tx.send(Done {
-                    citations: job.citations,
-                    link,
-                    verdicts,
-                });
-            }
+        match resolver.fetcher().precheck(&job.url) {
+            Err(link) => decided.push(Done {
+                verdicts: unverifiable(&job.citations, &link),
+                citations: job.citations,
+                link,
+            }),
             Ok(u) => queues.entry(host_key(&u)).or_default().push(job),
         }
     }
-    let mut hosts = tokio::task::JoinSet::new();
+    Plan {
+        citations,
+        uncited,
+        errors: extraction.errors,
+        skipped_files: extraction.skipped_files,
+        skipped_unchanged: extraction.skipped_unchanged,
+        urls,
+        queues,
+        decided,
+    }
+}
+
+/// Shared state of the host tasks.
+struct Shared {
+    resolver: Resolver,
+    citations: Vec<Arc<Citation>>,
+    verify: VerifyOptions,
+    stop: AtomicBool,
+}
+
+/// One task per host: resolve and verify its URLs, at most the host's concurrency at once.
+fn run(
+    shared: &Arc<Shared>,
+    queues: HashMap<String, Vec<Job>>,
+    config: &Config,
+    tx: &mpsc::UnboundedSender<Done>,
+) -> JoinSet<()> {
+    let mut hosts = JoinSet::new();
     for (host, queue) in queues {
         let (concurrency, _) = config.fetch.host_limits(&host);
-        let shared = Arc::clone(&shared);
+        let shared = Arc::clone(shared);
         let tx = tx.clone();
         hosts.spawn(async move {
             futures::stream::iter(queue)
@@ -198,12 +257,57 @@ pub async fn check(
                 .await;
         });
     }
-    drop(tx);
+    hosts
+}
 
+/// Check every citation of `extraction`: plan, run, collect.
+pub async fn check(
+    extraction: Extraction,
+    config: &Config,
+    listener: &mut dyn Listener,
+    interrupt: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<RunReport, FetchError> {
+    let started = Instant::now();
+    let resolver = Resolver::new(&config.fetch)?;
+    let mut plan = plan(extraction, &resolver);
+    let shared = Arc::new(Shared {
+        resolver,
+        citations: std::mem::take(&mut plan.citations),
+        verify: config.verify,
+        stop: AtomicBool::new(false),
+    });
+    let (tx, rx) = mpsc::unbounded_channel::<Done>();
+    for done in std::mem::take(&mut plan.decided) {
+        let _ = tx.send(done);
+    }
+    let hosts = run(&shared, std::mem::take(&mut plan.queues), config, &tx);
+    drop(tx);
+    let mut report = collect(&shared, plan, config, listener, rx, hosts, interrupt).await;
+    report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // A failure to finish a listener (e.g. the stream's end line) was already the
+    // listener's to report; the report itself is complete as far as it goes.
+    let _ = listener.finish(&report);
+    Ok(report)
+}
+
+/// The single consumer: fold results into rows, tell the listener, honour interrupts.
+async fn collect(
+    shared: &Shared,
+    plan: Plan,
+    config: &Config,
+    listener: &mut dyn Listener,
+    mut rx: mpsc::UnboundedReceiver<Done>,
+    mut hosts: JoinSet<()>,
+    interrupt: impl std::future::Future<Output = ()> + Send + 'static,
+) -> RunReport {
+    let mut stopped = listener.start(plan.urls).is_err();
+    if stopped {
+        shared.stop.store(true, Ordering::Relaxed);
+        hosts.abort_all();
+    }
     let mut results: Vec<Option<CitationResult>> = vec![None; shared.citations.len()];
     let mut failing = 0;
     let mut interrupt = Box::pin(interrupt);
-    let mut interrupted = false;
     let mut deadline: Option<Instant> = None;
     loop {
         let grace = async {
@@ -220,29 +324,27 @@ pub async fn check(
                 for i in done.citations {
                     let (verdict, evidence) = verdicts.remove(&i).unzip();
                     let row = CitationResult {
-                        citation: Arc::clone(&shared.citations[i]),
                         link: Some(done.link.clone()),
                         verdict,
                         evidence,
-                        history: None,
-                        archive: None,
+                        ..CitationResult::unchecked(Arc::clone(&shared.citations[i]))
                     };
                     if is_failing(&row, config) {
                         failing += 1;
                     }
-                    let kept = progress.checked(&row);
+                    let kept = listener.checked(&row);
                     results[i] = Some(row);
-                    if kept.is_err() {
+                    if kept.is_err() && !stopped {
                         // Nothing more could be kept (a full disk): stop now.
-                        interrupted = true;
+                        stopped = true;
                         shared.stop.store(true, Ordering::Relaxed);
                         hosts.abort_all();
                     }
                 }
-                progress.advance(failing);
+                listener.url_done(failing);
             }
-            () = &mut interrupt, if !interrupted => {
-                interrupted = true;
+            () = &mut interrupt, if !stopped => {
+                stopped = true;
                 shared.stop.store(true, Ordering::Relaxed);
                 deadline = Some(Instant::now() + INTERRUPT_GRACE);
             }
@@ -253,26 +355,23 @@ pub async fn check(
         }
     }
     hosts.abort_all();
-
     let total = results.len();
     let rows: Vec<CitationResult> = results.into_iter().flatten().collect();
     let unchecked = total - rows.len();
-    let report = RunReport {
+    RunReport {
         mode: Mode::Check,
         generated_at: Utc::now(),
-        complete: !interrupted && unchecked == 0,
+        complete: !stopped && unchecked == 0,
         citations: rows,
         unchecked,
-        uncited,
-        errors: extraction.errors,
-        skipped_files: extraction.skipped_files,
-        urls: total_urls,
-        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        skipped_unchanged: extraction.skipped_unchanged,
+        uncited: plan.uncited,
+        errors: plan.errors,
+        skipped_files: plan.skipped_files,
+        urls: plan.urls,
+        elapsed_ms: 0,
+        skipped_unchanged: plan.skipped_unchanged,
         history_runs: Vec::new(),
-    };
-    progress.finish(&report);
-    Ok(report)
+    }
 }
 
 fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, Evidence)> {
@@ -297,48 +396,9 @@ fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, 
         .collect()
 }
 
-/// Fetch one URL, read its page, follow page-level redirects, detect soft 404s, and
-/// verify every citing claim.
+/// Resolve one URL and verify every citing claim against its page.
 async fn process(shared: &Shared, job: Job) -> Done {
-    let mut fetched = shared.fetcher.fetch(&job.url).await;
-    let mut page = read(shared, &fetched).await;
-    let mut hops = 0;
-    while let Some((target, kind)) = page.as_ref().and_then(|p| p.redirect.clone()) {
-        if hops >= MAX_PAGE_REDIRECTS || fetched.link.redirects.len() >= shared.max_redirects {
-            break;
-        }
-        hops += 1;
-        let from = fetched
-            .link
-            .final_url
-            .clone()
-            .unwrap_or_else(|| job.url.clone());
-        let mut chain = fetched.link.redirects.clone();
-        chain.push(Redirect {
-            url: from,
-            status: fetched.link.http_status.unwrap_or(200),
-            kind,
-        });
-        let elapsed = fetched.link.elapsed_ms;
-        fetched = shared.fetcher.fetch_continuing(&target, chain).await;
-        fetched.link.elapsed_ms += elapsed;
-        if fetched.link.status == LinkStatus::Ok {
-            fetched.link.status = LinkStatus::Redirected;
-        }
-        page = read(shared, &fetched).await;
-    }
-    let mut link = fetched.link;
-    if let Some(p) = &page {
-        if let Some(reason) = &p.challenge {
-            link.status = LinkStatus::Blocked;
-            link.reason = Some(Reason::BotChallenge);
-            link.error = Some(format!("bot challenge: {reason}"));
-        } else if let Some((reason, message)) = soft_404(shared, &job, &link, p).await {
-            link.status = LinkStatus::Soft404;
-            link.reason = Some(reason);
-            link.error = Some(message);
-        }
-    }
+    let Resolved { link, page } = shared.resolver.resolve(&job.url).await;
     let verdicts = match (&page, link.status.is_alive()) {
         (Some(p), true) => job
             .citations
@@ -355,72 +415,4 @@ async fn process(shared: &Shared, job: Job) -> Done {
         link,
         verdicts,
     }
-}
-
-/// Read the page of a live answer, at most one page per core at a time.
-async fn read(shared: &Shared, fetched: &Fetched) -> Option<PageInfo> {
-    if !fetched.link.status.is_alive() {
-        return None;
-    }
-    let _permit = shared.readers.acquire().await.ok()?;
-    read_fetched(fetched).await
-}
-
-/// Read the body of a fetched answer on a blocking thread (scraper is not `Send`).
-pub async fn read_fetched(fetched: &Fetched) -> Option<PageInfo> {
-    let body = fetched.body.clone()?;
-    let url = fetched.link.final_url.clone().unwrap_or_default();
-    let ct = fetched.content_type.clone();
-    tokio::task::spawn_blocking(move || verify::read_page(&url, ct.as_deref(), &body))
-        .await
-        .ok()
-}
-
-/// A soft-404 reason and message: the page says so, the redirect went to the root or an
-/// error page, or the host answers a random path with the same page.
-async fn soft_404(
-    shared: &Shared,
-    job: &Job,
-    link: &LinkResult,
-    page: &PageInfo,
-) -> Option<(Reason, String)> {
-    if let Some(r) = &page.soft_404 {
-        return Some((Reason::Soft404Text, r.clone()));
-    }
-    if !link.status.is_alive() {
-        return None;
-    }
-    let final_url = link.final_url.as_deref()?;
-    if let Some(r) = verify::redirect_soft_404(&job.url, final_url) {
-        return Some(r);
-    }
-    if !shared.probe || !page.is_html {
-        return None;
-    }
-    let url = url::Url::parse(final_url).ok()?;
-    if url.path() == "/" && url.query().is_none() {
-        // A cited home page is expected to look like the host's fallback page.
-        return None;
-    }
-    let key = format!("{}://{}", url.scheme(), host_key(&url));
-    let cell = {
-        let mut probes = shared.probes.lock().expect("probe lock poisoned");
-        Arc::clone(probes.entry(key.clone()).or_default())
-    };
-    let probe = cell
-        .get_or_init(|| async {
-            let nonce: u64 = rand::random();
-            let probe_url = format!("{key}/citecheck-probe-{nonce:016x}.html");
-            let fetched = shared.fetcher.fetch(&probe_url).await;
-            read(shared, &fetched).await
-        })
-        .await
-        .as_ref()?;
-    let sim = verify::page_similarity(page, probe);
-    (sim >= SOFT_404_SIMILARITY).then(|| {
-        (
-            Reason::Soft404RandomPath,
-            format!("the host answers a random path with the same page (similarity {sim:.2})"),
-        )
-    })
 }

@@ -287,6 +287,73 @@ fn a_host_that_answers_every_path_alike_is_a_soft_404() {
         .filter(|h| h.path.contains("citecheck-probe"))
         .count();
     assert_eq!(probes, 1, "one probe per host");
+
+    // `inspect URL` resolves the page exactly as `check` does: the probe runs there too.
+    let out = citecheck()
+        .args(["inspect", &s.url("/news/bridge.html"), "--format", "json"])
+        .args(["--allow-private"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["link"]["status"], "soft_404", "{doc:#}");
+    assert_eq!(doc["link"]["reason"], "soft_404_random_path");
+}
+
+#[test]
+fn inspect_follows_page_redirects_like_check() {
+    let router = Router::new()
+        .route(
+            "/old",
+            axum::routing::get(|| async {
+                serve(
+                    "text/html; charset=utf-8",
+                    b"<html><head><meta http-equiv=\"refresh\" content=\"0; url=/new\"></head><body></body></html>".to_vec(),
+                )
+            }),
+        )
+        .route(
+            "/new",
+            axum::routing::get(|| async {
+                serve(
+                    "text/html; charset=utf-8",
+                    page(
+                        "Quokka Harbour bridge opens",
+                        "<p>On 12 April 2018 the Quokka Harbour bridge opened to traffic after four years.</p>",
+                        "",
+                    ),
+                )
+            }),
+        );
+    let s = Server::start(router);
+    let dir = tempfile::tempdir().unwrap();
+    let r = report(
+        dir.path(),
+        "r.md",
+        &format!(
+            "On 12 April 2018, the “Quokka Harbour” bridge opened. {}\n",
+            s.url("/old")
+        ),
+    );
+    let (doc, _) = check_json(&[r.to_str().unwrap(), "--allow-private", "--host-rate", "100"]);
+    let checked = &citation(&doc, &s.url("/old"))["link"];
+    let out = citecheck()
+        .args([
+            "inspect",
+            &s.url("/old"),
+            "--format",
+            "json",
+            "--allow-private",
+        ])
+        .output()
+        .unwrap();
+    let inspected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inspected = &inspected["link"];
+    assert_eq!(inspected["status"], "redirected", "{inspected:#}");
+    assert_eq!(inspected["final_url"], s.url("/new"));
+    assert_eq!(inspected["redirects"][0]["kind"], "meta_refresh");
+    for key in ["status", "final_url", "redirects"] {
+        assert_eq!(inspected[key], checked[key], "{key}");
+    }
 }
 
 #[test]

@@ -40,6 +40,21 @@ pub struct CitationResult {
     pub archive: Option<ArchiveCopy>,
 }
 
+impl CitationResult {
+    /// A row for `citation` with nothing known about it yet.
+    #[must_use]
+    pub fn unchecked(citation: Arc<Citation>) -> Self {
+        CitationResult {
+            citation,
+            link: None,
+            verdict: None,
+            evidence: None,
+            history: None,
+            archive: None,
+        }
+    }
+}
+
 /// Everything a formatter needs.
 #[derive(Debug, Clone)]
 pub struct RunReport {

@@ -10,8 +10,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::json::JSON_VERSION;
-use super::{CitationResult, Formatter, Mode, Progress, ReportSink, RunReport, Summary};
+use super::{CitationResult, Formatter, Mode, ReportSink, RunReport, Summary};
 use crate::model::UncitedClaim;
+use crate::pipeline::Listener;
 use crate::report::InputError;
 
 #[derive(Serialize)]
@@ -71,28 +72,29 @@ impl Formatter for JsonLines {
     }
 }
 
-/// Streams JSON Lines while `check` runs, and forwards progress to `inner`.
-pub struct JsonLinesStream<P> {
+/// Streams JSON Lines while `check` runs: a listener of the pipeline.
+pub struct JsonLinesStream {
     out: Box<dyn ReportSink>,
-    inner: P,
     error: Option<io::Error>,
 }
 
-impl<P: Progress> JsonLinesStream<P> {
-    /// Stream to `out`; `inner` shows progress.
-    pub fn new(out: Box<dyn ReportSink>, inner: P) -> Self {
-        JsonLinesStream {
-            out,
-            inner,
-            error: None,
-        }
+impl JsonLinesStream {
+    /// Stream to `out`.
+    pub fn new(out: Box<dyn ReportSink>) -> Self {
+        JsonLinesStream { out, error: None }
     }
 
-    fn emit(&mut self, line: &Line<'_>) {
+    /// Write a line; after the first failure nothing more is written, and the failure is
+    /// returned again, so the run stops.
+    fn emit(&mut self, line: &Line<'_>) -> io::Result<()> {
         if self.error.is_none()
             && let Err(e) = write_line(&mut *self.out, line)
         {
             self.error = Some(e);
+        }
+        match &self.error {
+            Some(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            None => Ok(()),
         }
     }
 
@@ -103,26 +105,16 @@ impl<P: Progress> JsonLinesStream<P> {
     }
 }
 
-impl<P: Progress> Progress for JsonLinesStream<P> {
-    fn start(&mut self, urls: usize) {
-        self.emit(&run_line(Mode::Check, Utc::now()));
-        self.inner.start(urls);
-    }
-
-    fn advance(&mut self, failing: usize) {
-        self.inner.advance(failing);
+impl Listener for JsonLinesStream {
+    fn start(&mut self, _urls: usize) -> io::Result<()> {
+        self.emit(&run_line(Mode::Check, Utc::now()))
     }
 
     fn checked(&mut self, result: &CitationResult) -> io::Result<()> {
-        self.emit(&Line::Citation(result));
-        if let Some(e) = &self.error {
-            return Err(io::Error::new(e.kind(), e.to_string()));
-        }
-        self.inner.checked(result)
+        self.emit(&Line::Citation(result))
     }
 
-    fn finish(&mut self, report: &RunReport) {
-        self.emit(&end_line(report));
-        self.inner.finish(report);
+    fn finish(&mut self, report: &RunReport) -> io::Result<()> {
+        self.emit(&end_line(report))
     }
 }

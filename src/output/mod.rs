@@ -38,28 +38,3 @@ pub trait Formatter {
     /// Write the whole report.
     fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()>;
 }
-
-/// Progress events for the display; the consumer sends them, workers never print.
-pub trait Progress: Send {
-    /// The number of distinct URLs to check is known.
-    fn start(&mut self, urls: usize);
-    /// One URL is done; `failing` counts failing citations so far.
-    fn advance(&mut self, failing: usize);
-    /// One citation is checked (called as results arrive, for streaming output). An
-    /// error (a full disk under a JSON Lines stream) stops the run: nothing more could be
-    /// kept.
-    fn checked(&mut self, _result: &CitationResult) -> io::Result<()> {
-        Ok(())
-    }
-    /// The run is over.
-    fn finish(&mut self, report: &RunReport);
-}
-
-/// A progress display that shows nothing.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn start(&mut self, _urls: usize) {}
-    fn advance(&mut self, _failing: usize) {}
-    fn finish(&mut self, _report: &RunReport) {}
-}

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{Progress, RunReport};
+use super::RunReport;
+use crate::pipeline::Listener;
 
 /// The progress display of `citecheck check`.
 pub struct StderrProgress {
@@ -75,24 +76,26 @@ pub fn summary_line(report: &RunReport) -> String {
     line
 }
 
-impl Progress for StderrProgress {
-    fn start(&mut self, urls: usize) {
+impl Listener for StderrProgress {
+    fn start(&mut self, urls: usize) -> std::io::Result<()> {
         if let Some(b) = &self.bar {
             b.set_length(urls as u64);
         }
+        Ok(())
     }
 
-    fn advance(&mut self, failing: usize) {
+    fn url_done(&mut self, failing: usize) {
         if let Some(b) = &self.bar {
             b.inc(1);
             b.set_message(format!("{failing} failing"));
         }
     }
 
-    fn finish(&mut self, report: &RunReport) {
+    fn finish(&mut self, report: &RunReport) -> std::io::Result<()> {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
         eprintln!("{}", summary_line(report));
+        Ok(())
     }
 }

@@ -1,0 +1,169 @@
+//! What a cited URL resolves to: the one path from "fetch this URL" to "this is the page
+//! (or why there is none)", shared by `check` and `inspect` so they never disagree about
+//! the same URL.
+//!
+//! In order: fetch (redirects followed hop by hop, see [`crate::fetch`]); read the body
+//! ([`crate::verify::read_page`], on a blocking thread, at most one page per core at a
+//! time); follow page-level redirects (meta refresh, script), up to
+//! [`MAX_PAGE_REDIRECTS`] and within the redirect limit; then a bot challenge makes the
+//! link `blocked`, and a soft 404 makes it `soft_404`: the page says it is gone, the
+//! redirect went to the site root or an error page, or the host answers a random path
+//! with the same page (one probe per host, cached for the run; a cited home page is
+//! never compared with it).
+
+use tokio::sync::Semaphore;
+
+use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, host_key};
+use crate::model::{LinkResult, LinkStatus, Reason, Redirect};
+use crate::verify::{self, PageInfo};
+
+/// Similarity above which a page equals the host's answer to a random path.
+pub const SOFT_404_SIMILARITY: f64 = 0.9;
+
+/// Meta-refresh and script redirects followed per URL (within the redirect limit).
+pub const MAX_PAGE_REDIRECTS: usize = 3;
+
+/// A URL resolved: its link result and, when alive, the page read from it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub link: LinkResult,
+    /// The page read from the last answer with a body (also for a soft 404 or a
+    /// challenge, so `inspect` can show why); verify it only when the link is alive.
+    pub page: Option<PageInfo>,
+}
+
+/// Resolves URLs for a whole run: the fetcher, the page readers and the probe cache.
+pub struct Resolver {
+    fetcher: Fetcher,
+    /// Bounds CPU-bound page reading to the number of cores (and so the blocking threads).
+    readers: Semaphore,
+    probe: bool,
+    max_redirects: usize,
+    probes: OnceMap<Option<PageInfo>>,
+}
+
+impl Resolver {
+    /// A resolver with its own client, from the fetch settings.
+    pub fn new(options: &FetchOptions) -> Result<Self, FetchError> {
+        Ok(Resolver {
+            fetcher: Fetcher::new(options)?,
+            readers: Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            ),
+            probe: options.soft404_probe,
+            max_redirects: options.max_redirects,
+            probes: OnceMap::new(),
+        })
+    }
+
+    /// The fetcher (for the URLs decided before any request: [`Fetcher::precheck`]).
+    #[must_use]
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
+    /// Fetch `url`, read its page, follow page-level redirects, and detect challenges
+    /// and soft 404s.
+    pub async fn resolve(&self, url: &str) -> Resolved {
+        let mut fetched = self.fetcher.fetch(url).await;
+        let mut page = self.read(&fetched).await;
+        let mut hops = 0;
+        while let Some((target, kind)) = page.as_ref().and_then(|p| p.redirect.clone()) {
+            if hops >= MAX_PAGE_REDIRECTS || fetched.link.redirects.len() >= self.max_redirects {
+                break;
+            }
+            hops += 1;
+            let from = fetched
+                .link
+                .final_url
+                .clone()
+                .unwrap_or_else(|| url.to_owned());
+            let mut chain = fetched.link.redirects.clone();
+            chain.push(Redirect {
+                url: from,
+                status: fetched.link.http_status.unwrap_or(200),
+                kind,
+            });
+            let elapsed = fetched.link.elapsed_ms;
+            fetched = self.fetcher.fetch_continuing(&target, chain).await;
+            fetched.link.elapsed_ms += elapsed;
+            if fetched.link.status == LinkStatus::Ok {
+                fetched.link.status = LinkStatus::Redirected;
+            }
+            page = self.read(&fetched).await;
+        }
+        let mut link = fetched.link;
+        if let Some(p) = &page {
+            if let Some(reason) = &p.challenge {
+                link.status = LinkStatus::Blocked;
+                link.reason = Some(Reason::BotChallenge);
+                link.error = Some(format!("bot challenge: {reason}"));
+            } else if let Some((reason, message)) = self.soft_404(url, &link, p).await {
+                link.status = LinkStatus::Soft404;
+                link.reason = Some(reason);
+                link.error = Some(message);
+            }
+        }
+        Resolved { link, page }
+    }
+
+    /// Read the page of a live answer, at most one page per core at a time.
+    async fn read(&self, fetched: &Fetched) -> Option<PageInfo> {
+        if !fetched.link.status.is_alive() {
+            return None;
+        }
+        let _permit = self.readers.acquire().await.ok()?;
+        let body = fetched.body.clone()?;
+        let url = fetched.link.final_url.clone().unwrap_or_default();
+        let ct = fetched.content_type.clone();
+        // scraper's DOM is not `Send`: the page is read on a blocking thread.
+        tokio::task::spawn_blocking(move || verify::read_page(&url, ct.as_deref(), &body))
+            .await
+            .ok()
+    }
+
+    /// A soft-404 reason and message, if the page reads as gone.
+    async fn soft_404(
+        &self,
+        cited: &str,
+        link: &LinkResult,
+        page: &PageInfo,
+    ) -> Option<(Reason, String)> {
+        if let Some(r) = &page.soft_404 {
+            return Some((Reason::Soft404Text, r.clone()));
+        }
+        if !link.status.is_alive() {
+            return None;
+        }
+        let final_url = link.final_url.as_deref()?;
+        if let Some(r) = verify::redirect_soft_404(cited, final_url) {
+            return Some(r);
+        }
+        if !self.probe || !page.is_html {
+            return None;
+        }
+        let url = url::Url::parse(final_url).ok()?;
+        if url.path() == "/" && url.query().is_none() {
+            // A cited home page is expected to look like the host's fallback page.
+            return None;
+        }
+        let key = format!("{}://{}", url.scheme(), host_key(&url));
+        let cell = self.probes.cell(&key);
+        let probe = cell
+            .get_or_init(|| async {
+                let nonce: u64 = rand::random();
+                let probe_url = format!("{key}/citecheck-probe-{nonce:016x}.html");
+                let fetched = self.fetcher.fetch(&probe_url).await;
+                self.read(&fetched).await
+            })
+            .await
+            .as_ref()?;
+        let sim = verify::page_similarity(page, probe);
+        (sim >= SOFT_404_SIMILARITY).then(|| {
+            (
+                Reason::Soft404RandomPath,
+                format!("the host answers a random path with the same page (similarity {sim:.2})"),
+            )
+        })
+    }
+}
