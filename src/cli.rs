@@ -26,6 +26,88 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Show what citecheck reads from one page: charset, title, date, main text, soft-404 signals.
     Inspect(InspectArgs),
+    /// The runs recorded in the history store, newest first.
+    Runs(RunsArgs),
+    /// One URL's timeline in the history store: every check, its status and verdict.
+    History(HistoryArgs),
+    /// What changed between two recorded runs (default: the last two).
+    Diff(DiffArgs),
+    /// Drop old runs from the history store, keeping the last check of every URL.
+    Prune(PruneArgs),
+}
+
+/// Output format of the history commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreFormat {
+    /// One JSON document.
+    Json,
+    /// A readable summary.
+    Markdown,
+}
+
+/// Flags shared by the history commands.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The history store (`sqlite://PATH`, `postgres://…`) [default: store.url in
+    /// config.toml, else sqlite://.citecheck/history.db].
+    #[arg(long, value_name = "URL", env = "CITECHECK_STORE")]
+    pub store: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StoreFormat::Markdown)]
+    pub format: StoreFormat,
+    /// Read settings from FILE instead of ./config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `citecheck runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Show at most N runs.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// `citecheck history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The URL, as cited.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `citecheck diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run's id [default: the run before --to].
+    #[arg(long, value_name = "RUN")]
+    pub from: Option<i64>,
+    /// The later run's id [default: the last run].
+    #[arg(long, value_name = "RUN")]
+    pub to: Option<i64>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `citecheck prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Drop runs older than this (`90d`, `12w`, `36h`).
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Parse an RFC 3339 time (`--now`).
+pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-04-12T09:00:00Z: {e}"))
 }
 
 /// Output format of `check` and `extract`.
@@ -183,6 +265,20 @@ pub struct CheckArgs {
     /// Never show the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Record the run in this history store (`sqlite://PATH`, `postgres://…`)
+    /// [default: store.url in config.toml, else sqlite://.citecheck/history.db].
+    #[arg(long, value_name = "URL", env = "CITECHECK_STORE")]
+    pub store: Option<String>,
+    /// Run without a history store: nothing is recorded and `history` is null.
+    #[arg(long)]
+    pub no_store: bool,
+    /// Reuse a stored result younger than DURATION (`30m`, `12h`, `7d`) when it was
+    /// alive and supported its claims; failures are never reused.
+    #[arg(long, value_name = "DURATION")]
+    pub max_age: Option<String>,
+    /// The time of this run, RFC 3339 (for back-filling history and for tests) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A `--flag` / `--no-flag` pair: `None` when neither is given (the file decides).
@@ -248,6 +344,10 @@ impl CheckArgs {
             allow_private: tri(self.allow_private, self.no_allow_private),
             respect_robots: tri(self.respect_robots, self.no_respect_robots),
             progress: self.no_progress.then_some(false),
+            store: self.store.clone(),
+            no_store: self.no_store,
+            max_age: self.max_age.clone(),
+            now: self.now,
         }
     }
 }
@@ -271,6 +371,18 @@ impl InspectArgs {
             proxy: self.proxy.clone(),
             timeout: self.timeout,
             allow_private: tri(self.allow_private, self.no_allow_private),
+            progress: Some(false),
+            ..crate::config::Overrides::default()
+        }
+    }
+}
+
+impl StoreArgs {
+    /// The settings given as flags, for [`crate::config::Config::resolve`].
+    #[must_use]
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            store: self.store.clone(),
             progress: Some(false),
             ..crate::config::Overrides::default()
         }

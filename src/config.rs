@@ -17,8 +17,11 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::fetch::options::{self as fetch, FetchOptions, HostRule};
-use crate::model::{LinkStatus, Verdict};
+use chrono::{DateTime, Utc};
+
+use crate::model::{Change, LinkStatus, Verdict};
 use crate::report::{self, ExtractOptions};
+use crate::store::{self, DeadRule, memory::HistoryOptions};
 use crate::verify::{self, VerifyOptions};
 
 /// Statuses that fail a run by default.
@@ -149,6 +152,42 @@ impl Default for ReportFile {
     }
 }
 
+/// `[store]` in `config.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreFile {
+    /// `sqlite://PATH` or `postgres://…`; `""`: no store.
+    pub url: String,
+    /// Reuse results younger than this (`30m`, `12h`, `7d`); `""`: never.
+    pub max_age: String,
+}
+
+impl Default for StoreFile {
+    fn default() -> Self {
+        StoreFile {
+            url: store::DEFAULT_STORE_URL.to_owned(),
+            max_age: String::new(),
+        }
+    }
+}
+
+/// `[history]` in `config.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HistoryFile {
+    pub dead_after_failures: u32,
+    pub dead_after_days: u32,
+}
+
+impl Default for HistoryFile {
+    fn default() -> Self {
+        HistoryFile {
+            dead_after_failures: store::DEFAULT_DEAD_AFTER_FAILURES,
+            dead_after_days: store::DEFAULT_DEAD_AFTER_DAYS,
+        }
+    }
+}
+
 /// The whole of `config.toml`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -156,6 +195,8 @@ pub struct FileConfig {
     pub fetch: FetchFile,
     pub verify: VerifyFile,
     pub report: ReportFile,
+    pub store: StoreFile,
+    pub history: HistoryFile,
 }
 
 impl FileConfig {
@@ -206,6 +247,22 @@ pub struct Overrides {
     pub allow_private: Option<bool>,
     pub respect_robots: Option<bool>,
     pub progress: Option<bool>,
+    /// `--store URL`.
+    pub store: Option<String>,
+    /// `--no-store`.
+    pub no_store: bool,
+    /// `--max-age DURATION`.
+    pub max_age: Option<String>,
+    /// `--now RFC3339`.
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// The history store settings of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreOptions {
+    /// Where the store is; `None`: no store (`--no-store`, or `store.url = ""`).
+    pub url: Option<String>,
+    pub history: HistoryOptions,
 }
 
 /// What makes the exit code 1.
@@ -213,6 +270,10 @@ pub struct Overrides {
 pub struct FailOn {
     pub statuses: Vec<LinkStatus>,
     pub verdicts: Vec<Verdict>,
+    /// Changes since the last run (`new_failure`, …; needs the history store).
+    pub changes: Vec<Change>,
+    /// Links confirmed dead after repeated failures (needs the history store).
+    pub confirmed_dead: bool,
 }
 
 impl FailOn {
@@ -220,6 +281,8 @@ impl FailOn {
     pub fn parse(names: &[String]) -> Result<Self, ConfigError> {
         let mut statuses = Vec::new();
         let mut verdicts = Vec::new();
+        let mut changes = Vec::new();
+        let mut confirmed_dead = false;
         for name in names {
             let name = name.trim();
             if name.is_empty() {
@@ -229,14 +292,23 @@ impl FailOn {
                 statuses.push(s);
             } else if let Some(v) = Verdict::parse(name) {
                 verdicts.push(v);
+            } else if let Some(c) = Change::ALL.into_iter().find(|c| c.as_str() == name) {
+                changes.push(c);
+            } else if name == "confirmed_dead" {
+                confirmed_dead = true;
             } else {
                 return Err(invalid(
                     "fail_on",
-                    format!("unknown status or verdict {name:?}"),
+                    format!("unknown status, verdict or change {name:?}"),
                 ));
             }
         }
-        Ok(FailOn { statuses, verdicts })
+        Ok(FailOn {
+            statuses,
+            verdicts,
+            changes,
+            confirmed_dead,
+        })
     }
 }
 
@@ -248,6 +320,7 @@ pub struct Config {
     pub extract: ExtractOptions,
     pub fail_on: FailOn,
     pub progress: bool,
+    pub store: StoreOptions,
 }
 
 impl Config {
@@ -293,8 +366,46 @@ impl Config {
                 base_url: validate_base_url(&report.base_url)?,
             },
             progress: a.progress.unwrap_or(true),
+            store: validate_store(&file.store, &file.history, a)?,
         })
     }
+}
+
+/// `[store]` and `[history]` with `--store`, `--no-store`, `--max-age`, `--now`.
+fn validate_store(
+    file: &StoreFile,
+    history: &HistoryFile,
+    a: &Overrides,
+) -> Result<StoreOptions, ConfigError> {
+    let url = a.store.clone().unwrap_or_else(|| file.url.clone());
+    // `""` or `none` (in the file, `--store` or CITECHECK_STORE) means no store.
+    let url = url.trim();
+    let url = (!a.no_store && !url.is_empty() && url != "none").then(|| url.to_owned());
+    let max_age = match a.max_age.as_deref().unwrap_or(&file.max_age).trim() {
+        "" | "off" | "0" => None,
+        text => Some(
+            store::duration::parse(text).map_err(|e| invalid("store.max_age", e))?,
+        ),
+    };
+    Ok(StoreOptions {
+        url,
+        history: HistoryOptions {
+            dead: DeadRule {
+                failures: within(
+                    "history.dead_after_failures",
+                    history.dead_after_failures,
+                    &store::DEAD_AFTER_FAILURES_RANGE,
+                )?,
+                days: within(
+                    "history.dead_after_days",
+                    history.dead_after_days,
+                    &store::DEAD_AFTER_DAYS_RANGE,
+                )?,
+            },
+            max_age,
+            now: a.now,
+        },
+    })
 }
 
 /// `report.base_url`: empty for none, else an absolute `http:`/`https:` URL.

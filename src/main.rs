@@ -9,7 +9,10 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use citecheck::changed::ChangedLines;
-use citecheck::cli::{CheckArgs, Cli, Command, CommonArgs, Format, InspectArgs, InspectFormat};
+use citecheck::cli::{
+    CheckArgs, Cli, Command, CommonArgs, Format, InspectArgs, InspectFormat, StoreArgs,
+    StoreFormat,
+};
 use citecheck::config::{Config, FileConfig};
 use citecheck::output::triage::Location;
 use citecheck::output::{
@@ -17,8 +20,10 @@ use citecheck::output::{
     Sarif, StderrProgress,
 };
 use citecheck::output::{ReportOutput, ReportSink};
-use citecheck::pipeline::{Listener, Listeners};
+use citecheck::pipeline::{Listener, Listeners, Memory};
 use citecheck::report::extract_paths;
+use citecheck::store::memory::History;
+use citecheck::store::{Store, writer};
 use citecheck::{inspect, pipeline};
 
 /// Every link alive (and nothing in `fail_on`).
@@ -76,7 +81,109 @@ fn run() -> Result<u8> {
         }
         Command::Check(a) => check(&a),
         Command::Inspect(a) => inspect_cmd(&a),
+        Command::Runs(a) => store_cmd(&a.store, |store| async move {
+            let runs = store.runs(a.limit).await?;
+            Ok(citecheck::output::history::Doc::Runs(runs))
+        }),
+        Command::History(a) => store_cmd(&a.store, |store| async move {
+            let url = pipeline::url_key(&a.url);
+            let checks = store.timeline(&url).await?;
+            Ok(citecheck::output::history::Doc::History { url, checks })
+        }),
+        Command::Diff(a) => store_cmd(&a.store, |store| async move {
+            Ok(citecheck::output::history::Doc::Diff(Box::new(
+                store.diff(a.from, a.to).await?,
+            )))
+        }),
+        Command::Prune(a) => {
+            let age = citecheck::store::duration::parse(&a.older_than)
+                .map_err(|e| anyhow::anyhow!("invalid --older-than: {e}"))?;
+            store_cmd(&a.store, |store| async move {
+                let before = chrono::Utc::now() - age;
+                Ok(citecheck::output::history::Doc::Pruned(
+                    store.prune(before).await?,
+                ))
+            })
+        }
     }
+}
+
+/// Run one history command against the store of `args` and print its document.
+fn store_cmd<F, Fut>(args: &StoreArgs, query: F) -> Result<u8>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<citecheck::output::history::Doc, citecheck::store::StoreError>>,
+{
+    let file = FileConfig::load(args.config.as_deref())?;
+    let config = Config::resolve(file, &args.overrides())?;
+    let Some(url) = config.store.url.clone() else {
+        anyhow::bail!("no history store: store.url is empty (give --store URL)");
+    };
+    let rt = runtime()?;
+    let doc = rt.block_on(async move {
+        let store = Store::open(&url).await?;
+        let doc = query(store.clone()).await;
+        store.close().await;
+        doc
+    })?;
+    rt.shutdown_background();
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        StoreFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &doc.to_json())?;
+            writeln!(out)?;
+        }
+        StoreFormat::Markdown => doc.write_markdown(&mut out)?,
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+/// The settings that affect results, as recorded with each run.
+fn settings_json(config: &Config) -> String {
+    let f = &config.fetch;
+    serde_json::json!({
+        "user_agent": f.user_agent,
+        "timeout_ms": f.timeout.as_millis() as u64,
+        "max_redirects": f.max_redirects,
+        "max_body_bytes": f.max_body_bytes,
+        "allow_private": f.allow_private,
+        "respect_robots": f.respect_robots,
+        "soft404_probe": f.soft404_probe,
+        "exclude": f.exclude.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "verify": format!("{:?}", config.verify),
+        "fail_on": format!("{:?}", config.fail_on),
+        "base_url": config.extract.base_url.as_ref().map(|u| u.as_str()),
+        "history": format!("{:?}", config.store.history),
+    })
+    .to_string()
+}
+
+/// The history store of one `check`: opened, the run begun, what it knew loaded.
+struct Recording {
+    store: Store,
+    run: i64,
+    history: std::sync::Arc<History>,
+}
+
+/// Open the store and begin the run; an error names the store (the run goes on
+/// without it).
+async fn begin_recording(
+    url: &str,
+    config: &Config,
+    extraction: &citecheck::report::Extraction,
+) -> Result<Recording, citecheck::store::StoreError> {
+    let store = Store::open(url).await?;
+    let started = config.store.history.now.unwrap_or_else(chrono::Utc::now);
+    let keys = pipeline::url_keys(extraction);
+    let prior = store.prior(&keys).await?;
+    let run = store.begin_run(started, &settings_json(config), keys.len()).await?;
+    let history = History::new(store.clone(), prior, config.store.history, started);
+    Ok(Recording {
+        store,
+        run,
+        history,
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -164,11 +271,32 @@ fn check(a: &CheckArgs) -> Result<u8> {
     }
     let rt = runtime()?;
     let signalled = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+    // A store that cannot be used is one clear error; the run still goes on and writes
+    // its report, and then exits 2.
+    let mut store_problem: Option<String> = None;
     let report = rt.block_on(async {
         let first = interrupt_on_signals();
         let seen = std::sync::Arc::clone(&signalled);
         let interrupt = async move {
             seen.store(first.await, std::sync::atomic::Ordering::SeqCst);
+        };
+        let recording = match &config.store.url {
+            Some(url) => match begin_recording(url, &config, &extraction).await {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    eprintln!("citecheck: error: {e}");
+                    store_problem = Some("nothing was recorded in the history store".into());
+                    None
+                }
+            },
+            None => None,
+        };
+        let (mut recorder, writer_task) = match &recording {
+            Some(r) => {
+                let (l, t) = writer::start(std::sync::Arc::clone(&r.history), config.clone(), r.run);
+                (Some(l), Some(t))
+            }
+            None => (None, None),
         };
         let mut progress = StderrProgress::new(config.progress);
         // Stream: every result is written (and flushed) the moment it is known.
@@ -177,8 +305,44 @@ fn check(a: &CheckArgs) -> Result<u8> {
         if let Some(s) = stream.as_mut() {
             listeners.push(s);
         }
-        let report =
-            pipeline::check(extraction, &config, &mut Listeners(listeners), interrupt).await?;
+        if let Some(r) = recorder.as_mut() {
+            listeners.push(r);
+        }
+        let memory = recording
+            .as_ref()
+            .map(|r| std::sync::Arc::clone(&r.history) as std::sync::Arc<dyn Memory>);
+        let mut report = pipeline::check_with(
+            extraction,
+            &config,
+            &mut Listeners(listeners),
+            memory,
+            interrupt,
+        )
+        .await?;
+        if let Some(now) = config.store.history.now {
+            report.generated_at = now;
+        }
+        if let (Some(r), Some(task)) = (&recording, writer_task) {
+            drop(recorder.take());
+            let written = task.await.unwrap_or_default();
+            let finished = config.store.history.now.unwrap_or_else(chrono::Utc::now);
+            let complete = report.complete && written.error.is_none();
+            let finish = r.store.finish_run(r.run, finished, complete).await;
+            match written.error.map(Err).unwrap_or(finish) {
+                Ok(()) => match r.store.run_health(52).await {
+                    Ok(runs) => report.history_runs = runs,
+                    Err(e) => tracing::warn!("{e}"),
+                },
+                Err(e) => {
+                    eprintln!("citecheck: error: {e}");
+                    store_problem = Some(format!(
+                        "only {} rows were recorded in the history store",
+                        written.rows
+                    ));
+                }
+            }
+            r.store.close().await;
+        }
         let (out, error) = match stream {
             Some(s) => {
                 let (out, error) = s.into_parts();
@@ -198,6 +362,9 @@ fn check(a: &CheckArgs) -> Result<u8> {
         out.commit().context("cannot write the jsonl report")?;
     }
     written?;
+    if let Some(problem) = &store_problem {
+        eprintln!("citecheck: {problem} (the report was written; use --no-store to run without one)");
+    }
     let signal = signalled.load(std::sync::atomic::Ordering::SeqCst);
     Ok(if !report.complete {
         if signal == 0 {
@@ -205,7 +372,7 @@ fn check(a: &CheckArgs) -> Result<u8> {
         } else {
             signal
         }
-    } else if !report.errors.is_empty() {
+    } else if !report.errors.is_empty() || store_problem.is_some() {
         EXIT_ERROR
     } else if report
         .citations

@@ -29,21 +29,26 @@ use tokio::time::Instant;
 use crate::config::Config;
 use crate::fetch::{FetchError, host_key, without_fragment};
 use crate::model::{
-    Citation, CitationResult, Evidence, LinkResult, Mode, Reason, RunReport, UncitedClaim, Verdict,
+    Citation, CitationResult, Evidence, LinkResult, Mode, PageSnapshot, Reason, RunReport,
+    UncitedClaim, UrlCheck, Verdict,
 };
 use crate::report::{Extraction, InputError};
 use crate::resolve::{Resolved, Resolver};
-use crate::verify::{self, VerifyOptions};
+use crate::verify::{self, PageInfo, VerifyOptions};
 
 /// How long requests in flight may finish after the first interrupt.
 pub const INTERRUPT_GRACE: Duration = Duration::from_secs(3);
 
 /// What the pipeline tells about a run as it goes; progress displays, streams and the
-/// history store implement it. Calls come from one consumer, in order: `start`, then
-/// `checked` for every row and `url_done` for every URL, then `finish`.
+/// history store implement it. Calls come from one consumer, in order: `start`, then for
+/// every URL `url_checked`, `checked` for each of its rows and `url_done`, then `finish`.
 pub trait Listener: Send {
     /// The number of distinct URLs to check is known.
     fn start(&mut self, _urls: usize) -> io::Result<()> {
+        Ok(())
+    }
+    /// One URL is checked (before the rows of its citations).
+    fn url_checked(&mut self, _check: &UrlCheck) -> io::Result<()> {
         Ok(())
     }
     /// One citation is checked. An error stops the run: nothing more could be kept.
@@ -58,6 +63,47 @@ pub trait Listener: Send {
     }
 }
 
+/// What earlier runs know, as the pipeline asks it (the history store implements it):
+/// a reusable earlier result for a URL (the `--max-age` cache), the time of a check,
+/// and each row's history. The pipeline knows nothing of how it is kept.
+pub trait Memory: Send + Sync {
+    /// Whether listeners want a [`PageSnapshot`] of every page read (to keep for reuse).
+    fn wants_pages(&self) -> bool {
+        false
+    }
+    /// A reusable earlier result for `url` (the key of [`url_key`]): its link result
+    /// (marked `cached`) and the page to verify the claims against.
+    fn cached<'a>(
+        &'a self,
+        _url: &'a str,
+    ) -> futures::future::BoxFuture<'a, Option<(LinkResult, PageSnapshot)>> {
+        Box::pin(std::future::ready(None))
+    }
+    /// The time to record for a check finished now.
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
+    /// Fill `row.history` from what earlier runs found and this run's `check`.
+    fn annotate(&self, check: &UrlCheck, row: &mut CitationResult);
+}
+
+/// The key a URL is checked (and remembered) under: as written, fragment dropped.
+#[must_use]
+pub fn url_key(url: &str) -> String {
+    url::Url::parse(url.trim())
+        .map(|u| without_fragment(&u))
+        .unwrap_or_else(|_| url.to_owned())
+}
+
+/// The keys of every URL an extraction cites, each once.
+#[must_use]
+pub fn url_keys(extraction: &Extraction) -> Vec<String> {
+    let mut keys: Vec<String> = extraction.citations().map(|c| url_key(&c.url)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// A listener that does nothing.
 pub struct NoListener;
 
@@ -69,6 +115,10 @@ pub struct Listeners<'a>(pub Vec<&'a mut dyn Listener>);
 impl Listener for Listeners<'_> {
     fn start(&mut self, urls: usize) -> io::Result<()> {
         first_error(self.0.iter_mut().map(|l| l.start(urls)))
+    }
+
+    fn url_checked(&mut self, check: &UrlCheck) -> io::Result<()> {
+        first_error(self.0.iter_mut().map(|l| l.url_checked(check)))
     }
 
     fn checked(&mut self, row: &CitationResult) -> io::Result<()> {
@@ -132,24 +182,29 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
 /// Whether a citation result makes the exit code 1 under `config.fail_on`.
 #[must_use]
 pub fn is_failing(c: &CitationResult, config: &Config) -> bool {
-    c.link
-        .as_ref()
-        .is_some_and(|l| config.fail_on.statuses.contains(&l.status))
-        || c.verdict
-            .is_some_and(|v| config.fail_on.verdicts.contains(&v))
+    let f = &config.fail_on;
+    c.link.as_ref().is_some_and(|l| f.statuses.contains(&l.status))
+        || c.verdict.is_some_and(|v| f.verdicts.contains(&v))
+        || c.history.as_ref().is_some_and(|h| {
+            (f.confirmed_dead && h.confirmed_dead) || f.changes.contains(&h.change)
+        })
 }
 
 /// One distinct URL and the citations (indices into [`Plan::citations`]) that cite it.
 struct Job {
+    key: String,
     url: String,
     citations: Vec<usize>,
 }
 
 /// The result for one distinct URL.
 struct Done {
+    key: String,
     citations: Vec<usize>,
     link: LinkResult,
     verdicts: Vec<(usize, Verdict, Evidence)>,
+    fingerprint: Option<String>,
+    page: Option<PageSnapshot>,
 }
 
 /// A run before any request: the citations, their URLs queued by host, and the URLs
@@ -177,14 +232,13 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
     let mut jobs: Vec<Job> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for (i, c) in citations.iter().enumerate() {
-        let key = url::Url::parse(c.url.trim())
-            .map(|u| without_fragment(&u))
-            .unwrap_or_else(|_| c.url.clone());
+        let key = url_key(&c.url);
         match by_key.get(&key) {
             Some(&j) => jobs[j].citations.push(i),
             None => {
-                by_key.insert(key, jobs.len());
+                by_key.insert(key.clone(), jobs.len());
                 jobs.push(Job {
+                    key,
                     url: c.url.clone(),
                     citations: vec![i],
                 });
@@ -198,8 +252,11 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
         match resolver.fetcher().precheck(&job.url) {
             Err(link) => decided.push(Done {
                 verdicts: unverifiable(&job.citations, &link),
+                key: job.key,
                 citations: job.citations,
                 link,
+                fingerprint: None,
+                page: None,
             }),
             Ok(u) => queues.entry(host_key(&u)).or_default().push(job),
         }
@@ -222,6 +279,7 @@ struct Shared {
     citations: Vec<Arc<Citation>>,
     verify: VerifyOptions,
     stop: AtomicBool,
+    memory: Option<Arc<dyn Memory>>,
 }
 
 /// One task per host: resolve and verify its URLs, at most the host's concurrency at once.
@@ -267,6 +325,17 @@ pub async fn check(
     listener: &mut dyn Listener,
     interrupt: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunReport, FetchError> {
+    check_with(extraction, config, listener, None, interrupt).await
+}
+
+/// [`check`], with what earlier runs know (`memory`: the history store).
+pub async fn check_with(
+    extraction: Extraction,
+    config: &Config,
+    listener: &mut dyn Listener,
+    memory: Option<Arc<dyn Memory>>,
+    interrupt: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<RunReport, FetchError> {
     let started = Instant::now();
     let resolver = Resolver::new(&config.fetch)?;
     let mut plan = plan(extraction, &resolver);
@@ -275,6 +344,7 @@ pub async fn check(
         citations: std::mem::take(&mut plan.citations),
         verify: config.verify,
         stop: AtomicBool::new(false),
+        memory,
     });
     let (tx, rx) = mpsc::unbounded_channel::<Done>();
     for done in std::mem::take(&mut plan.decided) {
@@ -319,20 +389,32 @@ async fn collect(
         tokio::select! {
             done = rx.recv() => {
                 let Some(done) = done else { break };
+                let check = UrlCheck {
+                    url: done.key,
+                    link: done.link,
+                    verdicts: done.verdicts.iter().map(|(_, v, _)| *v).collect(),
+                    fingerprint: done.fingerprint,
+                    page: done.page,
+                    checked_at: shared.memory.as_ref().map_or_else(Utc::now, |m| m.now()),
+                };
+                let mut kept = listener.url_checked(&check);
                 let mut verdicts: HashMap<usize, (Verdict, Evidence)> =
                     done.verdicts.into_iter().map(|(i, v, e)| (i, (v, e))).collect();
                 for i in done.citations {
                     let (verdict, evidence) = verdicts.remove(&i).unzip();
-                    let row = CitationResult {
-                        link: Some(done.link.clone()),
+                    let mut row = CitationResult {
+                        link: Some(check.link.clone()),
                         verdict,
                         evidence,
                         ..CitationResult::unchecked(Arc::clone(&shared.citations[i]))
                     };
+                    if let Some(m) = &shared.memory {
+                        m.annotate(&check, &mut row);
+                    }
                     if is_failing(&row, config) {
                         failing += 1;
                     }
-                    let kept = listener.checked(&row);
+                    kept = kept.and(listener.checked(&row));
                     results[i] = Some(row);
                     if kept.is_err() && !stopped {
                         // Nothing more could be kept (a full disk): stop now.
@@ -396,9 +478,20 @@ fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, 
         .collect()
 }
 
-/// Resolve one URL and verify every citing claim against its page.
+/// Resolve one URL (or reuse a fresh earlier result) and verify every citing claim
+/// against its page.
 async fn process(shared: &Shared, job: Job) -> Done {
-    let Resolved { link, page } = shared.resolver.resolve(&job.url).await;
+    let cached = match &shared.memory {
+        Some(m) => m.cached(&job.key).await,
+        None => None,
+    };
+    let Resolved { link, page } = match cached {
+        Some((link, snapshot)) => Resolved {
+            link,
+            page: Some(PageInfo::from_snapshot(snapshot)),
+        },
+        None => shared.resolver.resolve(&job.url).await,
+    };
     let verdicts = match (&page, link.status.is_alive()) {
         (Some(p), true) => job
             .citations
@@ -410,8 +503,14 @@ async fn process(shared: &Shared, job: Job) -> Done {
             .collect(),
         _ => unverifiable(&job.citations, &link),
     };
+    let read = page.as_ref().filter(|_| link.status.is_alive());
+    let wants_pages = shared.memory.as_ref().is_some_and(|m| m.wants_pages());
     Done {
+        key: job.key,
         citations: job.citations,
+        // A reused page is the stored one: nothing to compare, nothing to keep again.
+        fingerprint: read.filter(|_| !link.cached).map(PageInfo::fingerprint),
+        page: read.filter(|_| wants_pages && !link.cached).map(PageInfo::snapshot),
         link,
         verdicts,
     }

@@ -404,3 +404,22 @@ mod tests {
         }
     }
 }
+
+/// A stable 64-bit fingerprint (FNV-1a, hex) of `text` with whitespace runs counted as
+/// one space: equal for texts that differ only in spacing, stable across builds and
+/// platforms (unlike std's hasher).
+#[must_use]
+pub fn fingerprint(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            feed(b' ');
+        }
+        word.bytes().for_each(&mut feed);
+    }
+    format!("{h:016x}")
+}

@@ -276,6 +276,10 @@ pub struct LinkResult {
     /// A short human message.
     pub error: Option<String>,
     pub elapsed_ms: u64,
+    /// Reused from the history store (`--max-age`) instead of fetched in this run
+    /// (JSON: present only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 impl LinkResult {
@@ -290,6 +294,7 @@ impl LinkResult {
             reason: Some(reason),
             error: Some(message.into()),
             elapsed_ms: 0,
+            cached: false,
         }
     }
 }
@@ -515,4 +520,67 @@ pub struct ArchiveCopy {
     pub status: Option<LinkStatus>,
     /// Whether the capture supports the claim.
     pub verdict: Option<Verdict>,
+}
+
+/// One distinct URL checked in a run, as the listeners (the history store) see it before
+/// the rows of its citations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrlCheck {
+    /// The URL as requested, fragment dropped (the key of its history).
+    pub url: String,
+    pub link: LinkResult,
+    /// The verdicts of the citations that cite it.
+    pub verdicts: Vec<Verdict>,
+    /// A fingerprint of the page's main text, when a page was read.
+    pub fingerprint: Option<String>,
+    /// What verification needs of the page, when a listener asked for it (see
+    /// [`PageSnapshot`]).
+    pub page: Option<PageSnapshot>,
+    /// When the check finished (the run's `--now` when given).
+    pub checked_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What verifying a claim needs of a page, kept by the history store so that a cached
+/// result (`--max-age`) is verified against the current claims. Bounded in size by the
+/// store ([`PageSnapshot::bounded`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PageSnapshot {
+    pub charset: String,
+    pub title: Option<String>,
+    pub headline: Option<String>,
+    pub main_text: String,
+    #[serde(default)]
+    pub chrome_text: String,
+    pub page_date: Option<NaiveDate>,
+    pub page_date_source: Option<DateSource>,
+    #[serde(default)]
+    pub date_candidates: Vec<(NaiveDate, DateSource)>,
+    pub is_html: bool,
+    #[serde(default)]
+    pub is_pdf: bool,
+    #[serde(default)]
+    pub pdf_pages: Vec<usize>,
+}
+
+impl PageSnapshot {
+    /// The snapshot with its main text cut to `max_main` bytes and the text outside it
+    /// to `max_chrome` bytes (at character boundaries).
+    #[must_use]
+    pub fn bounded(mut self, max_main: usize, max_chrome: usize) -> Self {
+        cut(&mut self.main_text, max_main);
+        cut(&mut self.chrome_text, max_chrome);
+        let len = self.main_text.len();
+        self.pdf_pages.retain(|&o| o <= len);
+        self
+    }
+}
+
+fn cut(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
 }

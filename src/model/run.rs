@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{
-    ArchiveCopy, Citation, CitationHistory, Evidence, LinkResult, LinkStatus, RunHealth,
+    ArchiveCopy, Change, Citation, CitationHistory, Evidence, LinkResult, LinkStatus, RunHealth,
     UncitedClaim, Verdict,
 };
 use crate::report::InputError;
@@ -32,8 +32,8 @@ pub struct CitationResult {
     /// `None` for `extract`.
     pub verdict: Option<Verdict>,
     pub evidence: Option<Evidence>,
-    /// What earlier runs found (from the history store; `None` without one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What earlier runs found (from the history store; `null` without one).
+    #[serde(default)]
     pub history: Option<CitationHistory>,
     /// An archived copy to use instead (from the archive lookup; `None` without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +92,11 @@ pub struct Summary {
     /// Citations not checked because their lines did not change (`--changed-since`).
     pub skipped_unchanged: usize,
     pub elapsed_ms: u64,
+    /// Citations per change since the last run, every change present (`null` without a
+    /// history store).
+    pub changes: Option<BTreeMap<&'static str, usize>>,
+    /// Citations whose link is confirmed dead (`null` without a history store).
+    pub confirmed_dead: Option<usize>,
 }
 
 impl RunReport {
@@ -117,6 +122,22 @@ impl RunReport {
                 *by_verdict.entry(v.as_str()).or_insert(0) += 1;
             }
         }
+        let recorded =
+            !self.history_runs.is_empty() || self.citations.iter().any(|c| c.history.is_some());
+        let changes = recorded.then(|| {
+            let mut by_change: BTreeMap<&'static str, usize> =
+                Change::ALL.iter().map(|c| (c.as_str(), 0)).collect();
+            for h in self.citations.iter().filter_map(|c| c.history.as_ref()) {
+                *by_change.entry(h.change.as_str()).or_insert(0) += 1;
+            }
+            by_change
+        });
+        let confirmed_dead = recorded.then(|| {
+            self.citations
+                .iter()
+                .filter(|c| c.history.as_ref().is_some_and(|h| h.confirmed_dead))
+                .count()
+        });
         Summary {
             citations: self.citations.len(),
             urls: self.urls,
@@ -128,6 +149,8 @@ impl RunReport {
             unchecked: self.unchecked,
             skipped_unchanged: self.skipped_unchanged,
             elapsed_ms: self.elapsed_ms,
+            changes,
+            confirmed_dead,
         }
     }
 }

@@ -17,7 +17,7 @@ pub struct Markdown;
 const CLAIM_CHARS: usize = 120;
 
 /// Make text safe for one table cell: one line, no pipes, bounded length.
-fn cell(text: &str, max_chars: usize) -> String {
+pub(crate) fn cell(text: &str, max_chars: usize) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut s: String = one_line.chars().take(max_chars).collect();
     if one_line.chars().count() > max_chars {

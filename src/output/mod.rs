@@ -9,6 +9,7 @@
 mod csv;
 mod file;
 mod github;
+pub mod history;
 mod html;
 mod json;
 mod jsonl;

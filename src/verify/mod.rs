@@ -23,7 +23,7 @@ use scraper::{Html, Selector};
 
 use serde::Serialize;
 
-use crate::model::{CharsetSource, DateSource, RedirectKind};
+use crate::model::{CharsetSource, DateSource, PageSnapshot, RedirectKind};
 
 pub use matching::{
     DEFAULT_KEYWORD_THRESHOLD, DEFAULT_WINDOW_AFTER_DAYS, DEFAULT_WINDOW_BEFORE_DAYS,
@@ -260,6 +260,51 @@ impl PageInfo {
             }
             _ => self.main_text.clone(),
         }
+    }
+
+    /// What verifying a claim needs of this page (for the history store's cache).
+    #[must_use]
+    pub fn snapshot(&self) -> PageSnapshot {
+        PageSnapshot {
+            charset: self.charset.clone(),
+            title: self.title.clone(),
+            headline: self.headline.clone(),
+            main_text: self.main_text.clone(),
+            chrome_text: self.chrome_text.clone(),
+            page_date: self.page_date,
+            page_date_source: self.page_date_source,
+            date_candidates: self.date_candidates.clone(),
+            is_html: self.is_html,
+            is_pdf: self.is_pdf,
+            pdf_pages: self.pdf_pages.clone(),
+        }
+    }
+
+    /// A page read back from a snapshot: verified exactly as the page it was taken from
+    /// (it was alive, so no redirect, soft 404 or challenge is left to find).
+    #[must_use]
+    pub fn from_snapshot(s: PageSnapshot) -> Self {
+        PageInfo {
+            charset: s.charset,
+            title: s.title,
+            headline: s.headline,
+            main_text: s.main_text,
+            chrome_text: s.chrome_text,
+            page_date: s.page_date,
+            page_date_source: s.page_date_source,
+            date_candidates: s.date_candidates,
+            is_html: s.is_html,
+            is_pdf: s.is_pdf,
+            pdf_pages: s.pdf_pages,
+            ..PageInfo::default()
+        }
+    }
+
+    /// A stable fingerprint of the main text (whitespace runs count as one space), to
+    /// tell whether a page changed between two runs.
+    #[must_use]
+    pub fn fingerprint(&self) -> String {
+        crate::text::fingerprint(&self.main_text)
     }
 }
 

@@ -337,8 +337,10 @@ pub fn citecheck() -> assert_cmd::Command {
 /// The same command as a plain process, for tests that signal it or close its pipes.
 pub fn citecheck_process() -> std::process::Command {
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("citecheck"));
-    // No config.toml from the working directory, no proxy from the environment.
+    // No config.toml from the working directory, no proxy from the environment, and no
+    // history store unless a test asks for one (`--store`).
     c.current_dir(std::env::temp_dir());
+    c.env("CITECHECK_STORE", "none");
     for v in [
         "HTTP_PROXY",
         "HTTPS_PROXY",

@@ -1,0 +1,194 @@
+//! The store as a [`Listener`]: rows go through a channel to one writer task that
+//! commits them in batched transactions, so the fetchers never wait on the database and
+//! a run killed at any moment keeps everything up to the last batch (at most
+//! [`BATCH_DELAY`] of results).
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::memory::{History, claim_key};
+use super::queries::{CheckRecord, CitationRecord, Record};
+use super::{SNAPSHOT_MAX_CHROME_BYTES, SNAPSHOT_MAX_MAIN_BYTES, StoreError, is_check};
+use crate::config::Config;
+use crate::model::{CitationResult, UrlCheck, Verdict};
+use crate::pipeline::{Listener, is_failing};
+
+/// Rows per transaction at most.
+pub const BATCH_ROWS: usize = 500;
+/// Longest a row waits before its batch is committed.
+pub const BATCH_DELAY: Duration = Duration::from_millis(200);
+
+/// What the writer did.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub rows: usize,
+    /// The first write that failed; rows after it were not recorded.
+    pub error: Option<StoreError>,
+}
+
+/// The listener half: turns events into records and sends them to the writer.
+pub struct StoreListener {
+    history: Arc<History>,
+    config: Config,
+    tx: Option<mpsc::UnboundedSender<Record>>,
+}
+
+/// Start the writer task for run `run`; the listener feeds it, and the handle yields
+/// what was written once the listener is dropped.
+#[must_use]
+pub fn start(history: Arc<History>, config: Config, run: i64) -> (StoreListener, JoinHandle<Written>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let store = history.store().clone();
+    let task = tokio::spawn(write_batches(store, run, rx));
+    (
+        StoreListener {
+            history,
+            config,
+            tx: Some(tx),
+        },
+        task,
+    )
+}
+
+impl StoreListener {
+    fn send(&self, record: Record) {
+        if let Some(tx) = &self.tx {
+            // The writer keeps draining after an error, so this only fails once it is gone.
+            let _ = tx.send(record);
+        }
+    }
+
+    /// Stop feeding the writer (it then commits what it has and ends).
+    pub fn close(&mut self) {
+        self.tx = None;
+    }
+}
+
+/// Whether a later run may reuse this check: alive, not cut short, no failing verdict.
+fn reusable(check: &UrlCheck) -> bool {
+    check.link.status.is_alive()
+        && check.link.reason.is_none()
+        && !check.link.cached
+        && check
+            .verdicts
+            .iter()
+            .all(|v| matches!(v, Verdict::Supported | Verdict::Partial))
+}
+
+impl Listener for StoreListener {
+    fn url_checked(&mut self, check: &UrlCheck) -> io::Result<()> {
+        if !is_check(check.link.status) {
+            return Ok(());
+        }
+        let next = self.history.after(check);
+        let page_changed = match (
+            self.history.before(&check.url).and_then(|p| p.fingerprint.as_deref()),
+            check.fingerprint.as_deref(),
+        ) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        };
+        let reusable = reusable(check);
+        self.send(Record::Check(Box::new(CheckRecord {
+            url: check.url.clone(),
+            checked_at: check.checked_at,
+            link: check.link.clone(),
+            fingerprint: check.fingerprint.clone(),
+            page_changed,
+            reusable,
+            page: check
+                .page
+                .clone()
+                .filter(|_| reusable)
+                .map(|p| p.bounded(SNAPSHOT_MAX_MAIN_BYTES, SNAPSHOT_MAX_CHROME_BYTES)),
+        })));
+        if !check.link.cached {
+            self.send(Record::Link(check.url.clone(), next));
+        }
+        Ok(())
+    }
+
+    fn checked(&mut self, row: &CitationResult) -> io::Result<()> {
+        let c = &row.citation;
+        let url = crate::pipeline::url_key(&c.url);
+        let key = claim_key(c);
+        let status = row.link.as_ref().map(|l| l.status);
+        if row.verdict.is_some() && status.is_some_and(is_check) {
+            self.send(Record::Claim {
+                url: url.clone(),
+                claim_key: key.clone(),
+                verdict: row.verdict,
+                at: self.history_now(),
+            });
+        }
+        self.send(Record::Citation(Box::new(CitationRecord {
+            url,
+            claim_key: key,
+            path: c.source.path.to_string_lossy().into_owned(),
+            line: c.source.line,
+            claim: c.claim.text.clone(),
+            status,
+            verdict: row.verdict,
+            reason: row
+                .evidence
+                .as_ref()
+                .and_then(|e| e.reason)
+                .or_else(|| row.link.as_ref().and_then(|l| l.reason))
+                .map(|r| r.as_str().to_owned()),
+            evidence: row
+                .evidence
+                .as_ref()
+                .and_then(|e| serde_json::to_string(e).ok()),
+            change: row.history.as_ref().map(|h| h.change.as_str()),
+            failing: is_failing(row, &self.config),
+            confirmed_dead: row.history.as_ref().is_some_and(|h| h.confirmed_dead),
+        })));
+        Ok(())
+    }
+}
+
+impl StoreListener {
+    fn history_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use crate::pipeline::Memory;
+        self.history.now()
+    }
+}
+
+/// Commit records in batches of at most [`BATCH_ROWS`], none waiting longer than
+/// [`BATCH_DELAY`]. After a failed write, keep draining (the run must not stall) but
+/// write nothing more.
+async fn write_batches(
+    store: super::Store,
+    run: i64,
+    mut rx: mpsc::UnboundedReceiver<Record>,
+) -> Written {
+    let mut written = Written::default();
+    let mut batch: Vec<Record> = Vec::new();
+    loop {
+        let deadline = tokio::time::Instant::now() + BATCH_DELAY;
+        let open = loop {
+            if batch.len() >= BATCH_ROWS {
+                break true;
+            }
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(r)) => batch.push(r),
+                Ok(None) => break false,
+                Err(_) => break true,
+            }
+        };
+        if !batch.is_empty() && written.error.is_none() {
+            match store.write(run, &batch).await {
+                Ok(()) => written.rows += batch.len(),
+                Err(e) => written.error = Some(e),
+            }
+        }
+        batch.clear();
+        if !open {
+            return written;
+        }
+    }
+}
