@@ -383,9 +383,7 @@ fn validate_store(
     let url = (!a.no_store && !url.is_empty() && url != "none").then(|| url.to_owned());
     let max_age = match a.max_age.as_deref().unwrap_or(&file.max_age).trim() {
         "" | "off" | "0" => None,
-        text => Some(
-            store::duration::parse(text).map_err(|e| invalid("store.max_age", e))?,
-        ),
+        text => Some(store::duration::parse(text).map_err(|e| invalid("store.max_age", e))?),
     };
     Ok(StoreOptions {
         url,

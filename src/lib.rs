@@ -23,7 +23,7 @@ pub mod pdf;
 pub mod pipeline;
 pub mod reason;
 pub mod report;
-pub mod store;
 pub mod resolve;
+pub mod store;
 pub mod text;
 pub mod verify;

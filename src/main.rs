@@ -10,8 +10,7 @@ use clap::Parser;
 
 use citecheck::changed::ChangedLines;
 use citecheck::cli::{
-    CheckArgs, Cli, Command, CommonArgs, Format, InspectArgs, InspectFormat, StoreArgs,
-    StoreFormat,
+    CheckArgs, Cli, Command, CommonArgs, Format, InspectArgs, InspectFormat, StoreArgs, StoreFormat,
 };
 use citecheck::config::{Config, FileConfig};
 use citecheck::output::triage::Location;
@@ -112,7 +111,9 @@ fn run() -> Result<u8> {
 fn store_cmd<F, Fut>(args: &StoreArgs, query: F) -> Result<u8>
 where
     F: FnOnce(Store) -> Fut,
-    Fut: std::future::Future<Output = Result<citecheck::output::history::Doc, citecheck::store::StoreError>>,
+    Fut: std::future::Future<
+            Output = Result<citecheck::output::history::Doc, citecheck::store::StoreError>,
+        >,
 {
     let file = FileConfig::load(args.config.as_deref())?;
     let config = Config::resolve(file, &args.overrides())?;
@@ -177,7 +178,9 @@ async fn begin_recording(
     let started = config.store.history.now.unwrap_or_else(chrono::Utc::now);
     let keys = pipeline::url_keys(extraction);
     let prior = store.prior(&keys).await?;
-    let run = store.begin_run(started, &settings_json(config), keys.len()).await?;
+    let run = store
+        .begin_run(started, &settings_json(config), keys.len())
+        .await?;
     let history = History::new(store.clone(), prior, config.store.history, started);
     Ok(Recording {
         store,
@@ -293,7 +296,8 @@ fn check(a: &CheckArgs) -> Result<u8> {
         };
         let (mut recorder, writer_task) = match &recording {
             Some(r) => {
-                let (l, t) = writer::start(std::sync::Arc::clone(&r.history), config.clone(), r.run);
+                let (l, t) =
+                    writer::start(std::sync::Arc::clone(&r.history), config.clone(), r.run);
                 (Some(l), Some(t))
             }
             None => (None, None),
@@ -363,7 +367,9 @@ fn check(a: &CheckArgs) -> Result<u8> {
     }
     written?;
     if let Some(problem) = &store_problem {
-        eprintln!("citecheck: {problem} (the report was written; use --no-store to run without one)");
+        eprintln!(
+            "citecheck: {problem} (the report was written; use --no-store to run without one)"
+        );
     }
     let signal = signalled.load(std::sync::atomic::Ordering::SeqCst);
     Ok(if !report.complete {

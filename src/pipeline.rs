@@ -183,7 +183,9 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
 #[must_use]
 pub fn is_failing(c: &CitationResult, config: &Config) -> bool {
     let f = &config.fail_on;
-    c.link.as_ref().is_some_and(|l| f.statuses.contains(&l.status))
+    c.link
+        .as_ref()
+        .is_some_and(|l| f.statuses.contains(&l.status))
         || c.verdict.is_some_and(|v| f.verdicts.contains(&v))
         || c.history.as_ref().is_some_and(|h| {
             (f.confirmed_dead && h.confirmed_dead) || f.changes.contains(&h.change)
@@ -510,7 +512,9 @@ async fn process(shared: &Shared, job: Job) -> Done {
         citations: job.citations,
         // A reused page is the stored one: nothing to compare, nothing to keep again.
         fingerprint: read.filter(|_| !link.cached).map(PageInfo::fingerprint),
-        page: read.filter(|_| wants_pages && !link.cached).map(PageInfo::snapshot),
+        page: read
+            .filter(|_| wants_pages && !link.cached)
+            .map(PageInfo::snapshot),
         link,
         verdicts,
     }

@@ -493,6 +493,10 @@ pub struct CitationHistory {
     /// The main text differs from the last check that read the page.
     pub page_changed: bool,
     pub change: Change,
+    /// The evidence of the previous verdict, when the verdict changed (shown in the
+    /// Markdown and HTML change reports; not in JSON).
+    #[serde(skip)]
+    pub previous_evidence: Option<Evidence>,
 }
 
 /// Link health of one recorded run, for the chart of the HTML report.

@@ -58,7 +58,10 @@ impl Doc {
                 if runs.is_empty() {
                     return writeln!(out, "No runs recorded yet.");
                 }
-                writeln!(out, "| Run | Started | Finished | Citations | Failing | Complete |")?;
+                writeln!(
+                    out,
+                    "| Run | Started | Finished | Citations | Failing | Complete |"
+                )?;
                 writeln!(out, "|---:|---|---|---:|---:|---|")?;
                 for r in runs {
                     writeln!(
@@ -66,11 +69,16 @@ impl Doc {
                         "| {} | {} | {} | {} | {} | {} |",
                         r.id,
                         r.started_at.format("%Y-%m-%d %H:%M UTC"),
-                        r.finished_at
-                            .map_or("—".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                        r.finished_at.map_or("—".to_owned(), |t| t
+                            .format("%Y-%m-%d %H:%M UTC")
+                            .to_string()),
                         r.citations,
                         r.failures,
-                        if r.complete { "yes" } else { "no (interrupted)" }
+                        if r.complete {
+                            "yes"
+                        } else {
+                            "no (interrupted)"
+                        }
                     )?;
                 }
                 Ok(())
@@ -80,7 +88,10 @@ impl Doc {
                 if checks.is_empty() {
                     return writeln!(out, "Never checked.");
                 }
-                writeln!(out, "| Checked | Run | Status | HTTP | Verdicts | Page changed |")?;
+                writeln!(
+                    out,
+                    "| Checked | Run | Status | HTTP | Verdicts | Page changed |"
+                )?;
                 writeln!(out, "|---|---:|---|---:|---|---|")?;
                 for c in checks {
                     writeln!(

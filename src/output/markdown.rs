@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::SecondsFormat;
 
 use super::{CitationResult, Formatter, Mode, RunReport};
-use crate::model::{LinkStatus, Verdict};
+use crate::model::{Change, LinkStatus, Verdict};
 
 /// Renders [`RunReport`] as Markdown.
 #[derive(Debug, Default, Clone, Copy)]
@@ -95,6 +95,94 @@ impl Markdown {
             writeln!(out)?;
         }
         Ok(())
+    }
+
+    /// What changed since the last recorded run, most urgent first (only with a
+    /// history store): new failures, verdicts that changed (with both evidences),
+    /// recovered links, then links confirmed dead after repeated failures.
+    fn changes(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let with_change = |c: Change| -> Vec<&CitationResult> {
+            report
+                .citations
+                .iter()
+                .filter(|r| r.history.as_ref().is_some_and(|h| h.change == c))
+                .collect()
+        };
+        Self::link_table(
+            "New failures",
+            "Alive at the last run, failing now.",
+            &with_change(Change::NewFailure),
+            out,
+        )?;
+        let changed = with_change(Change::VerdictChanged);
+        Self::section(
+            "Verdicts changed",
+            "The page is alive but no longer says the same about the claim (or says it again).",
+            &changed,
+            out,
+            |list, out| {
+                for c in list {
+                    let h = c.history.as_ref();
+                    writeln!(
+                        out,
+                        "- **line {}** — {}
+  - URL: {}
+  - was **{}**, now **{}**{}",
+                        c.citation.source.line,
+                        cell(&c.citation.claim.text, 300),
+                        c.citation.url,
+                        h.and_then(|h| h.previous_verdict)
+                            .map_or("—", Verdict::as_str),
+                        c.verdict.map_or("—", Verdict::as_str),
+                        if h.is_some_and(|h| h.page_changed) {
+                            " (the page's main text changed)"
+                        } else {
+                            ""
+                        }
+                    )?;
+                    let evidence = |e: &crate::model::Evidence| {
+                        format!(
+                            "score {:.2}; found: {}; missing: {}",
+                            e.score,
+                            if e.matched_keywords.is_empty() {
+                                "—".to_owned()
+                            } else {
+                                e.matched_keywords.join(", ")
+                            },
+                            if e.missing_keywords.is_empty() {
+                                "—".to_owned()
+                            } else {
+                                e.missing_keywords.join(", ")
+                            }
+                        )
+                    };
+                    if let Some(e) = h.and_then(|h| h.previous_evidence.as_ref()) {
+                        writeln!(out, "  - before: {}", cell(&evidence(e), 300))?;
+                    }
+                    if let Some(e) = &c.evidence {
+                        writeln!(out, "  - now: {}", cell(&evidence(e), 300))?;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Self::link_table(
+            "Recovered links",
+            "Failing at the last run, alive again.",
+            &with_change(Change::Recovered),
+            out,
+        )?;
+        let dead: Vec<&CitationResult> = report
+            .citations
+            .iter()
+            .filter(|r| r.history.as_ref().is_some_and(|h| h.confirmed_dead))
+            .collect();
+        Self::link_table(
+            "Confirmed dead",
+            "Failed on repeated checks over several days (see `history.dead_after_failures` and `dead_after_days`): replace or remove these.",
+            &dead,
+            out,
+        )
     }
 
     /// A `## title (n)` section with one `### file` part per report, unless empty.
@@ -299,6 +387,7 @@ impl Formatter for Markdown {
                 })
                 .collect()
         };
+        Self::changes(report, out)?;
         Self::link_table(
             "Links to fix",
             "Dead, unreachable, invalid or soft-404 links (a 200 page that says it is gone).",

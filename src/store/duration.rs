@@ -56,7 +56,15 @@ mod tests {
         assert_eq!(parse("7d"), Ok(Duration::days(7)));
         assert_eq!(parse("1d12h"), Ok(Duration::hours(36)));
         assert_eq!(parse(" 2w "), Ok(Duration::weeks(2)));
-        for bad in ["", "30", "m", "3x", "-1d", "99999999999999999999d", "100000000w"] {
+        for bad in [
+            "",
+            "30",
+            "m",
+            "3x",
+            "-1d",
+            "99999999999999999999d",
+            "100000000w",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -44,9 +44,9 @@ impl DeadRule {
     pub fn confirms(self, state: &LinkState) -> bool {
         state.failures >= self.failures
             && state.failing_since.is_some_and(|since| {
-                state.last_failure.is_some_and(|last| {
-                    last - since >= Duration::days(i64::from(self.days))
-                })
+                state
+                    .last_failure
+                    .is_some_and(|last| last - since >= Duration::days(i64::from(self.days)))
             })
     }
 }
@@ -159,6 +159,7 @@ pub fn describe(
         previous_verdict,
         page_changed,
         change,
+        previous_evidence: None,
     }
 }
 
@@ -191,7 +192,12 @@ mod tests {
         assert_eq!(s.failures, 2);
         assert!(!rule.confirms(&s));
         assert!(rule.confirms(&run(&[(0, Broken), (2, Blocked), (3, Broken), (4, Broken)])));
-        assert!(!rule.confirms(&run(&[(0, Blocked), (2, Blocked), (4, Blocked), (6, Blocked)])));
+        assert!(!rule.confirms(&run(&[
+            (0, Blocked),
+            (2, Blocked),
+            (4, Blocked),
+            (6, Blocked)
+        ])));
     }
 
     #[test]
@@ -210,8 +216,16 @@ mod tests {
         let c = |p: &LinkState, s, pv, v| describe(Some(p), &next(p, s), s, None, pv, v, rule);
         use Verdict::{Supported, Unsupported, Unverifiable};
         assert_eq!(
-            describe(None, &run(&[(0, LinkStatus::Ok)]), LinkStatus::Ok, None, None, None, rule)
-                .change,
+            describe(
+                None,
+                &run(&[(0, LinkStatus::Ok)]),
+                LinkStatus::Ok,
+                None,
+                None,
+                None,
+                rule
+            )
+            .change,
             Change::NewLink
         );
         let broken = LinkStatus::Broken;
@@ -222,9 +236,15 @@ mod tests {
         let v = c(&ok, alive, Some(Supported), Some(Unsupported));
         assert_eq!(v.change, Change::VerdictChanged);
         assert_eq!(v.previous_verdict, Some(Supported));
-        assert_eq!(c(&ok, alive, Some(Supported), Some(Supported)).change, Change::Unchanged);
+        assert_eq!(
+            c(&ok, alive, Some(Supported), Some(Supported)).change,
+            Change::Unchanged
+        );
         let d = c(&ok, broken, Some(Supported), Some(Unverifiable));
-        assert_eq!((d.change, d.previous_status), (Change::NewFailure, Some(alive)));
+        assert_eq!(
+            (d.change, d.previous_status),
+            (Change::NewFailure, Some(alive))
+        );
     }
 
     #[test]

@@ -31,7 +31,12 @@ pub struct History {
 impl History {
     /// History for a run starting at `started` over what `prior` holds.
     #[must_use]
-    pub fn new(store: Store, prior: Prior, options: HistoryOptions, started: DateTime<Utc>) -> Arc<Self> {
+    pub fn new(
+        store: Store,
+        prior: Prior,
+        options: HistoryOptions,
+        started: DateTime<Utc>,
+    ) -> Arc<Self> {
         Arc::new(History {
             store,
             prior,
@@ -113,19 +118,22 @@ impl Memory for History {
     fn annotate(&self, check: &UrlCheck, row: &mut CitationResult) {
         let prev = self.before(&check.url);
         let next = self.after(check);
-        let previous_verdict = self
+        let previous = self
             .prior
             .claims
-            .get(&(check.url.clone(), claim_key(&row.citation)))
-            .copied();
-        row.history = Some(describe(
+            .get(&(check.url.clone(), claim_key(&row.citation)));
+        let mut history = describe(
             prev,
             &next,
             check.link.status,
             check.fingerprint.as_deref(),
-            previous_verdict,
+            previous.map(|(v, _)| *v),
             row.verdict,
             self.options.dead,
-        ));
+        );
+        if history.change == crate::model::Change::VerdictChanged {
+            history.previous_evidence = previous.and_then(|(_, e)| e.clone());
+        }
+        row.history = Some(history);
     }
 }

@@ -237,7 +237,10 @@ impl Store {
     }
 
     /// The migrations to apply over schema `found`.
-    fn pending(&self, found: i64) -> Result<&'static [(i64, &'static str, &'static str)], StoreError> {
+    fn pending(
+        &self,
+        found: i64,
+    ) -> Result<&'static [(i64, &'static str, &'static str)], StoreError> {
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 store: self.name.clone(),

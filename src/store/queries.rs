@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{LinkState, Store, StoreError, at, each_backend, ms};
-use crate::model::{LinkResult, LinkStatus, PageSnapshot, RunHealth, Verdict};
+use crate::model::{Evidence, LinkResult, LinkStatus, PageSnapshot, RunHealth, Verdict};
 
 /// Parameters per statement when looking many URLs up at once.
 const CHUNK: usize = 500;
@@ -55,6 +55,8 @@ pub enum Record {
         url: String,
         claim_key: String,
         verdict: Option<Verdict>,
+        /// The evidence as JSON.
+        evidence: Option<String>,
         at: DateTime<Utc>,
     },
     Citation(Box<CitationRecord>),
@@ -64,7 +66,8 @@ pub enum Record {
 #[derive(Debug, Clone, Default)]
 pub struct Prior {
     pub links: HashMap<String, LinkState>,
-    pub claims: HashMap<(String, String), Verdict>,
+    /// The last verdict (and its evidence) per URL and claim.
+    pub claims: HashMap<(String, String), (Verdict, Option<Evidence>)>,
 }
 
 /// One recorded run (JSON of `citecheck runs`).
@@ -131,6 +134,23 @@ pub struct Pruned {
     pub runs: u64,
     pub checks: u64,
     pub citations: u64,
+}
+
+/// Inserts first (in arrival order), then per-URL upserts, then per-claim upserts,
+/// each in key order.
+fn order_key(r: &Record) -> (u8, &str, &str) {
+    match r {
+        Record::Check(_) | Record::Citation(_) => (0, "", ""),
+        Record::Link(url, _) => (1, url, ""),
+        Record::Claim { url, claim_key, .. } => (2, url, claim_key),
+    }
+}
+
+/// A deadlock, serialization failure or busy database: worth another try.
+fn retryable(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| matches!(c.as_ref(), "40P01" | "40001" | "5" | "517" | "6"))
 }
 
 fn flag(b: bool) -> i64 {
@@ -214,9 +234,26 @@ impl Store {
         r.map_err(|e| self.err(&e))
     }
 
-    /// Write `batch` for `run` in one transaction.
+    /// Write `batch` for `run` in one transaction. Upserts of shared rows (per URL and
+    /// per claim) go last and in key order, so that two runs writing at once take their
+    /// locks in one order; a deadlock or busy store that still happens is retried.
     pub async fn write(&self, run: i64, batch: &[Record]) -> Result<(), StoreError> {
-        let r: Result<(), sqlx::Error> = each_backend!(self, p => {
+        let mut ordered: Vec<&Record> = batch.iter().collect();
+        ordered.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+        let mut attempt = 0;
+        loop {
+            match self.write_once(run, &ordered).await {
+                Err(e) if attempt < 8 && retryable(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+                }
+                r => return r.map_err(|e| self.err(&e)),
+            }
+        }
+    }
+
+    async fn write_once(&self, run: i64, batch: &[&Record]) -> Result<(), sqlx::Error> {
+        each_backend!(self, p => {
             async {
                 let mut tx = p.begin().await?;
                 for record in batch {
@@ -271,15 +308,17 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                         }
-                        Record::Claim { url, claim_key, verdict, at } => {
+                        Record::Claim { url, claim_key, verdict, evidence, at } => {
                             sqlx::query(
-                                "INSERT INTO claims (url, claim_key, verdict, checked_at) \
-                                 VALUES ($1,$2,$3,$4) ON CONFLICT (url, claim_key) DO UPDATE SET \
-                                 verdict = excluded.verdict, checked_at = excluded.checked_at",
+                                "INSERT INTO claims (url, claim_key, verdict, evidence, checked_at) \
+                                 VALUES ($1,$2,$3,$4,$5) ON CONFLICT (url, claim_key) DO UPDATE SET \
+                                 verdict = excluded.verdict, evidence = excluded.evidence, \
+                                 checked_at = excluded.checked_at",
                             )
                             .bind(url)
                             .bind(claim_key)
                             .bind(verdict.map(Verdict::as_str))
+                            .bind(evidence.as_deref())
                             .bind(ms(*at))
                             .execute(&mut *tx)
                             .await?;
@@ -312,8 +351,7 @@ impl Store {
                 tx.commit().await
             }
             .await
-        });
-        r.map_err(|e| self.err(&e))
+        })
     }
 
     /// What the store knows of `urls` (and their claims) before this run.
@@ -328,8 +366,9 @@ impl Store {
                 "SELECT url, first_seen, last_checked, last_ok, failing_since, last_failure, \
                  failures, last_status, fingerprint FROM links WHERE url IN ({list})"
             );
-            let claims_sql =
-                format!("SELECT url, claim_key, verdict FROM claims WHERE url IN ({list})");
+            let claims_sql = format!(
+                "SELECT url, claim_key, verdict, evidence FROM claims WHERE url IN ({list})"
+            );
             type LinkRow = (
                 String,
                 i64,
@@ -341,23 +380,29 @@ impl Store {
                 Option<String>,
                 Option<String>,
             );
-            let r: Result<(Vec<LinkRow>, Vec<(String, String, Option<String>)>), sqlx::Error> =
-                each_backend!(self, p => {
-                    async {
-                        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(links_sql.clone()));
-                        for u in chunk {
-                            q = q.bind(u);
-                        }
-                        let links = q.fetch_all(p).await?;
-                        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(claims_sql.clone()));
-                        for u in chunk {
-                            q = q.bind(u);
-                        }
-                        let claims = q.fetch_all(p).await?;
-                        Ok((links, claims))
+            #[allow(clippy::type_complexity)]
+            let r: Result<
+                (
+                    Vec<LinkRow>,
+                    Vec<(String, String, Option<String>, Option<String>)>,
+                ),
+                sqlx::Error,
+            > = each_backend!(self, p => {
+                async {
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(links_sql.clone()));
+                    for u in chunk {
+                        q = q.bind(u);
                     }
-                    .await
-                });
+                    let links = q.fetch_all(p).await?;
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(claims_sql.clone()));
+                    for u in chunk {
+                        q = q.bind(u);
+                    }
+                    let claims = q.fetch_all(p).await?;
+                    Ok((links, claims))
+                }
+                .await
+            });
             let (links, claims) = r.map_err(|e| self.err(&e))?;
             for (url, first, last, ok, since, last_failure, failures, status, fingerprint) in links
             {
@@ -375,9 +420,10 @@ impl Store {
                     },
                 );
             }
-            for (url, key, verdict) in claims {
+            for (url, key, verdict, evidence) in claims {
                 if let Some(v) = verdict.as_deref().and_then(Verdict::parse) {
-                    prior.claims.insert((url, key), v);
+                    let evidence = evidence.and_then(|e| serde_json::from_str(&e).ok());
+                    prior.claims.insert((url, key), (v, evidence));
                 }
             }
         }
@@ -417,7 +463,10 @@ impl Store {
         let r: Result<Vec<RunTuple>, sqlx::Error> = each_backend!(self, p => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(limit).fetch_all(p).await
         });
-        Ok(r.map_err(|e| self.err(&e))?.into_iter().map(run_row).collect())
+        Ok(r.map_err(|e| self.err(&e))?
+            .into_iter()
+            .map(run_row)
+            .collect())
     }
 
     async fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
@@ -474,15 +523,14 @@ impl Store {
             i64,
             i64,
         );
-        let r: Result<(Vec<CheckRow>, Vec<(i64, Option<String>)>), sqlx::Error> =
-            each_backend!(self, p => {
-                async {
-                    let checks = sqlx::query_as(checks_sql).bind(url).fetch_all(p).await?;
-                    let verdicts = sqlx::query_as(verdicts_sql).bind(url).fetch_all(p).await?;
-                    Ok((checks, verdicts))
-                }
-                .await
-            });
+        let r: Result<(Vec<CheckRow>, Vec<(i64, Option<String>)>), sqlx::Error> = each_backend!(self, p => {
+            async {
+                let checks = sqlx::query_as(checks_sql).bind(url).fetch_all(p).await?;
+                let verdicts = sqlx::query_as(verdicts_sql).bind(url).fetch_all(p).await?;
+                Ok((checks, verdicts))
+            }
+            .await
+        });
         let (checks, verdicts) = r.map_err(|e| self.err(&e))?;
         let mut by_run: HashMap<i64, Vec<String>> = HashMap::new();
         for (run, v) in verdicts {
@@ -558,12 +606,12 @@ impl Store {
                 // The run before `to`.
                 let all = self.runs(usize::MAX >> 1).await?;
                 let pos = all.iter().position(|r| r.id == to);
-                pos.and_then(|i| all.get(i + 1)).map(|r| r.id).ok_or_else(|| {
-                    StoreError::Query {
+                pos.and_then(|i| all.get(i + 1))
+                    .map(|r| r.id)
+                    .ok_or_else(|| StoreError::Query {
                         store: self.name.clone(),
                         message: format!("no run before run {to} to compare with"),
-                    }
-                })?
+                    })?
             }
         };
         let missing = |id: i64| StoreError::Query {
@@ -604,9 +652,8 @@ impl Store {
                         before: old.before,
                         ..new
                     };
-                    let verdict = |s: &Option<CitationState>| {
-                        s.as_ref().and_then(|s| s.verdict.clone())
-                    };
+                    let verdict =
+                        |s: &Option<CitationState>| s.as_ref().and_then(|s| s.verdict.clone());
                     if dead(&entry.after) && !dead(&entry.before) {
                         diff.new_failures.push(entry);
                     } else if alive(&entry.after) && dead(&entry.before) {

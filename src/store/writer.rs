@@ -40,7 +40,11 @@ pub struct StoreListener {
 /// Start the writer task for run `run`; the listener feeds it, and the handle yields
 /// what was written once the listener is dropped.
 #[must_use]
-pub fn start(history: Arc<History>, config: Config, run: i64) -> (StoreListener, JoinHandle<Written>) {
+pub fn start(
+    history: Arc<History>,
+    config: Config,
+    run: i64,
+) -> (StoreListener, JoinHandle<Written>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let store = history.store().clone();
     let task = tokio::spawn(write_batches(store, run, rx));
@@ -86,7 +90,9 @@ impl Listener for StoreListener {
         }
         let next = self.history.after(check);
         let page_changed = match (
-            self.history.before(&check.url).and_then(|p| p.fingerprint.as_deref()),
+            self.history
+                .before(&check.url)
+                .and_then(|p| p.fingerprint.as_deref()),
             check.fingerprint.as_deref(),
         ) {
             (Some(a), Some(b)) => a != b,
@@ -122,6 +128,10 @@ impl Listener for StoreListener {
                 url: url.clone(),
                 claim_key: key.clone(),
                 verdict: row.verdict,
+                evidence: row
+                    .evidence
+                    .as_ref()
+                    .and_then(|e| serde_json::to_string(e).ok()),
                 at: self.history_now(),
             });
         }

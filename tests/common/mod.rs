@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod pg;
 pub mod tools;
 
 use std::net::SocketAddr;

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS claims (
     url TEXT NOT NULL,
     claim_key TEXT NOT NULL,
     verdict TEXT,
+    evidence TEXT,
     checked_at BIGINT NOT NULL,
     PRIMARY KEY (url, claim_key)
 );
