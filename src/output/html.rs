@@ -472,6 +472,7 @@ mod tests {
                 previous_verdict: Some(Verdict::Supported),
                 page_changed: false,
                 change,
+                previous_evidence: None,
             }),
             archive: None,
         }

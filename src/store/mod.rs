@@ -309,4 +309,52 @@ mod tests {
         );
         assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
     }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let store = Store::open(&url).await.unwrap();
+            // Opening again applies nothing twice.
+            let again = Store::open(&url).await.unwrap();
+            let Backend::Sqlite(p) = &again.backend else {
+                unreachable!()
+            };
+            let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM citecheck_schema")
+                .fetch_all(p)
+                .await
+                .unwrap();
+            assert_eq!(versions, [SCHEMA_VERSION]);
+            sqlx::query("INSERT INTO citecheck_schema (version) VALUES (99)")
+                .execute(p)
+                .await
+                .unwrap();
+            store.close().await;
+            again.close().await;
+            let err = Store::open(&url).await.unwrap_err();
+            assert!(
+                matches!(err, StoreError::TooNew { found: 99, known: SCHEMA_VERSION, .. }),
+                "{err}"
+            );
+            assert!(err.to_string().contains("upgrade citecheck"), "{err}");
+        });
+    }
+
+    #[test]
+    fn bad_urls_are_named() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for bad in ["mysql://x/y", "sqlite://", "history.db"] {
+            let err = rt.block_on(Store::open(bad)).unwrap_err();
+            assert!(matches!(err, StoreError::BadUrl(_)), "{bad}: {err}");
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+    }
 }
