@@ -10,6 +10,8 @@
 //!   Efficiency = ideal time (busiest host's URLs ÷ host rate + latency) ÷ wall time.
 //! - `throughput`: politeness lifted, one local host, no latency: URLs per second and CPU
 //!   time per URL.
+//! - `store`: the `memory` run without a history store, with a new SQLite store, and
+//!   again on that store: time, peak RSS and the store's size.
 //! - `memory`: peak RSS of a whole `check` of 100,000 citations (run in a child process so
 //!   the figure is its own).
 //! - `fifty_hosts`: 1,000 URLs over 50 hosts at the default politeness, wall time.
@@ -368,8 +370,9 @@ fn throughput() -> String {
 }
 
 /// The measured process: a whole `check` of 100,000 citations against the test web at
-/// `addr` (which runs in the parent, so its memory is not counted).
-fn memory_child(addr: SocketAddr) {
+/// `addr` (which runs in the parent, so its memory is not counted), recorded in the
+/// history store at `store` when given.
+fn memory_child(addr: SocketAddr, store: Option<&str>) {
     let n = 100_000;
     let hosts: usize = std::env::var("BENCH_MEMORY_HOSTS")
         .ok()
@@ -392,31 +395,97 @@ fn memory_child(addr: SocketAddr) {
         hosts,
         "host_rate = 1000000.0\nsoft404_probe = false\n",
     );
-    let report = run_check(&path, &config);
+    let t0 = Instant::now();
+    let report = match store {
+        None => run_check(&path, &config),
+        Some(url) => run_recorded(&path, &config, url),
+    };
+    let secs = t0.elapsed().as_secs_f64();
     let mut w = std::io::BufWriter::new(std::io::sink());
     citecheck::output::Formatter::write(&citecheck::output::Json, &report, &mut w).expect("json");
     let alive = alive(&report);
-    println!("{} {alive} {}", report.citations.len(), peak_rss_mb());
+    println!(
+        "{} {alive} {} {secs:.1}",
+        report.citations.len(),
+        peak_rss_mb()
+    );
+}
+
+/// [`run_check`] with the run recorded in the history store at `url`, as `check` does.
+fn run_recorded(
+    path: &std::path::Path,
+    config: &Config,
+    url: &str,
+) -> citecheck::output::RunReport {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(64)
+        .build()
+        .expect("runtime");
+    let extraction = extract_paths(
+        &[path.to_owned()],
+        &ExtractOptions {
+            max_file_bytes: 1 << 30,
+            ..ExtractOptions::default()
+        },
+    );
+    rt.block_on(async {
+        let mut recording = citecheck::store::recording::Recording::begin(url, config, &extraction)
+            .await
+            .expect("store");
+        let memory = recording.memory();
+        let mut report = citecheck::pipeline::check_with(
+            extraction,
+            config,
+            recording.listener(),
+            Some(memory),
+            std::future::pending(),
+        )
+        .await
+        .expect("check");
+        recording.finish(&mut report).await.expect("recorded");
+        report
+    })
+}
+
+/// One measured child run: citations, alive, peak RSS (MB), seconds.
+fn memory_run(addr: SocketAddr, store: Option<&str>) -> [String; 4] {
+    let exe = std::env::current_exe().expect("exe");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["--memory-child", &addr.to_string()]);
+    if let Some(s) = store {
+        cmd.arg(s);
+    }
+    let out = cmd.output().expect("child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or_default().to_owned();
+    let mut parts = last.split_whitespace().map(str::to_owned);
+    std::array::from_fn(|_| parts.next().unwrap_or_else(|| "?".to_owned()))
 }
 
 fn memory() -> String {
     let addr = start_web(Duration::ZERO);
-    let exe = std::env::current_exe().expect("exe");
-    let out = std::process::Command::new(exe)
-        .args(["--memory-child", &addr.to_string()])
-        .output()
-        .expect("child");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let last = text.lines().last().unwrap_or_default().to_owned();
-    let mut parts = last.split_whitespace();
-    let (n, alive, mb) = (
-        parts.next().unwrap_or("?"),
-        parts.next().unwrap_or("?"),
-        parts.next().unwrap_or("?"),
-    );
+    let [n, alive, mb, secs] = memory_run(addr, None);
     format!(
-        "memory: peak RSS {mb} MB for a whole check of {n} citations over 1,000 hosts \
-         (extract, fetch, verify, JSON; {alive} alive; test web in another process)"
+        "memory: peak RSS {mb} MB for a whole check of {n} citations over 1,000 hosts in \
+         {secs} s (extract, fetch, verify, JSON; {alive} alive; test web in another process)"
+    )
+}
+
+/// The cost of the history store: the memory scenario without a store, then recorded in
+/// a new SQLite store, then again in the same store (every URL now has a history).
+fn store() -> String {
+    let addr = start_web(Duration::ZERO);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("history.db").display());
+    let [n, _, mb0, s0] = memory_run(addr, None);
+    let [_, _, mb1, s1] = memory_run(addr, Some(&url));
+    let [_, _, mb2, s2] = memory_run(addr, Some(&url));
+    let size = std::fs::metadata(dir.path().join("history.db")).map_or(0, |m| m.len());
+    format!(
+        "store: {n} citations — no store {s0} s / {mb0} MB; new SQLite store {s1} s / {mb1} MB; \
+         second run on it {s2} s / {mb2} MB; store file {:.0} MB after two runs",
+        size as f64 / 1e6
     )
 }
 
@@ -453,7 +522,7 @@ fn main() {
             .get(i + 1)
             .and_then(|a| a.parse().ok())
             .expect("--memory-child ADDR");
-        memory_child(addr);
+        memory_child(addr, args.get(i + 2).map(String::as_str));
         return;
     }
     let scale: f64 = std::env::var("BENCH_SCALE")
@@ -465,6 +534,7 @@ fn main() {
         "throughput",
         "fifty_hosts",
         "memory",
+        "store",
         "contention",
         "schedule",
     ];
@@ -481,6 +551,7 @@ fn main() {
             "extract" => extract(),
             "throughput" => throughput(),
             "memory" => memory(),
+            "store" => store(),
             "fifty_hosts" => fifty_hosts(),
             "contention" => contention(scale),
             _ => schedule(scale),

@@ -19,10 +19,10 @@ use citecheck::output::{
     Sarif, StderrProgress,
 };
 use citecheck::output::{ReportOutput, ReportSink};
-use citecheck::pipeline::{Listener, Listeners, Memory};
+use citecheck::pipeline::{Listener, Listeners};
 use citecheck::report::extract_paths;
-use citecheck::store::memory::History;
-use citecheck::store::{Store, writer};
+use citecheck::store::Store;
+use citecheck::store::recording::Recording;
 use citecheck::{inspect, pipeline};
 
 /// Every link alive (and nothing in `fail_on`).
@@ -140,55 +140,6 @@ where
     Ok(EXIT_OK)
 }
 
-/// The settings that affect results, as recorded with each run.
-fn settings_json(config: &Config) -> String {
-    let f = &config.fetch;
-    serde_json::json!({
-        "user_agent": f.user_agent,
-        "timeout_ms": f.timeout.as_millis() as u64,
-        "max_redirects": f.max_redirects,
-        "max_body_bytes": f.max_body_bytes,
-        "allow_private": f.allow_private,
-        "respect_robots": f.respect_robots,
-        "soft404_probe": f.soft404_probe,
-        "exclude": f.exclude.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "verify": format!("{:?}", config.verify),
-        "fail_on": format!("{:?}", config.fail_on),
-        "base_url": config.extract.base_url.as_ref().map(|u| u.as_str()),
-        "history": format!("{:?}", config.store.history),
-    })
-    .to_string()
-}
-
-/// The history store of one `check`: opened, the run begun, what it knew loaded.
-struct Recording {
-    store: Store,
-    run: i64,
-    history: std::sync::Arc<History>,
-}
-
-/// Open the store and begin the run; an error names the store (the run goes on
-/// without it).
-async fn begin_recording(
-    url: &str,
-    config: &Config,
-    extraction: &citecheck::report::Extraction,
-) -> Result<Recording, citecheck::store::StoreError> {
-    let store = Store::open(url).await?;
-    let started = config.store.history.now.unwrap_or_else(chrono::Utc::now);
-    let keys = pipeline::url_keys(extraction);
-    let prior = store.prior(&keys).await?;
-    let run = store
-        .begin_run(started, &settings_json(config), keys.len())
-        .await?;
-    let history = History::new(store.clone(), prior, config.store.history, started);
-    Ok(Recording {
-        store,
-        run,
-        history,
-    })
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -283,8 +234,8 @@ fn check(a: &CheckArgs) -> Result<u8> {
         let interrupt = async move {
             seen.store(first.await, std::sync::atomic::Ordering::SeqCst);
         };
-        let recording = match &config.store.url {
-            Some(url) => match begin_recording(url, &config, &extraction).await {
+        let mut recording = match &config.store.url {
+            Some(url) => match Recording::begin(url, &config, &extraction).await {
                 Ok(r) => Some(r),
                 Err(e) => {
                     eprintln!("citecheck: error: {e}");
@@ -294,14 +245,7 @@ fn check(a: &CheckArgs) -> Result<u8> {
             },
             None => None,
         };
-        let (mut recorder, writer_task) = match &recording {
-            Some(r) => {
-                let (l, t) =
-                    writer::start(std::sync::Arc::clone(&r.history), config.clone(), r.run);
-                (Some(l), Some(t))
-            }
-            None => (None, None),
-        };
+        let memory = recording.as_ref().map(Recording::memory);
         let mut progress = StderrProgress::new(config.progress);
         // Stream: every result is written (and flushed) the moment it is known.
         let mut stream = streamed.map(|out| JsonLinesStream::new(Box::new(out)));
@@ -309,12 +253,9 @@ fn check(a: &CheckArgs) -> Result<u8> {
         if let Some(s) = stream.as_mut() {
             listeners.push(s);
         }
-        if let Some(r) = recorder.as_mut() {
-            listeners.push(r);
+        if let Some(r) = recording.as_mut() {
+            listeners.push(r.listener());
         }
-        let memory = recording
-            .as_ref()
-            .map(|r| std::sync::Arc::clone(&r.history) as std::sync::Arc<dyn Memory>);
         let mut report = pipeline::check_with(
             extraction,
             &config,
@@ -326,26 +267,14 @@ fn check(a: &CheckArgs) -> Result<u8> {
         if let Some(now) = config.store.history.now {
             report.generated_at = now;
         }
-        if let (Some(r), Some(task)) = (&recording, writer_task) {
-            drop(recorder.take());
-            let written = task.await.unwrap_or_default();
-            let finished = config.store.history.now.unwrap_or_else(chrono::Utc::now);
-            let complete = report.complete && written.error.is_none();
-            let finish = r.store.finish_run(r.run, finished, complete).await;
-            match written.error.map(Err).unwrap_or(finish) {
-                Ok(()) => match r.store.run_health(52).await {
-                    Ok(runs) => report.history_runs = runs,
-                    Err(e) => tracing::warn!("{e}"),
-                },
-                Err(e) => {
-                    eprintln!("citecheck: error: {e}");
-                    store_problem = Some(format!(
-                        "only {} rows were recorded in the history store",
-                        written.rows
-                    ));
-                }
+        if let Some(r) = recording {
+            if let Err(e) = r.finish(&mut report).await {
+                eprintln!("citecheck: error: {}", e.error);
+                store_problem = Some(format!(
+                    "only {} rows were recorded in the history store",
+                    e.rows
+                ));
             }
-            r.store.close().await;
         }
         let (out, error) = match stream {
             Some(s) => {

@@ -26,6 +26,7 @@ pub mod duration;
 mod history;
 pub mod memory;
 pub mod queries;
+pub mod recording;
 pub mod writer;
 
 use std::path::Path;
@@ -338,7 +339,14 @@ mod tests {
             again.close().await;
             let err = Store::open(&url).await.unwrap_err();
             assert!(
-                matches!(err, StoreError::TooNew { found: 99, known: SCHEMA_VERSION, .. }),
+                matches!(
+                    err,
+                    StoreError::TooNew {
+                        found: 99,
+                        known: SCHEMA_VERSION,
+                        ..
+                    }
+                ),
                 "{err}"
             );
             assert!(err.to_string().contains("upgrade citecheck"), "{err}");

@@ -245,7 +245,8 @@ impl Store {
             match self.write_once(run, &ordered).await {
                 Err(e) if attempt < 8 && retryable(&e) => {
                     attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5)))
+                        .await;
                 }
                 r => return r.map_err(|e| self.err(&e)),
             }

@@ -82,7 +82,8 @@ fn find_bin() -> Option<PathBuf> {
         return Some(b);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|p| p.join("initdb").is_file() && p.join("postgres").is_file())
+        std::env::split_paths(&paths)
+            .find(|p| p.join("initdb").is_file() && p.join("postgres").is_file())
     })
 }
 
@@ -94,7 +95,11 @@ fn start() -> Result<Postgres, String> {
             bin: find_bin(),
             host: u.host_str().unwrap_or("127.0.0.1").to_owned(),
             port: u.port().unwrap_or(5432).to_string(),
-            user: if u.username().is_empty() { "postgres".into() } else { u.username().into() },
+            user: if u.username().is_empty() {
+                "postgres".into()
+            } else {
+                u.username().into()
+            },
         });
     }
     let bin = find_bin().ok_or("no PostgreSQL server binaries (initdb, postgres) found")?;
@@ -129,7 +134,10 @@ fn start() -> Result<Postgres, String> {
     as_owner(&mut initdb);
     let out = initdb.output().map_err(|e| format!("initdb: {e}"))?;
     if !out.status.success() {
-        return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let port = free_port();
     // The watchdog: stop the server (fast shutdown) once this test process is gone.
@@ -152,7 +160,8 @@ fn start() -> Result<Postgres, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     as_owner(&mut sh);
-    sh.spawn().map_err(|e| format!("cannot start postgres: {e}"))?;
+    sh.spawn()
+        .map_err(|e| format!("cannot start postgres: {e}"))?;
     let ready = Instant::now() + Duration::from_secs(60);
     loop {
         let ok = Command::new(bin.join("pg_isready"))
