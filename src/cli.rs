@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Extract every citation, fetch each URL once and verify it against its claims.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the citations and their claims without any network access.
     Extract(ExtractArgs),
     /// Show what citecheck reads from one page: charset, title, date, main text, soft-404 signals.

@@ -281,6 +281,25 @@ fn word_spans(s: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// A stable 64-bit fingerprint (FNV-1a, hex) of `text` with whitespace runs counted as
+/// one space: equal for texts that differ only in spacing, stable across builds and
+/// platforms (unlike std's hasher).
+#[must_use]
+pub fn fingerprint(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            feed(b' ');
+        }
+        word.bytes().for_each(&mut feed);
+    }
+    format!("{h:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,23 +422,4 @@ mod tests {
             assert!(!is_stemmable(term), "{term}");
         }
     }
-}
-
-/// A stable 64-bit fingerprint (FNV-1a, hex) of `text` with whitespace runs counted as
-/// one space: equal for texts that differ only in spacing, stable across builds and
-/// platforms (unlike std's hasher).
-#[must_use]
-pub fn fingerprint(text: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    for (i, word) in text.split_whitespace().enumerate() {
-        if i > 0 {
-            feed(b' ');
-        }
-        word.bytes().for_each(&mut feed);
-    }
-    format!("{h:016x}")
 }

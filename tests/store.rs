@@ -2,6 +2,7 @@
 //! directory and a real PostgreSQL server (see `common::pg`). Every scenario runs on both
 //! back ends. Local servers change their answers between runs, and `--now` steps over
 //! days.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns unwrap freely
 
 mod common;
 

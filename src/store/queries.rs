@@ -1,4 +1,6 @@
-//! Every read and write of the history store, written once for both back ends.
+//! Every read and write of the history store, written once for both back ends. Rows are
+//! read as tuples (the same types decode on both back ends), hence the long types.
+#![allow(clippy::type_complexity)]
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -7,6 +7,7 @@
 //! and `postgres` is started on a free port of 127.0.0.1. A watchdog stops it when the
 //! test process is gone. With `CI=true` a missing PostgreSQL is a failure; elsewhere the
 //! tests that need it say loudly that they were skipped.
+#![allow(clippy::expect_used)]
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
