@@ -183,6 +183,13 @@ pub struct CheckArgs {
     /// Never show the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not look up archived copies of dead or drifted citations.
+    #[arg(long, env = "CITECHECK_NO_ARCHIVE")]
+    pub no_archive: bool,
+    /// Ask this archive instead of `[[archive.endpoints]]` (repeatable): a base URL
+    /// serving the Wayback CDX API, or `memento=URL` for a Memento TimeMap.
+    #[arg(long, value_name = "[KIND=]URL")]
+    pub archive_endpoint: Vec<String>,
 }
 
 /// A `--flag` / `--no-flag` pair: `None` when neither is given (the file decides).
@@ -248,6 +255,8 @@ impl CheckArgs {
             allow_private: tri(self.allow_private, self.no_allow_private),
             respect_robots: tri(self.respect_robots, self.no_respect_robots),
             progress: self.no_progress.then_some(false),
+            no_archive: self.no_archive,
+            archive_endpoints: self.archive_endpoint.clone(),
         }
     }
 }

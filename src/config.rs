@@ -16,6 +16,7 @@ use globset::Glob;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::archive::options::{self as archive, ArchiveOptions, Endpoint, EndpointKind};
 use crate::fetch::options::{self as fetch, FetchOptions, HostRule};
 use crate::model::{LinkStatus, Verdict};
 use crate::report::{self, ExtractOptions};
@@ -149,6 +150,46 @@ impl Default for ReportFile {
     }
 }
 
+/// `[archive]` in `config.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveFile {
+    pub enabled: bool,
+    pub max_lookups: usize,
+    pub rate: f64,
+    pub concurrency: usize,
+    pub endpoints: Vec<EndpointFile>,
+}
+
+impl Default for ArchiveFile {
+    fn default() -> Self {
+        let d = ArchiveOptions::default();
+        ArchiveFile {
+            enabled: d.enabled,
+            max_lookups: d.max_lookups,
+            rate: d.rate,
+            concurrency: d.concurrency,
+            endpoints: d
+                .endpoints
+                .iter()
+                .map(|e| EndpointFile {
+                    kind: e.kind.as_str().to_owned(),
+                    url: e.url.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One `[[archive.endpoints]]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointFile {
+    /// `cdx` or `memento`.
+    pub kind: String,
+    pub url: String,
+}
+
 /// The whole of `config.toml`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -156,6 +197,7 @@ pub struct FileConfig {
     pub fetch: FetchFile,
     pub verify: VerifyFile,
     pub report: ReportFile,
+    pub archive: ArchiveFile,
 }
 
 impl FileConfig {
@@ -206,6 +248,10 @@ pub struct Overrides {
     pub allow_private: Option<bool>,
     pub respect_robots: Option<bool>,
     pub progress: Option<bool>,
+    /// `--no-archive`.
+    pub no_archive: bool,
+    /// `--archive-endpoint [KIND=]URL` (repeatable): replaces `[[archive.endpoints]]`.
+    pub archive_endpoints: Vec<String>,
 }
 
 /// What makes the exit code 1.
@@ -248,6 +294,7 @@ pub struct Config {
     pub extract: ExtractOptions,
     pub fail_on: FailOn,
     pub progress: bool,
+    pub archive: ArchiveOptions,
 }
 
 impl Config {
@@ -280,8 +327,12 @@ impl Config {
         f.exclude.extend(a.exclude.iter().cloned());
         set(&mut f.allow_private, a.allow_private);
         set(&mut f.respect_robots, a.respect_robots);
+        let archive = validate_archive(file.archive, a)?;
+        let mut fetch = validate_fetch(f)?;
+        fetch.pinned = archive.pinned_hosts();
         Ok(Config {
-            fetch: validate_fetch(f)?,
+            archive,
+            fetch,
             verify: validate_verify(&file.verify)?,
             fail_on: FailOn::parse(&report.fail_on)?,
             extract: ExtractOptions {
@@ -441,6 +492,48 @@ fn validate_fetch(f: FetchFile) -> Result<FetchOptions, ConfigError> {
         exclude,
         hosts,
         resolve,
+        pinned: Vec::new(),
+    })
+}
+
+fn validate_archive(f: ArchiveFile, a: &Overrides) -> Result<ArchiveOptions, ConfigError> {
+    let mut endpoints = Vec::new();
+    for e in &f.endpoints {
+        let kind = EndpointKind::parse(&e.kind).ok_or_else(|| {
+            invalid(
+                "archive.endpoints.kind",
+                format!("{:?}: must be \"cdx\" or \"memento\"", e.kind),
+            )
+        })?;
+        endpoints.push(Endpoint::new(kind, &e.url).map_err(|r| invalid("archive.endpoints.url", r))?);
+    }
+    if !a.archive_endpoints.is_empty() {
+        endpoints.clear();
+        for v in &a.archive_endpoints {
+            let (kind, url) = match v.split_once('=') {
+                Some((k, u)) if EndpointKind::parse(k).is_some() => {
+                    (EndpointKind::parse(k).expect("just checked"), u)
+                }
+                _ => (EndpointKind::Cdx, v.as_str()),
+            };
+            endpoints
+                .push(Endpoint::new(kind, url).map_err(|r| invalid("--archive-endpoint", r))?);
+        }
+    }
+    Ok(ArchiveOptions {
+        enabled: f.enabled && !a.no_archive,
+        endpoints,
+        max_lookups: within(
+            "archive.max_lookups",
+            f.max_lookups,
+            &archive::MAX_LOOKUPS_RANGE,
+        )?,
+        rate: within("archive.rate", f.rate, &archive::RATE_RANGE)?,
+        concurrency: within(
+            "archive.concurrency",
+            f.concurrency,
+            &archive::CONCURRENCY_RANGE,
+        )?,
     })
 }
 

@@ -11,6 +11,7 @@
 //! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
 //! [`model`] holds the plain data every stage shares.
 
+pub mod archive;
 pub mod changed;
 pub mod cli;
 pub mod config;

@@ -107,6 +107,28 @@ impl Resolver {
         Resolved { link, page }
     }
 
+    /// Resolve an answer already fetched (an archived capture, fetched with
+    /// [`Fetcher::fetch_once`]) the way a live page is read: the same page reader, a bot
+    /// challenge makes it `blocked`, a page that says it is gone `soft_404`. Nothing more
+    /// is fetched: page-level redirects are left in [`PageInfo::redirect`] for the
+    /// caller to judge, and there is no random-path probe.
+    pub async fn resolve_fetched(&self, fetched: Fetched) -> Resolved {
+        let page = self.read(&fetched).await;
+        let mut link = fetched.link;
+        if let Some(p) = &page {
+            if let Some(reason) = &p.challenge {
+                link.status = LinkStatus::Blocked;
+                link.reason = Some(Reason::BotChallenge);
+                link.error = Some(format!("bot challenge: {reason}"));
+            } else if let Some(r) = &p.soft_404 {
+                link.status = LinkStatus::Soft404;
+                link.reason = Some(Reason::Soft404Text);
+                link.error = Some(r.clone());
+            }
+        }
+        Resolved { link, page }
+    }
+
     /// Read the page of a live answer, at most one page per core at a time.
     async fn read(&self, fetched: &Fetched) -> Option<PageInfo> {
         if !fetched.link.status.is_alive() {

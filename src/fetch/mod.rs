@@ -172,6 +172,12 @@ impl<T> OnceMap<T> {
         OnceMap(std::sync::Mutex::new(HashMap::new()))
     }
 
+    /// Every key with its cell, in no particular order.
+    pub(crate) fn entries(&self) -> Vec<(String, Arc<OnceCell<T>>)> {
+        let map = self.0.lock().expect("once-map lock poisoned");
+        map.iter().map(|(k, c)| (k.clone(), Arc::clone(c))).collect()
+    }
+
     /// The cell of `key`, created empty on first use.
     pub(crate) fn cell(&self, key: &str) -> Arc<OnceCell<T>> {
         let mut map = self.0.lock().expect("once-map lock poisoned");
@@ -298,7 +304,18 @@ impl Fetcher {
 
     /// Fetch `url` as the next hop of a chain already taken (e.g. after a meta refresh),
     /// so that loops and the redirect limit count the whole chain.
-    pub async fn fetch_continuing(&self, url: &str, mut redirects: Vec<Redirect>) -> Fetched {
+    pub async fn fetch_continuing(&self, url: &str, redirects: Vec<Redirect>) -> Fetched {
+        self.fetch_hops(url, redirects, true).await
+    }
+
+    /// Fetch `url` with one request (retries aside): a redirect is not followed but
+    /// reported as the answer (`redirected`, `http_status` 3xx, no body, the target in
+    /// `error`). For archived captures, where a redirect means "not this capture".
+    pub async fn fetch_once(&self, url: &str) -> Fetched {
+        self.fetch_hops(url, Vec::new(), false).await
+    }
+
+    async fn fetch_hops(&self, url: &str, mut redirects: Vec<Redirect>, follow: bool) -> Fetched {
         let mut current = match self.precheck(url) {
             Ok(u) => u,
             Err(link) => {
@@ -365,6 +382,22 @@ impl Fetcher {
             };
             let is_redirect = (300..400).contains(&answer.code);
             let redirect_to = is_redirect.then_some(answer.location.as_deref()).flatten();
+            if let (Some(location), false) = (redirect_to, follow) {
+                break Fetched {
+                    link: LinkResult {
+                        status: LinkStatus::Redirected,
+                        http_status: Some(answer.code),
+                        final_url: Some(current.to_string()),
+                        redirects: Vec::new(),
+                        reason: None,
+                        error: Some(format!("redirect to {location} (not followed)")),
+                        elapsed_ms: 0,
+                    },
+                    body: None,
+                    content_type: answer.content_type,
+                    truncated: false,
+                };
+            }
             let Some(location) = redirect_to else {
                 let mut status = status_for_code(answer.code);
                 if status == LinkStatus::Ok && !same_page(&current, &cited) {
@@ -584,6 +617,11 @@ impl Fetcher {
                     ),
                 };
             }
+            // A `Retry-After` holds the whole host, also when this request retries no more:
+            // the next request to it waits too (no storm of fresh requests after a 429).
+            if let Some(ra) = retry_after {
+                host.back_off_until(Instant::now() + ra);
+            }
             if attempt >= self.config.max_retries {
                 let tries = attempt + 1;
                 return Attempted::Failed {
@@ -597,10 +635,12 @@ impl Fetcher {
                     },
                 };
             }
-            match retry_after {
-                Some(ra) => host.back_off_until(Instant::now() + ra),
-                None => {
-                    let delay = backoff(self.config.retry_base, attempt, rand::random::<f64>());
+            if retry_after.is_none() {
+                let delay = backoff(self.config.retry_base, attempt, rand::random::<f64>());
+                if http_status == Some(429) {
+                    // Too many requests: the whole host waits, not only this request.
+                    host.back_off_until(Instant::now() + delay);
+                } else {
                     tokio::time::sleep(delay).await;
                 }
             }

@@ -339,6 +339,9 @@ pub fn citecheck_process() -> std::process::Command {
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("citecheck"));
     // No config.toml from the working directory, no proxy from the environment.
     c.current_dir(std::env::temp_dir());
+    // No archive lookups (they would go to the Wayback Machine): tests of the archive
+    // remove this and point `--archive-endpoint` at a fake archive on 127.0.0.1.
+    c.env("CITECHECK_NO_ARCHIVE", "true");
     for v in [
         "HTTP_PROXY",
         "HTTPS_PROXY",
