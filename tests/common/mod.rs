@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod archive;
 pub mod tools;
 
 use std::net::SocketAddr;
