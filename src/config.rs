@@ -505,7 +505,8 @@ fn validate_archive(f: ArchiveFile, a: &Overrides) -> Result<ArchiveOptions, Con
                 format!("{:?}: must be \"cdx\" or \"memento\"", e.kind),
             )
         })?;
-        endpoints.push(Endpoint::new(kind, &e.url).map_err(|r| invalid("archive.endpoints.url", r))?);
+        endpoints
+            .push(Endpoint::new(kind, &e.url).map_err(|r| invalid("archive.endpoints.url", r))?);
     }
     if !a.archive_endpoints.is_empty() {
         endpoints.clear();
@@ -516,8 +517,7 @@ fn validate_archive(f: ArchiveFile, a: &Overrides) -> Result<ArchiveOptions, Con
                 }
                 _ => (EndpointKind::Cdx, v.as_str()),
             };
-            endpoints
-                .push(Endpoint::new(kind, url).map_err(|r| invalid("--archive-endpoint", r))?);
+            endpoints.push(Endpoint::new(kind, url).map_err(|r| invalid("--archive-endpoint", r))?);
         }
     }
     Ok(ArchiveOptions {

@@ -30,7 +30,8 @@ use crate::archive::{self, Archive};
 use crate::config::Config;
 use crate::fetch::{FetchError, host_key, without_fragment};
 use crate::model::{
-    ArchiveCopy, Citation, CitationResult, Evidence, LinkResult, Mode, Reason, RunReport, UncitedClaim, Verdict,
+    ArchiveCopy, Citation, CitationResult, Evidence, LinkResult, Mode, Reason, RunReport,
+    UncitedClaim, Verdict,
 };
 use crate::report::{Extraction, InputError};
 use crate::resolve::{Resolved, Resolver};
@@ -321,7 +322,13 @@ async fn look_up(shared: &Shared, mut done: Done) -> Done {
         if archive::wanted(&done.link, Some(*v), Some(e)) {
             let c = &shared.citations[*i];
             let copy = archive
-                .find(&shared.resolver, &shared.verify, &c.claim, &c.url, &done.link)
+                .find(
+                    &shared.resolver,
+                    &shared.verify,
+                    &c.claim,
+                    &c.url,
+                    &done.link,
+                )
                 .await;
             done.archive.push((*i, copy));
         }

@@ -88,8 +88,8 @@ fn check_with_archive(args: &[&str], endpoint: &str) -> (Value, i32, String) {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    let doc =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
     (doc, out.status.code().unwrap_or(-1), stderr)
 }
 
@@ -111,17 +111,37 @@ fn the_capture_closest_to_the_claim_that_supports_it_is_offered() {
         "200",
         Raw::redirect(&a(&format!("/web/20180411000000id_/{}", u("/bridge")))),
     );
-    archive.add(&u("/bridge"), "20180420000000", "200", Raw::page(unrelated()));
+    archive.add(
+        &u("/bridge"),
+        "20180420000000",
+        "200",
+        Raw::page(unrelated()),
+    );
     archive.add(&u("/bridge"), "20180411000000", "200", Raw::page(bridge()));
     // /council: the capture on the claim date supports it; a later one does not.
-    archive.add(&u("/council"), "20180412120000", "200", Raw::page(council()));
-    archive.add(&u("/council"), "20180415000000", "200", Raw::page(unrelated()));
+    archive.add(
+        &u("/council"),
+        "20180412120000",
+        "200",
+        Raw::page(council()),
+    );
+    archive.add(
+        &u("/council"),
+        "20180415000000",
+        "200",
+        Raw::page(unrelated()),
+    );
     // /drift is alive but drifted; its capture supports the claim.
     archive.add(&u("/drift"), "20180413000000", "200", Raw::page(ferry()));
     // /onlybad: the index says 200, the raw capture is a 404.
     archive.add(&u("/onlybad"), "20180413000000", "200", Raw::status(404));
     // /stale: the only capture does not support the claim either.
-    archive.add(&u("/stale"), "20180413000000", "200", Raw::page(unrelated()));
+    archive.add(
+        &u("/stale"),
+        "20180413000000",
+        "200",
+        Raw::page(unrelated()),
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
@@ -167,7 +187,10 @@ fn the_capture_closest_to_the_claim_that_supports_it_is_offered() {
     assert_eq!(bridge["status"], "ok");
     assert_eq!(bridge["verdict"], "supported");
     assert_eq!(bridge["evidence"]["page_date"], "2018-04-11");
-    assert_eq!(bridge["tried"], 3, "the raw redirect, the later page, the day before");
+    assert_eq!(
+        bridge["tried"], 3,
+        "the raw redirect, the later page, the day before"
+    );
     assert_eq!(bridge["reason"], Value::Null);
     // Index rows with 302/404 were never fetched; the raw redirect was not followed.
     for ts in ["20180412100000", "20180412090000"] {
@@ -245,7 +268,12 @@ fn memento_timemaps_give_captures_too() {
         "200",
         Raw::redirect(&a(&format!("/web/20180411000000id_/{}", u("/bridge")))),
     );
-    archive.add(&u("/bridge"), "20180420000000", "200", Raw::page(unrelated()));
+    archive.add(
+        &u("/bridge"),
+        "20180420000000",
+        "200",
+        Raw::page(unrelated()),
+    );
     archive.add(&u("/bridge"), "20180411000000", "200", Raw::page(bridge()));
     let dir = tempfile::tempdir().unwrap();
     let r = report(
@@ -273,7 +301,10 @@ fn memento_timemaps_give_captures_too() {
     assert_eq!(got["tried"], 3);
     assert_eq!(archive.hits_to("/timemap/link/").len(), 2);
     // The TimeMap's 404 means no captures.
-    assert_eq!(citation(&doc, &u("/nocaps"))["archive"]["reason"], "no_captures");
+    assert_eq!(
+        citation(&doc, &u("/nocaps"))["archive"]["reason"],
+        "no_captures"
+    );
 }
 
 #[test]
@@ -347,7 +378,10 @@ fn the_archive_host_keeps_its_own_limit_under_a_fast_host_rate() {
     );
     // Default archive settings (0.5 requests a second), `--host-rate 100` for the rest.
     let (doc, _, _) = check_with_archive(&[r.to_str().unwrap()], &fake.url(""));
-    assert_eq!(citation(&doc, &u("/gone1"))["archive"]["reason"], "no_captures");
+    assert_eq!(
+        citation(&doc, &u("/gone1"))["archive"]["reason"],
+        "no_captures"
+    );
     let hits = archive.hits();
     assert_eq!(hits.len(), 2, "{hits:?}");
     let gap = hits[1].at.max(hits[0].at) - hits[1].at.min(hits[0].at);
@@ -372,7 +406,12 @@ fn an_unreachable_archive_costs_one_failure_per_run() {
     let paths = ["/g1", "/g2", "/g3", "/g4", "/g5"];
     let text: String = paths
         .iter()
-        .map(|p| format!("- On 12 April 2018, the “Emu Plains” library reopened. {}\n", u(p)))
+        .map(|p| {
+            format!(
+                "- On 12 April 2018, the “Emu Plains” library reopened. {}\n",
+                u(p)
+            )
+        })
         .collect();
     let r = report(dir.path(), "2018-04-report.md", &text);
     let config = fast_archive(dir.path());
@@ -391,7 +430,10 @@ fn an_unreachable_archive_costs_one_failure_per_run() {
     let n = connections.load(Ordering::SeqCst);
     // One failing request (with its retries: --max-retries defaults to 2), not one per
     // citation.
-    assert!((1..=3).contains(&n), "{n} connections to the unreachable archive");
+    assert!(
+        (1..=3).contains(&n),
+        "{n} connections to the unreachable archive"
+    );
 }
 
 #[test]
@@ -403,7 +445,10 @@ fn no_archive_turns_the_lookups_off() {
     let r = report(
         dir.path(),
         "r.md",
-        &format!("- On 12 April 2018, the library reopened. {}\n", site.url("/gone")),
+        &format!(
+            "- On 12 April 2018, the library reopened. {}\n",
+            site.url("/gone")
+        ),
     );
     let (doc, _, _) = check_with_archive(&[r.to_str().unwrap(), "--no-archive"], &fake.url(""));
     assert_eq!(citation(&doc, &site.url("/gone"))["archive"], Value::Null);

@@ -345,7 +345,12 @@ fn seed_web_in_every_format() {
 fn dead_seed_citations_get_verified_archived_replacements() {
     let m = Arc::new(manifest());
     let extracted = citecheck()
-        .args(["extract", seed_report().to_str().expect("utf-8"), "--format", "json"])
+        .args([
+            "extract",
+            seed_report().to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ])
         .output()
         .expect("extract runs");
     let ex: Value = serde_json::from_slice(&extracted.stdout).expect("JSON");
@@ -378,7 +383,10 @@ fn dead_seed_citations_get_verified_archived_replacements() {
         archive.add(&url, &ts, "200", Raw::page(body));
         captured.insert(url.clone(), format!("http://{ARCHIVE_HOST}/web/{ts}/{url}"));
     }
-    assert!(captured.len() >= 5, "the seed web has dead citations: {captured:?}");
+    assert!(
+        captured.len() >= 5,
+        "the seed web has dead citations: {captured:?}"
+    );
     let proxy = seed_proxy_with_archive(Arc::clone(&m), Some(Arc::clone(&archive)));
     let out = tempfile::tempdir().expect("temp dir");
     let config = out.path().join("archive.toml");
@@ -405,7 +413,12 @@ fn dead_seed_citations_get_verified_archived_replacements() {
         }
         let t = Instant::now();
         let o = cmd.output().expect("citecheck runs");
-        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         t.elapsed()
     };
     let without_archive = run(false);
@@ -428,7 +441,10 @@ fn dead_seed_citations_get_verified_archived_replacements() {
             assert_eq!(a["url"], view.as_str(), "{url}: {a:#}");
             assert_eq!(a["verdict"], "supported", "{url}: {a:#}");
             assert_eq!(a["status"], "ok");
-            assert!(md.contains(&format!("Replace with {view} (archived ")), "{url}");
+            assert!(
+                md.contains(&format!("Replace with {view} (archived ")),
+                "{url}"
+            );
             verified += 1;
         } else if without.as_deref() == Some(url) {
             assert_eq!(a["reason"], "no_captures", "{a:#}");
@@ -436,11 +452,19 @@ fn dead_seed_citations_get_verified_archived_replacements() {
             panic!("a dead citation without a lookup: {c:#}");
         }
     }
-    let replacements = html.matches("<div class=\"archive\">Replace with <a href=").count();
-    assert_eq!(replacements, verified, "one replacement per captured dead citation");
+    let replacements = html
+        .matches("<div class=\"archive\">Replace with <a href=")
+        .count();
+    assert_eq!(
+        replacements, verified,
+        "one replacement per captured dead citation"
+    );
     let hits = archive.hits();
     let requests = hits.len();
-    let span = match (hits.iter().map(|h| h.at).min(), hits.iter().map(|h| h.at).max()) {
+    let span = match (
+        hits.iter().map(|h| h.at).min(),
+        hits.iter().map(|h| h.at).max(),
+    ) {
         (Some(a), Some(b)) => (b - a).as_secs_f64(),
         _ => 0.0,
     };

@@ -78,7 +78,9 @@ pub fn parse_cdx(endpoint: &Endpoint, body: &[u8]) -> Result<Vec<Capture>, Strin
         return Err("the CDX answer has no timestamp/original fields".to_owned());
     };
     let status = col("statuscode");
-    let cell = |row: &[serde_json::Value], i: usize| row.get(i).and_then(|v| v.as_str()).map(str::to_owned);
+    let cell = |row: &[serde_json::Value], i: usize| {
+        row.get(i).and_then(|v| v.as_str()).map(str::to_owned)
+    };
     let mut out = Vec::new();
     for row in rows {
         let (Some(t), Some(original)) = (cell(row, ts), cell(row, orig)) else {
@@ -88,10 +90,9 @@ pub fn parse_cdx(endpoint: &Endpoint, body: &[u8]) -> Result<Vec<Capture>, Strin
             continue;
         };
         // `-` (a revisit record) or anything else that is not a number: not usable.
-        let status = match status.and_then(|i| cell(row, i)) {
-            Some(s) => Some(s.parse::<u16>().unwrap_or(0)),
-            None => None,
-        };
+        let status = status
+            .and_then(|i| cell(row, i))
+            .map(|s| s.parse::<u16>().unwrap_or(0));
         out.push(Capture {
             timestamp,
             raw_url: format!("{}/web/{t}id_/{original}", endpoint.url),
@@ -234,8 +235,14 @@ mod tests {
             ["bad","http://www.gov.cn/x.htm","200","text/html","C"]]"#;
         let caps = parse_cdx(&cdx(), body).unwrap();
         assert_eq!(caps.len(), 2);
-        assert_eq!(caps[0].view_url, "https://web.archive.org/web/20180412093001/http://www.gov.cn/x.htm");
-        assert_eq!(caps[0].raw_url, "https://web.archive.org/web/20180412093001id_/http://www.gov.cn/x.htm");
+        assert_eq!(
+            caps[0].view_url,
+            "https://web.archive.org/web/20180412093001/http://www.gov.cn/x.htm"
+        );
+        assert_eq!(
+            caps[0].raw_url,
+            "https://web.archive.org/web/20180412093001id_/http://www.gov.cn/x.htm"
+        );
         assert_eq!(caps[0].timestamp.to_rfc3339(), "2018-04-12T09:30:01+00:00");
         assert_eq!(caps[1].status, Some(0));
         assert_eq!(caps[1].timestamp.to_rfc3339(), "2018-04-13T00:00:00+00:00");
@@ -252,14 +259,29 @@ mod tests {
 <http://arc.example/20180415120000/http://x.example/a,b>; rel="memento"; datetime="Sun, 15 Apr 2018 12:00:00 GMT""#;
         let caps = parse_timemap(body, "http://x.example/a");
         assert_eq!(caps.len(), 2);
-        assert_eq!(caps[0].raw_url, "http://arc.example/20180410000000id_/http://x.example/a");
-        assert_eq!(caps[1].view_url, "http://arc.example/20180415120000/http://x.example/a,b");
+        assert_eq!(
+            caps[0].raw_url,
+            "http://arc.example/20180410000000id_/http://x.example/a"
+        );
+        assert_eq!(
+            caps[1].view_url,
+            "http://arc.example/20180415120000/http://x.example/a,b"
+        );
         assert_eq!(caps[1].timestamp.to_rfc3339(), "2018-04-15T12:00:00+00:00");
         let m = Endpoint::new(EndpointKind::Memento, "http://arc.example").unwrap();
-        assert_eq!(query_url(&m, "http://x/"), "http://arc.example/timemap/link/http://x/");
+        assert_eq!(
+            query_url(&m, "http://x/"),
+            "http://arc.example/timemap/link/http://x/"
+        );
         let t = Endpoint::new(EndpointKind::Memento, "http://arc.example/tm/{url}").unwrap();
-        assert_eq!(query_url(&t, "http://x/"), "http://arc.example/tm/http://x/");
-        assert_eq!(raw_memento("http://archive.ph/abcd"), "http://archive.ph/abcd");
+        assert_eq!(
+            query_url(&t, "http://x/"),
+            "http://arc.example/tm/http://x/"
+        );
+        assert_eq!(
+            raw_memento("http://archive.ph/abcd"),
+            "http://archive.ph/abcd"
+        );
     }
 
     #[test]
@@ -282,8 +304,20 @@ mod tests {
             cap("20190101", 200),
         ];
         let anchor = NaiveDate::from_ymd_opt(2018, 4, 12);
-        let got: Vec<String> = order(&caps, anchor).into_iter().map(|c| c.raw_url).collect();
-        assert_eq!(got, ["20180412235959", "20180420", "20180410", "20190101", "20170101"]);
+        let got: Vec<String> = order(&caps, anchor)
+            .into_iter()
+            .map(|c| c.raw_url)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "20180412235959",
+                "20180420",
+                "20180410",
+                "20190101",
+                "20170101"
+            ]
+        );
         let got: Vec<String> = order(&caps, None).into_iter().map(|c| c.raw_url).collect();
         assert_eq!(got[0], "20170101");
     }

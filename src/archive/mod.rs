@@ -102,7 +102,10 @@ struct EndpointState {
 
 impl EndpointState {
     fn down(&self) -> Option<Failure> {
-        self.down.lock().expect("archive endpoint lock poisoned").clone()
+        self.down
+            .lock()
+            .expect("archive endpoint lock poisoned")
+            .clone()
     }
 
     fn mark_down(&self, f: &Failure) {
@@ -283,7 +286,9 @@ impl Archive {
                         continue;
                     };
                     let (verdict, evidence) = verify::verify(claim, page, verify);
-                    let better = best.as_ref().is_none_or(|b| rank(verdict) < rank(b.verdict));
+                    let better = best
+                        .as_ref()
+                        .is_none_or(|b| rank(verdict) < rank(b.verdict));
                     if better {
                         best = Some(Best {
                             capture,
@@ -492,7 +497,11 @@ mod tests {
         ] {
             assert!(wanted(&link(s), Some(Verdict::Unverifiable), None), "{s}");
         }
-        for s in [LinkStatus::Blocked, LinkStatus::Excluded, LinkStatus::Invalid] {
+        for s in [
+            LinkStatus::Blocked,
+            LinkStatus::Excluded,
+            LinkStatus::Invalid,
+        ] {
             assert!(!wanted(&link(s), Some(Verdict::Unverifiable), None), "{s}");
         }
         let ok = link(LinkStatus::Ok);

@@ -80,7 +80,9 @@ impl Endpoint {
             return Err(format!("{url:?}: must be an http:// or https:// URL"));
         }
         if kind == EndpointKind::Cdx && url.contains("{url}") {
-            return Err(format!("{url:?}: a cdx endpoint is a base URL, without {{url}}"));
+            return Err(format!(
+                "{url:?}: a cdx endpoint is a base URL, without {{url}}"
+            ));
         }
         Ok(Endpoint { kind, url })
     }

@@ -175,7 +175,9 @@ impl<T> OnceMap<T> {
     /// Every key with its cell, in no particular order.
     pub(crate) fn entries(&self) -> Vec<(String, Arc<OnceCell<T>>)> {
         let map = self.0.lock().expect("once-map lock poisoned");
-        map.iter().map(|(k, c)| (k.clone(), Arc::clone(c))).collect()
+        map.iter()
+            .map(|(k, c)| (k.clone(), Arc::clone(c)))
+            .collect()
     }
 
     /// The cell of `key`, created empty on first use.

@@ -148,7 +148,8 @@ impl Markdown {
 
     /// Under a link table: what the archive lookup found for each of its rows.
     fn archive_lines(list: &[&CitationResult], out: &mut dyn Write) -> io::Result<()> {
-        let looked_up: Vec<&&CitationResult> = list.iter().filter(|c| c.archive.is_some()).collect();
+        let looked_up: Vec<&&CitationResult> =
+            list.iter().filter(|c| c.archive.is_some()).collect();
         if looked_up.is_empty() {
             return Ok(());
         }

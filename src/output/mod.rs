@@ -20,8 +20,8 @@ pub mod triage;
 
 use std::io::{self, Write};
 
-pub use crate::model::{CitationResult, Mode, RunReport, Summary};
 use crate::model::{ArchiveCopy, Verdict};
+pub use crate::model::{CitationResult, Mode, RunReport, Summary};
 
 pub use csv::{CSV_COLUMNS, Csv};
 pub use file::{OutputError, ReportOutput, ReportSink};

@@ -201,9 +201,7 @@ impl FakeArchive {
         }
         if let Some(rest) = target.strip_prefix("/web/")
             && let Some((ts, url)) = rest.split_once("id_/")
-            && let Some(c) = caps
-                .get(url)
-                .and_then(|l| l.iter().find(|c| c.ts == ts))
+            && let Some(c) = caps.get(url).and_then(|l| l.iter().find(|c| c.ts == ts))
         {
             let mut resp = (
                 StatusCode::from_u16(c.raw.status).unwrap(),
