@@ -190,6 +190,10 @@ pub struct CheckArgs {
     /// serving the Wayback CDX API, or `memento=URL` for a Memento TimeMap.
     #[arg(long, value_name = "[KIND=]URL")]
     pub archive_endpoint: Vec<String>,
+    /// Keep every page verified (live or archived) as WARC/1.1 records in a new file in
+    /// DIR (`citecheck inspect FILE.warc --url URI` reads one back).
+    #[arg(long, value_name = "DIR")]
+    pub save_evidence: Option<PathBuf>,
 }
 
 /// A `--flag` / `--no-flag` pair: `None` when neither is given (the file decides).
@@ -211,10 +215,11 @@ pub struct ExtractArgs {
 /// `citecheck inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A saved page (file) or a URL to fetch.
+    /// A saved page (file), a WARC file (with `--url` naming a record), or a URL to fetch.
     #[arg(value_name = "FILE_OR_URL")]
     pub target: String,
-    /// The address of a saved file (used for dates in the URL and relative redirects).
+    /// The address of a saved file (used for dates in the URL and relative redirects); for
+    /// a WARC file, the record's `WARC-Target-URI` (or `WARC-Record-ID`).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// Output format (markdown is a readable summary).
@@ -257,6 +262,7 @@ impl CheckArgs {
             progress: self.no_progress.then_some(false),
             no_archive: self.no_archive,
             archive_endpoints: self.archive_endpoint.clone(),
+            save_evidence: self.save_evidence.clone(),
         }
     }
 }

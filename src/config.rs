@@ -252,6 +252,8 @@ pub struct Overrides {
     pub no_archive: bool,
     /// `--archive-endpoint [KIND=]URL` (repeatable): replaces `[[archive.endpoints]]`.
     pub archive_endpoints: Vec<String>,
+    /// `--save-evidence DIR`.
+    pub save_evidence: Option<PathBuf>,
 }
 
 /// What makes the exit code 1.
@@ -295,6 +297,8 @@ pub struct Config {
     pub fail_on: FailOn,
     pub progress: bool,
     pub archive: ArchiveOptions,
+    /// Keep every page verified as WARC records in this directory (`--save-evidence`).
+    pub evidence_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -332,6 +336,7 @@ impl Config {
         fetch.pinned = archive.pinned_hosts();
         Ok(Config {
             archive,
+            evidence_dir: a.save_evidence.clone(),
             fetch,
             verify: validate_verify(&file.verify)?,
             fail_on: FailOn::parse(&report.fail_on)?,

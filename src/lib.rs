@@ -27,3 +27,4 @@ pub mod report;
 pub mod resolve;
 pub mod text;
 pub mod verify;
+pub mod warc;

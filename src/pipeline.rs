@@ -344,7 +344,14 @@ pub async fn check(
     interrupt: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunReport, FetchError> {
     let started = Instant::now();
-    let resolver = Resolver::new(&config.fetch)?;
+    let mut resolver = Resolver::new(&config.fetch)?;
+    if let Some(dir) = &config.evidence_dir {
+        let sink = crate::warc::WarcSink::create(dir).map_err(|source| FetchError::Evidence {
+            dir: dir.clone(),
+            source,
+        })?;
+        resolver = resolver.with_evidence(Arc::new(sink));
+    }
     let mut plan = plan(extraction, &resolver);
     let shared = Arc::new(Shared {
         resolver,

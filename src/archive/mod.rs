@@ -400,12 +400,9 @@ impl Archive {
         let cell = self.captures.cell(&c.raw_url);
         let resolved = cell
             .get_or_init(|| async {
-                let mut fetched = resolver.fetcher().fetch_once(&c.raw_url).await;
-                // Read the page as the cited URL (dates in the URL), then say where it was.
-                let at = fetched.link.final_url.replace(c.original.clone());
-                let mut r = resolver.resolve_fetched(fetched).await;
-                r.link.final_url = at;
-                Arc::new(r)
+                let fetched = resolver.fetcher().fetch_once(&c.raw_url).await;
+                // Read the page as the cited URL (dates in the URL).
+                Arc::new(resolver.resolve_fetched(fetched, &c.original).await)
             })
             .await;
         let link = &resolved.link;

@@ -50,6 +50,12 @@ pub enum FetchError {
     },
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
+    #[error("cannot write evidence to {dir}")]
+    Evidence {
+        dir: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The outcome of fetching one URL: its link status and, for a 2xx answer, the body.
@@ -61,6 +67,16 @@ pub struct Fetched {
     pub content_type: Option<String>,
     /// Whether the body was cut at the cap.
     pub truncated: bool,
+    /// The HTTP version and headers of the last answer (for the WARC evidence).
+    pub head: Option<Arc<ResponseHead>>,
+}
+
+/// The HTTP version and headers of an answer, as received.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// `HTTP/1.1`, `HTTP/2.0`.
+    pub version: String,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Fetched {
@@ -78,6 +94,7 @@ impl Fetched {
             body: None,
             content_type: None,
             truncated: false,
+            head: None,
         }
     }
 }
@@ -85,6 +102,7 @@ impl Fetched {
 /// One answer to one request.
 struct Answer {
     code: u16,
+    head: Arc<ResponseHead>,
     location: Option<String>,
     retry_after: Option<Duration>,
     /// A `Retry-After` that is neither seconds nor an HTTP date, as sent.
@@ -326,6 +344,7 @@ impl Fetcher {
                     body: None,
                     content_type: None,
                     truncated: false,
+                    head: None,
                 };
             }
         };
@@ -398,6 +417,7 @@ impl Fetcher {
                     body: None,
                     content_type: answer.content_type,
                     truncated: false,
+                    head: Some(answer.head),
                 };
             }
             let Some(location) = redirect_to else {
@@ -437,6 +457,7 @@ impl Fetcher {
                     body: answer.body,
                     content_type: answer.content_type,
                     truncated: answer.truncated,
+                    head: Some(answer.head),
                 };
             };
             redirects.push(Redirect {
@@ -670,8 +691,22 @@ impl Fetcher {
         let retry_after = retry_after_raw
             .as_deref()
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let head = Arc::new(ResponseHead {
+            version: format!("{:?}", resp.version()),
+            headers: resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+        });
         let mut answer = Answer {
             code,
+            head,
             location,
             retry_after,
             retry_after_invalid: retry_after_raw.filter(|_| retry_after.is_none()),
