@@ -208,6 +208,9 @@ fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// A `response` record's HTTP message: status code, headers, payload.
+pub type HttpResponse<'a> = (u16, Vec<(String, String)>, &'a [u8]);
+
 /// One record read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -229,7 +232,7 @@ impl Record {
 
     /// A `response` record's HTTP message: status code, headers, payload.
     #[must_use]
-    pub fn http_response(&self) -> Option<(u16, Vec<(String, String)>, &[u8])> {
+    pub fn http_response(&self) -> Option<HttpResponse<'_>> {
         let end = self.block.windows(4).position(|w| w == b"\r\n\r\n")?;
         let head = std::str::from_utf8(&self.block[..end]).ok()?;
         let mut lines = head.split("\r\n");
