@@ -238,6 +238,10 @@ impl Archive {
                 continue;
             };
             for url in &urls {
+                if url.starts_with(&format!("{}/", ep.endpoint.url)) {
+                    // A cited capture of this very archive: nothing to look up.
+                    continue;
+                }
                 if let Some(f) = ep.down() {
                     last = Some((f, ep.endpoint.url.clone()));
                     continue 'endpoints;
