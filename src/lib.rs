@@ -8,6 +8,9 @@
 //!    still supports the claims that cite it;
 //! 4. [`output`] renders the results (JSON, Markdown).
 //!
+//! Beside them, [`archive`] finds and verifies archived copies of dead and drifted
+//! citations, and [`warc`] keeps the pages verified as WARC evidence.
+//!
 //! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
 //! [`model`] holds the plain data every stage shares.
 
