@@ -454,3 +454,47 @@ fn no_archive_turns_the_lookups_off() {
     assert_eq!(citation(&doc, &site.url("/gone"))["archive"], Value::Null);
     assert!(archive.hits().is_empty());
 }
+
+#[test]
+fn max_lookups_bounds_the_index_queries_of_a_run() {
+    let site = site();
+    let archive = FakeArchive::new();
+    let fake = common::archive::start(Arc::clone(&archive));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("archive.toml");
+    std::fs::write(&config, "[archive]\nrate = 50\nmax_lookups = 1\n").unwrap();
+    let r = report(
+        dir.path(),
+        "2018-04-report.md",
+        &format!(
+            "- On 12 April 2018, the “Emu Plains” library reopened. {}#top\n\
+             - On 12 April 2018, the “Bilby Creek” dam was completed. {}\n",
+            site.url("/gone1"),
+            site.url("/gone2")
+        ),
+    );
+    let (doc, _, _) = check_with_archive(
+        &[r.to_str().unwrap(), "--config", config.to_str().unwrap()],
+        &fake.url(""),
+    );
+    let reasons: Vec<&Value> = doc["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["archive"]["reason"])
+        .collect();
+    assert!(
+        reasons.contains(&&Value::from("lookup_limit")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&&Value::from("no_captures")),
+        "{reasons:?}"
+    );
+    let hits = archive.hits();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert!(
+        !hits[0].target.contains("%23top"),
+        "no fragment in the query: {hits:?}"
+    );
+}

@@ -223,8 +223,18 @@ impl Archive {
         link: &LinkResult,
     ) -> ArchiveCopy {
         let started = Instant::now();
+        // The fragment is not part of what an archive holds.
+        let cited = url::Url::parse(cited.trim())
+            .map(|u| crate::fetch::without_fragment(&u))
+            .unwrap_or_else(|_| cited.to_owned());
+        let cited = cited.as_str();
         let mut urls = vec![cited.to_owned()];
-        if let Some(f) = link.final_url.as_deref()
+        let final_url = link
+            .final_url
+            .as_deref()
+            .and_then(|f| url::Url::parse(f).ok())
+            .map(|u| crate::fetch::without_fragment(&u));
+        if let Some(f) = final_url.as_deref()
             && f != cited
             && url::Url::parse(f).is_ok_and(|u| u.path() != "/" || u.query().is_some())
         {
@@ -232,7 +242,8 @@ impl Archive {
         }
         let mut tried = 0;
         let mut best: Option<Best> = None;
-        let mut last: Option<(Failure, String)> = None;
+        // Why nothing was found, first reason first (the cited URL at the first endpoint).
+        let mut failures: Vec<(Failure, String)> = Vec::new();
         'endpoints: for ep in &self.endpoints {
             let Ok(_turn) = ep.gate.acquire().await else {
                 continue;
@@ -243,19 +254,19 @@ impl Archive {
                     continue;
                 }
                 if let Some(f) = ep.down() {
-                    last = Some((f, ep.endpoint.url.clone()));
+                    failures.push((f, ep.endpoint.url.clone()));
                     continue 'endpoints;
                 }
                 let captures = match self.index(resolver, ep, url).await {
                     Ok(c) => c,
                     Err(f) => {
-                        last = Some((f, ep.endpoint.url.clone()));
+                        failures.push((f, ep.endpoint.url.clone()));
                         continue;
                     }
                 };
                 let order = index::order(&captures, claim.date);
                 if order.is_empty() {
-                    last = Some((
+                    failures.push((
                         failure(
                             if captures.is_empty() {
                                 ArchiveReason::NoCaptures
@@ -282,7 +293,7 @@ impl Archive {
                             continue;
                         }
                         Fetched::Down(f) => {
-                            last = Some((f, ep.endpoint.url.clone()));
+                            failures.push((f, ep.endpoint.url.clone()));
                             continue 'endpoints;
                         }
                     };
@@ -307,7 +318,7 @@ impl Archive {
                     }
                 }
                 if best.is_none() {
-                    last = Some((
+                    failures.push((
                         failure(
                             ArchiveReason::NoUsableCapture,
                             format!("no usable capture of {url}: {}", skipped.join("; ")),
@@ -332,7 +343,7 @@ impl Archive {
                 elapsed_ms,
             },
             None => {
-                let (f, endpoint) = last.unwrap_or_else(|| {
+                let (f, endpoint) = failures.into_iter().next().unwrap_or_else(|| {
                     (
                         failure(ArchiveReason::NoCaptures, "no capture found"),
                         String::new(),
