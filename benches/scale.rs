@@ -191,6 +191,8 @@ fn config_for(addr: SocketAddr, hosts: usize, extra: &str) -> Config {
     let file = FileConfig::parse(&toml, std::path::Path::new("bench.toml")).expect("config");
     let mut c = Config::resolve(file, &citecheck::config::Overrides::default()).expect("valid");
     c.progress = false;
+    // Local hosts only: no archive lookups (they would go to the Wayback Machine).
+    c.archive.enabled = false;
     c
 }
 

@@ -19,6 +19,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum Command {
     /// Extract every citation, fetch each URL once and verify it against its claims.
     Check(Box<CheckArgs>),
@@ -279,6 +280,17 @@ pub struct CheckArgs {
     /// The time of this run, RFC 3339 (for back-filling history and for tests) [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Do not look up archived copies of dead or drifted citations.
+    #[arg(long, env = "CITECHECK_NO_ARCHIVE")]
+    pub no_archive: bool,
+    /// Ask this archive instead of `[[archive.endpoints]]` (repeatable): a base URL
+    /// serving the Wayback CDX API, or `memento=URL` for a Memento TimeMap.
+    #[arg(long, value_name = "[KIND=]URL")]
+    pub archive_endpoint: Vec<String>,
+    /// Keep every page verified (live or archived) as WARC/1.1 records in a new file in
+    /// DIR (`citecheck inspect FILE.warc --url URI` reads one back).
+    #[arg(long, value_name = "DIR")]
+    pub save_evidence: Option<PathBuf>,
 }
 
 /// A `--flag` / `--no-flag` pair: `None` when neither is given (the file decides).
@@ -300,10 +312,11 @@ pub struct ExtractArgs {
 /// `citecheck inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A saved page (file) or a URL to fetch.
+    /// A saved page (file), a WARC file (with `--url` naming a record), or a URL to fetch.
     #[arg(value_name = "FILE_OR_URL")]
     pub target: String,
-    /// The address of a saved file (used for dates in the URL and relative redirects).
+    /// The address of a saved file (used for dates in the URL and relative redirects); for
+    /// a WARC file, the record's `WARC-Target-URI` (or `WARC-Record-ID`).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// Output format (markdown is a readable summary).
@@ -348,6 +361,9 @@ impl CheckArgs {
             no_store: self.no_store,
             max_age: self.max_age.clone(),
             now: self.now,
+            no_archive: self.no_archive,
+            archive_endpoints: self.archive_endpoint.clone(),
+            save_evidence: self.save_evidence.clone(),
         }
     }
 }

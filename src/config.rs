@@ -16,6 +16,7 @@ use globset::Glob;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::archive::options::{self as archive, ArchiveOptions, Endpoint, EndpointKind};
 use crate::fetch::options::{self as fetch, FetchOptions, HostRule};
 use chrono::{DateTime, Utc};
 
@@ -188,6 +189,46 @@ impl Default for HistoryFile {
     }
 }
 
+/// `[archive]` in `config.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveFile {
+    pub enabled: bool,
+    pub max_lookups: usize,
+    pub rate: f64,
+    pub concurrency: usize,
+    pub endpoints: Vec<EndpointFile>,
+}
+
+impl Default for ArchiveFile {
+    fn default() -> Self {
+        let d = ArchiveOptions::default();
+        ArchiveFile {
+            enabled: d.enabled,
+            max_lookups: d.max_lookups,
+            rate: d.rate,
+            concurrency: d.concurrency,
+            endpoints: d
+                .endpoints
+                .iter()
+                .map(|e| EndpointFile {
+                    kind: e.kind.as_str().to_owned(),
+                    url: e.url.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One `[[archive.endpoints]]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointFile {
+    /// `cdx` or `memento`.
+    pub kind: String,
+    pub url: String,
+}
+
 /// The whole of `config.toml`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -197,6 +238,7 @@ pub struct FileConfig {
     pub report: ReportFile,
     pub store: StoreFile,
     pub history: HistoryFile,
+    pub archive: ArchiveFile,
 }
 
 impl FileConfig {
@@ -255,6 +297,12 @@ pub struct Overrides {
     pub max_age: Option<String>,
     /// `--now RFC3339`.
     pub now: Option<DateTime<Utc>>,
+    /// `--no-archive`.
+    pub no_archive: bool,
+    /// `--archive-endpoint [KIND=]URL` (repeatable): replaces `[[archive.endpoints]]`.
+    pub archive_endpoints: Vec<String>,
+    /// `--save-evidence DIR`.
+    pub save_evidence: Option<PathBuf>,
 }
 
 /// The history store settings of a run.
@@ -321,6 +369,9 @@ pub struct Config {
     pub fail_on: FailOn,
     pub progress: bool,
     pub store: StoreOptions,
+    pub archive: ArchiveOptions,
+    /// Keep every page verified as WARC records in this directory (`--save-evidence`).
+    pub evidence_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -353,8 +404,13 @@ impl Config {
         f.exclude.extend(a.exclude.iter().cloned());
         set(&mut f.allow_private, a.allow_private);
         set(&mut f.respect_robots, a.respect_robots);
+        let archive = validate_archive(file.archive, a)?;
+        let mut fetch = validate_fetch(f)?;
+        fetch.pinned = archive.pinned_hosts();
         Ok(Config {
-            fetch: validate_fetch(f)?,
+            archive,
+            evidence_dir: a.save_evidence.clone(),
+            fetch,
             verify: validate_verify(&file.verify)?,
             fail_on: FailOn::parse(&report.fail_on)?,
             extract: ExtractOptions {
@@ -550,6 +606,48 @@ fn validate_fetch(f: FetchFile) -> Result<FetchOptions, ConfigError> {
         exclude,
         hosts,
         resolve,
+        pinned: Vec::new(),
+    })
+}
+
+fn validate_archive(f: ArchiveFile, a: &Overrides) -> Result<ArchiveOptions, ConfigError> {
+    let mut endpoints = Vec::new();
+    for e in &f.endpoints {
+        let kind = EndpointKind::parse(&e.kind).ok_or_else(|| {
+            invalid(
+                "archive.endpoints.kind",
+                format!("{:?}: must be \"cdx\" or \"memento\"", e.kind),
+            )
+        })?;
+        endpoints
+            .push(Endpoint::new(kind, &e.url).map_err(|r| invalid("archive.endpoints.url", r))?);
+    }
+    if !a.archive_endpoints.is_empty() {
+        endpoints.clear();
+        for v in &a.archive_endpoints {
+            let (kind, url) = match v.split_once('=') {
+                Some((k, u)) if EndpointKind::parse(k).is_some() => {
+                    (EndpointKind::parse(k).expect("just checked"), u)
+                }
+                _ => (EndpointKind::Cdx, v.as_str()),
+            };
+            endpoints.push(Endpoint::new(kind, url).map_err(|r| invalid("--archive-endpoint", r))?);
+        }
+    }
+    Ok(ArchiveOptions {
+        enabled: f.enabled && !a.no_archive,
+        endpoints,
+        max_lookups: within(
+            "archive.max_lookups",
+            f.max_lookups,
+            &archive::MAX_LOOKUPS_RANGE,
+        )?,
+        rate: within("archive.rate", f.rate, &archive::RATE_RANGE)?,
+        concurrency: within(
+            "archive.concurrency",
+            f.concurrency,
+            &archive::CONCURRENCY_RANGE,
+        )?,
     })
 }
 

@@ -32,6 +32,28 @@ pub fn from_bytes(url: &str, content_type: Option<&str>, body: &[u8]) -> Inspect
     }
 }
 
+/// Read the response record for `uri` (its `WARC-Target-URI` or `WARC-Record-ID`; the
+/// first response without one) of a WARC file, e.g. evidence kept by `--save-evidence`.
+pub fn from_warc(bytes: &[u8], uri: Option<&str>) -> Result<Inspection, String> {
+    let records = crate::warc::read(bytes)?;
+    let record = crate::warc::find_response(&records, uri).ok_or_else(|| match uri {
+        Some(u) => format!("no response record for {u} in the WARC file"),
+        None => "no response record in the WARC file".to_owned(),
+    })?;
+    let target = record
+        .field("WARC-Target-URI")
+        .unwrap_or_default()
+        .to_owned();
+    let (_, headers, body) = record
+        .http_response()
+        .ok_or_else(|| format!("the record for {target} holds no HTTP response"))?;
+    let content_type = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    Ok(from_bytes(&target, content_type, body))
+}
+
 /// Fetch and read a page exactly as `check` does (page redirects, soft-404 probe,
 /// challenges: [`crate::resolve`]).
 pub async fn from_url(url: &str, config: &Config) -> Result<Inspection, FetchError> {

@@ -8,9 +8,13 @@
 //!    still supports the claims that cite it;
 //! 4. [`output`] renders the results (JSON, Markdown).
 //!
+//! Beside them, [`archive`] finds and verifies archived copies of dead and drifted
+//! citations, and [`warc`] keeps the pages verified as WARC evidence.
+//!
 //! [`pipeline`] orchestrates the stages; [`cli`] and [`config`] sit at the edge;
 //! [`model`] holds the plain data every stage shares.
 
+pub mod archive;
 pub mod changed;
 pub mod cli;
 pub mod config;
@@ -27,3 +31,4 @@ pub mod resolve;
 pub mod store;
 pub mod text;
 pub mod verify;
+pub mod warc;

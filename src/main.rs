@@ -413,8 +413,13 @@ fn inspect_cmd(a: &InspectArgs) -> Result<u8> {
     let inspection = if path.is_file() {
         let body =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let url = a.url.clone().unwrap_or_default();
-        inspect::from_bytes(&url, None, &body)
+        if citecheck::warc::is_warc(&body) {
+            inspect::from_warc(&body, a.url.as_deref())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        } else {
+            let url = a.url.clone().unwrap_or_default();
+            inspect::from_bytes(&url, None, &body)
+        }
     } else {
         let rt = runtime()?;
         let target = a.url.clone().unwrap_or_else(|| a.target.clone());

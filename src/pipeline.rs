@@ -26,11 +26,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::archive::{self, Archive};
 use crate::config::Config;
 use crate::fetch::{FetchError, host_key, without_fragment};
 use crate::model::{
-    Citation, CitationResult, Evidence, LinkResult, Mode, PageSnapshot, Reason, RunReport,
-    UncitedClaim, UrlCheck, Verdict,
+    ArchiveCopy, Citation, CitationResult, Evidence, LinkResult, Mode, PageSnapshot, Reason,
+    RunReport, UncitedClaim, UrlCheck, Verdict,
 };
 use crate::report::{Extraction, InputError};
 use crate::resolve::{Resolved, Resolver};
@@ -38,6 +39,10 @@ use crate::verify::{self, PageInfo, VerifyOptions};
 
 /// How long requests in flight may finish after the first interrupt.
 pub const INTERRUPT_GRACE: Duration = Duration::from_secs(3);
+
+/// Archive lookups under way at once (each waits for its endpoint's turn; the
+/// politeness is the endpoint's gate and the archive host's limits, not this number).
+pub const ARCHIVE_IN_FLIGHT: usize = 8;
 
 /// What the pipeline tells about a run as it goes; progress displays, streams and the
 /// history store implement it. Calls come from one consumer, in order: `start`, then for
@@ -207,6 +212,8 @@ struct Done {
     verdicts: Vec<(usize, Verdict, Evidence)>,
     fingerprint: Option<String>,
     page: Option<PageSnapshot>,
+    /// Archived copies looked up for dead or drifted citations (the archive stage).
+    archive: Vec<(usize, ArchiveCopy)>,
 }
 
 /// A run before any request: the citations, their URLs queued by host, and the URLs
@@ -259,6 +266,7 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
                 link,
                 fingerprint: None,
                 page: None,
+                archive: Vec::new(),
             }),
             Ok(u) => queues.entry(host_key(&u)).or_default().push(job),
         }
@@ -282,9 +290,13 @@ struct Shared {
     verify: VerifyOptions,
     stop: AtomicBool,
     memory: Option<Arc<dyn Memory>>,
+    /// The archive lookups (`None` with `--no-archive`).
+    archive: Option<Archive>,
 }
 
 /// One task per host: resolve and verify its URLs, at most the host's concurrency at once.
+/// A URL with dead or drifted citations goes on to the archive stage, one task apart,
+/// so that a slow archive never holds a cited host's slots.
 fn run(
     shared: &Arc<Shared>,
     queues: HashMap<String, Vec<Job>>,
@@ -292,10 +304,13 @@ fn run(
     tx: &mpsc::UnboundedSender<Done>,
 ) -> JoinSet<()> {
     let mut hosts = JoinSet::new();
+    let (archive_tx, archive_rx) = mpsc::unbounded_channel::<Done>();
+    hosts.spawn(archive_stage(Arc::clone(shared), archive_rx, tx.clone()));
     for (host, queue) in queues {
         let (concurrency, _) = config.fetch.host_limits(&host);
         let shared = Arc::clone(shared);
         let tx = tx.clone();
+        let archive_tx = archive_tx.clone();
         hosts.spawn(async move {
             futures::stream::iter(queue)
                 .map(|job| {
@@ -310,7 +325,11 @@ fn run(
                 .buffer_unordered(concurrency)
                 .for_each(|done| {
                     if let Some(done) = done {
-                        let _ = tx.send(done);
+                        let _ = if wants_archive(&shared, &done) {
+                            archive_tx.send(done)
+                        } else {
+                            tx.send(done)
+                        };
                     }
                     futures::future::ready(())
                 })
@@ -318,6 +337,62 @@ fn run(
         });
     }
     hosts
+}
+
+/// Whether any citation of `done` is to be looked up in the archives.
+fn wants_archive(shared: &Shared, done: &Done) -> bool {
+    shared.archive.is_some()
+        && done
+            .verdicts
+            .iter()
+            .any(|(_, v, e)| archive::wanted(&done.link, Some(*v), Some(e)))
+}
+
+/// The archive stage: look up the dead and drifted citations of each URL handed over,
+/// then pass the URL on to the consumer.
+async fn archive_stage(
+    shared: Arc<Shared>,
+    rx: mpsc::UnboundedReceiver<Done>,
+    tx: mpsc::UnboundedSender<Done>,
+) {
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|d| (d, rx)) })
+        .map(|done| {
+            let shared = Arc::clone(&shared);
+            async move { look_up(&shared, done).await }
+        })
+        .buffer_unordered(ARCHIVE_IN_FLIGHT)
+        .for_each(|done| {
+            let _ = tx.send(done);
+            futures::future::ready(())
+        })
+        .await;
+}
+
+/// Find the archived copy of every dead or drifted citation of one URL (none once the
+/// run is stopping).
+async fn look_up(shared: &Shared, mut done: Done) -> Done {
+    let Some(archive) = &shared.archive else {
+        return done;
+    };
+    for (i, v, e) in &done.verdicts {
+        if shared.stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if archive::wanted(&done.link, Some(*v), Some(e)) {
+            let c = &shared.citations[*i];
+            let copy = archive
+                .find(
+                    &shared.resolver,
+                    &shared.verify,
+                    &c.claim,
+                    &c.url,
+                    &done.link,
+                )
+                .await;
+            done.archive.push((*i, copy));
+        }
+    }
+    done
 }
 
 /// Check every citation of `extraction`: plan, run, collect.
@@ -339,7 +414,14 @@ pub async fn check_with(
     interrupt: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunReport, FetchError> {
     let started = Instant::now();
-    let resolver = Resolver::new(&config.fetch)?;
+    let mut resolver = Resolver::new(&config.fetch)?;
+    if let Some(dir) = &config.evidence_dir {
+        let sink = crate::warc::WarcSink::create(dir).map_err(|source| FetchError::Evidence {
+            dir: dir.clone(),
+            source,
+        })?;
+        resolver = resolver.with_evidence(Arc::new(sink));
+    }
     let mut plan = plan(extraction, &resolver);
     let shared = Arc::new(Shared {
         resolver,
@@ -347,6 +429,7 @@ pub async fn check_with(
         verify: config.verify,
         stop: AtomicBool::new(false),
         memory,
+        archive: Archive::new(&config.archive),
     });
     let (tx, rx) = mpsc::unbounded_channel::<Done>();
     for done in std::mem::take(&mut plan.decided) {
@@ -402,12 +485,14 @@ async fn collect(
                 let mut kept = listener.url_checked(&check);
                 let mut verdicts: HashMap<usize, (Verdict, Evidence)> =
                     done.verdicts.into_iter().map(|(i, v, e)| (i, (v, e))).collect();
+                let mut archives: HashMap<usize, ArchiveCopy> = done.archive.into_iter().collect();
                 for i in done.citations {
                     let (verdict, evidence) = verdicts.remove(&i).unzip();
                     let mut row = CitationResult {
                         link: Some(check.link.clone()),
                         verdict,
                         evidence,
+                        archive: archives.remove(&i),
                         ..CitationResult::unchecked(Arc::clone(&shared.citations[i]))
                     };
                     if let Some(m) = &shared.memory {
@@ -517,5 +602,6 @@ async fn process(shared: &Shared, job: Job) -> Done {
             .map(PageInfo::snapshot),
         link,
         verdicts,
+        archive: Vec::new(),
     }
 }

@@ -11,11 +11,14 @@
 //! with the same page (one probe per host, cached for the run; a cited home page is
 //! never compared with it).
 
+use std::sync::Arc;
+
 use tokio::sync::Semaphore;
 
 use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, host_key};
 use crate::model::{LinkResult, LinkStatus, Reason, Redirect};
 use crate::verify::{self, PageInfo};
+use crate::warc::{Exchange, WarcSink};
 
 /// Similarity above which a page equals the host's answer to a random path.
 pub const SOFT_404_SIMILARITY: f64 = 0.9;
@@ -40,6 +43,9 @@ pub struct Resolver {
     probe: bool,
     max_redirects: usize,
     probes: OnceMap<Option<PageInfo>>,
+    /// Where every page read is kept as WARC records (`--save-evidence`).
+    warc: Option<Arc<WarcSink>>,
+    user_agent: String,
 }
 
 impl Resolver {
@@ -53,7 +59,35 @@ impl Resolver {
             probe: options.soft404_probe,
             max_redirects: options.max_redirects,
             probes: OnceMap::new(),
+            warc: None,
+            user_agent: options.user_agent.clone(),
         })
+    }
+
+    /// Keep every page read (live, or an archived capture) in `sink` as WARC records.
+    #[must_use]
+    pub fn with_evidence(mut self, sink: Arc<WarcSink>) -> Self {
+        self.warc = Some(sink);
+        self
+    }
+
+    /// Write the exchange that gave a page read to the evidence, if kept.
+    fn keep(&self, f: &Fetched) {
+        let (Some(sink), Some(body), Some(url)) =
+            (&self.warc, &f.body, f.link.final_url.as_deref())
+        else {
+            return;
+        };
+        let head = f.head.as_deref();
+        sink.keep(&Exchange {
+            url,
+            user_agent: &self.user_agent,
+            version: head.map_or("HTTP/1.1", |h| h.version.as_str()),
+            code: f.link.http_status.unwrap_or(200),
+            headers: head.map_or(&[], |h| h.headers.as_slice()),
+            body,
+            truncated: f.truncated,
+        });
     }
 
     /// The fetcher (for the URLs decided before any request: [`Fetcher::precheck`]).
@@ -92,6 +126,9 @@ impl Resolver {
             }
             page = self.read(&fetched).await;
         }
+        if page.is_some() {
+            self.keep(&fetched);
+        }
         let mut link = fetched.link;
         if let Some(p) = &page {
             if let Some(reason) = &p.challenge {
@@ -107,14 +144,47 @@ impl Resolver {
         Resolved { link, page }
     }
 
+    /// Resolve an answer already fetched (an archived capture, fetched with
+    /// [`Fetcher::fetch_once`]) the way a live page is read: the same page reader, a bot
+    /// challenge makes it `blocked`, a page that says it is gone `soft_404`. Nothing more
+    /// is fetched: page-level redirects are left in [`PageInfo::redirect`] for the
+    /// caller to judge, and there is no random-path probe.
+    ///
+    /// The page is read as if it stood at `read_as` (the cited URL, for dates in it).
+    pub async fn resolve_fetched(&self, fetched: Fetched, read_as: &str) -> Resolved {
+        let page = self.read_at(&fetched, read_as).await;
+        if page.is_some() {
+            self.keep(&fetched);
+        }
+        let mut link = fetched.link;
+        if let Some(p) = &page {
+            if let Some(reason) = &p.challenge {
+                link.status = LinkStatus::Blocked;
+                link.reason = Some(Reason::BotChallenge);
+                link.error = Some(format!("bot challenge: {reason}"));
+            } else if let Some(r) = &p.soft_404 {
+                link.status = LinkStatus::Soft404;
+                link.reason = Some(Reason::Soft404Text);
+                link.error = Some(r.clone());
+            }
+        }
+        Resolved { link, page }
+    }
+
     /// Read the page of a live answer, at most one page per core at a time.
     async fn read(&self, fetched: &Fetched) -> Option<PageInfo> {
+        let url = fetched.link.final_url.clone().unwrap_or_default();
+        self.read_at(fetched, &url).await
+    }
+
+    /// [`Resolver::read`], with the page taken to stand at `url`.
+    async fn read_at(&self, fetched: &Fetched, url: &str) -> Option<PageInfo> {
         if !fetched.link.status.is_alive() {
             return None;
         }
         let _permit = self.readers.acquire().await.ok()?;
         let body = fetched.body.clone()?;
-        let url = fetched.link.final_url.clone().unwrap_or_default();
+        let url = url.to_owned();
         let ct = fetched.content_type.clone();
         // scraper's DOM is not `Send`: the page is read on a blocking thread.
         tokio::task::spawn_blocking(move || verify::read_page(&url, ct.as_deref(), &body))

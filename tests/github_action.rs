@@ -158,6 +158,8 @@ fn the_action_run_script_writes_outputs_reports_and_summary() {
         c.arg(&script)
             .current_dir(dir.path())
             .env("CITECHECK_BIN", assert_cmd::cargo::cargo_bin("citecheck"))
+            // No archive lookups: they would go to the Wayback Machine.
+            .env("CITECHECK_NO_ARCHIVE", "true")
             .env(
                 "INPUT_ARGS",
                 "check reports/ --allow-private --host-rate 100",

@@ -21,6 +21,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use common::archive::{FakeArchive, Raw};
 use common::{Server, citecheck};
 use serde_json::Value;
 
@@ -58,10 +59,25 @@ fn serve(entry: &Value) -> Response {
 
 /// A forward proxy that serves the whole seed web from the manifest.
 fn seed_proxy(manifest: Arc<Value>) -> Server {
+    seed_proxy_with_archive(manifest, None)
+}
+
+/// The host name of the fake archive behind the seed proxy.
+const ARCHIVE_HOST: &str = "archive.test";
+
+/// The seed proxy; with `archive`, host [`ARCHIVE_HOST`] is that fake archive.
+fn seed_proxy_with_archive(manifest: Arc<Value>, archive: Option<Arc<FakeArchive>>) -> Server {
     Server::start(Router::new().fallback(move |req: Request| {
         let m = Arc::clone(&manifest);
+        let archive = archive.clone();
         async move {
             let uri = req.uri();
+            if let Some(a) = archive.as_ref()
+                && uri.host() == Some(ARCHIVE_HOST)
+            {
+                let target = uri.path_and_query().map_or("/", |p| p.as_str());
+                return a.answer(target, &format!("http://{ARCHIVE_HOST}"));
+            }
             let host = uri
                 .host()
                 .map(str::to_owned)
@@ -319,4 +335,148 @@ fn seed_web_in_every_format() {
 
     let html = std::fs::read_to_string(file("html")).expect("html");
     assert_eq!(html.matches("<tr class=\"row ").count(), 66);
+}
+
+/// Dead citations of the seed web with a capture in a fake archive get a verified
+/// replacement in the JSON, Markdown and HTML reports. The captures hold what the pages
+/// said when the report cited them (the claim, dated the claim's day); one dead URL has
+/// none. `--nocapture` prints the figures.
+#[test]
+fn dead_seed_citations_get_verified_archived_replacements() {
+    let m = Arc::new(manifest());
+    let extracted = citecheck()
+        .args([
+            "extract",
+            seed_report().to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("extract runs");
+    let ex: Value = serde_json::from_slice(&extracted.stdout).expect("JSON");
+    let archive = FakeArchive::new();
+    let dead = |c: &Value| {
+        matches!(
+            m["urls"][c["url"].as_str().unwrap_or_default()]["link_status"].as_str(),
+            Some("broken" | "unreachable" | "timeout" | "soft_404")
+        )
+    };
+    let mut captured: BTreeMap<String, String> = BTreeMap::new();
+    let mut without = None;
+    for c in ex["citations"].as_array().expect("citations") {
+        let url = c["url"].as_str().expect("url").to_owned();
+        if !dead(c) || captured.contains_key(&url) || without.as_ref() == Some(&url) {
+            continue;
+        }
+        if without.is_none() {
+            without = Some(url); // one dead URL the archive holds nothing of
+            continue;
+        }
+        let claim = c["claim"]["text"].as_str().expect("claim");
+        let date = c["claim"]["date"].as_str().unwrap_or("2018-04-12");
+        let ts = format!("{}090000", date.replace('-', ""));
+        let body = common::archive::page(
+            &claim.chars().take(30).collect::<String>(),
+            &format!("<p>{claim}</p>"),
+            &format!("{date}T09:00:00+08:00"),
+        );
+        archive.add(&url, &ts, "200", Raw::page(body));
+        captured.insert(url.clone(), format!("http://{ARCHIVE_HOST}/web/{ts}/{url}"));
+    }
+    assert!(
+        captured.len() >= 5,
+        "the seed web has dead citations: {captured:?}"
+    );
+    let proxy = seed_proxy_with_archive(Arc::clone(&m), Some(Arc::clone(&archive)));
+    let out = tempfile::tempdir().expect("temp dir");
+    let config = out.path().join("archive.toml");
+    // Fast for the test; the default is 0.5 requests a second (figures below).
+    std::fs::write(&config, "[archive]\nrate = 50\n").expect("config");
+    let file = |ext: &str| out.path().join(format!("seed.{ext}"));
+    let run = |archive_on: bool| {
+        let mut cmd = citecheck();
+        cmd.args([
+            "check",
+            seed_report().to_str().expect("utf-8"),
+            "--proxy",
+            &proxy.url(""),
+        ])
+        .args(["--host-rate", "50", "--no-progress"])
+        .args(["--config", config.to_str().expect("utf-8")]);
+        if archive_on {
+            cmd.env_remove("CITECHECK_NO_ARCHIVE")
+                .args(["--archive-endpoint", &format!("http://{ARCHIVE_HOST}")])
+                .args(
+                    ["json", "markdown", "html"]
+                        .map(|f| format!("--report={f}={}", file(f).display())),
+                );
+        }
+        let t = Instant::now();
+        let o = cmd.output().expect("citecheck runs");
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        t.elapsed()
+    };
+    let without_archive = run(false);
+    let with_archive = run(true);
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(file("json")).expect("json")).expect("JSON");
+    let md = std::fs::read_to_string(file("markdown")).expect("markdown");
+    let html = std::fs::read_to_string(file("html")).expect("html");
+    let mut verified = 0;
+    let mut looked_up = 0;
+    let mut lookup_ms = 0;
+    for c in doc["citations"].as_array().expect("citations") {
+        let url = c["url"].as_str().expect("url");
+        let a = &c["archive"];
+        if !a.is_null() {
+            looked_up += 1;
+            lookup_ms += a["elapsed_ms"].as_u64().unwrap_or(0);
+        }
+        if let Some(view) = captured.get(url) {
+            assert_eq!(a["url"], view.as_str(), "{url}: {a:#}");
+            assert_eq!(a["verdict"], "supported", "{url}: {a:#}");
+            assert_eq!(a["status"], "ok");
+            assert!(
+                md.contains(&format!("Replace with {view} (archived ")),
+                "{url}"
+            );
+            verified += 1;
+        } else if without.as_deref() == Some(url) {
+            assert_eq!(a["reason"], "no_captures", "{a:#}");
+        } else if dead(c) {
+            panic!("a dead citation without a lookup: {c:#}");
+        }
+    }
+    let replacements = html
+        .matches("<div class=\"archive\">Replace with <a href=")
+        .count();
+    assert_eq!(
+        replacements, verified,
+        "one replacement per captured dead citation"
+    );
+    let hits = archive.hits();
+    let requests = hits.len();
+    let span = match (
+        hits.iter().map(|h| h.at).min(),
+        hits.iter().map(|h| h.at).max(),
+    ) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64(),
+        _ => 0.0,
+    };
+    println!(
+        "seed web with a fake archive: {} dead URLs with a capture, {verified} citations with a \
+         verified replacement; {looked_up} citations looked up, {requests} archive requests \
+         over {span:.2} s; run {:.2} s with the archive (rate 50/s) vs {:.2} s without; \
+         lookups {lookup_ms} ms summed over citations (waiting for the archive's turn \
+         included); at the default 0.5 requests/s the {requests} requests need at least {} s",
+        captured.len(),
+        with_archive.as_secs_f64(),
+        without_archive.as_secs_f64(),
+        requests.saturating_sub(1) * 2
+    );
 }

@@ -50,6 +50,12 @@ pub enum FetchError {
     },
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
+    #[error("cannot write evidence to {dir}")]
+    Evidence {
+        dir: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The outcome of fetching one URL: its link status and, for a 2xx answer, the body.
@@ -61,6 +67,16 @@ pub struct Fetched {
     pub content_type: Option<String>,
     /// Whether the body was cut at the cap.
     pub truncated: bool,
+    /// The HTTP version and headers of the last answer (for the WARC evidence).
+    pub head: Option<Arc<ResponseHead>>,
+}
+
+/// The HTTP version and headers of an answer, as received.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// `HTTP/1.1`, `HTTP/2.0`.
+    pub version: String,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Fetched {
@@ -79,6 +95,7 @@ impl Fetched {
             body: None,
             content_type: None,
             truncated: false,
+            head: None,
         }
     }
 }
@@ -86,6 +103,7 @@ impl Fetched {
 /// One answer to one request.
 struct Answer {
     code: u16,
+    head: Arc<ResponseHead>,
     location: Option<String>,
     retry_after: Option<Duration>,
     /// A `Retry-After` that is neither seconds nor an HTTP date, as sent.
@@ -171,6 +189,14 @@ pub(crate) struct OnceMap<T>(std::sync::Mutex<HashMap<String, Arc<OnceCell<T>>>>
 impl<T> OnceMap<T> {
     pub(crate) fn new() -> Self {
         OnceMap(std::sync::Mutex::new(HashMap::new()))
+    }
+
+    /// Every key with its cell, in no particular order.
+    pub(crate) fn entries(&self) -> Vec<(String, Arc<OnceCell<T>>)> {
+        let map = self.0.lock().expect("once-map lock poisoned");
+        map.iter()
+            .map(|(k, c)| (k.clone(), Arc::clone(c)))
+            .collect()
     }
 
     /// The cell of `key`, created empty on first use.
@@ -299,7 +325,18 @@ impl Fetcher {
 
     /// Fetch `url` as the next hop of a chain already taken (e.g. after a meta refresh),
     /// so that loops and the redirect limit count the whole chain.
-    pub async fn fetch_continuing(&self, url: &str, mut redirects: Vec<Redirect>) -> Fetched {
+    pub async fn fetch_continuing(&self, url: &str, redirects: Vec<Redirect>) -> Fetched {
+        self.fetch_hops(url, redirects, true).await
+    }
+
+    /// Fetch `url` with one request (retries aside): a redirect is not followed but
+    /// reported as the answer (`redirected`, `http_status` 3xx, no body, the target in
+    /// `error`). For archived captures, where a redirect means "not this capture".
+    pub async fn fetch_once(&self, url: &str) -> Fetched {
+        self.fetch_hops(url, Vec::new(), false).await
+    }
+
+    async fn fetch_hops(&self, url: &str, mut redirects: Vec<Redirect>, follow: bool) -> Fetched {
         let mut current = match self.precheck(url) {
             Ok(u) => u,
             Err(link) => {
@@ -308,6 +345,7 @@ impl Fetcher {
                     body: None,
                     content_type: None,
                     truncated: false,
+                    head: None,
                 };
             }
         };
@@ -366,6 +404,24 @@ impl Fetcher {
             };
             let is_redirect = (300..400).contains(&answer.code);
             let redirect_to = is_redirect.then_some(answer.location.as_deref()).flatten();
+            if let (Some(location), false) = (redirect_to, follow) {
+                break Fetched {
+                    link: LinkResult {
+                        status: LinkStatus::Redirected,
+                        http_status: Some(answer.code),
+                        final_url: Some(current.to_string()),
+                        redirects: Vec::new(),
+                        reason: None,
+                        error: Some(format!("redirect to {location} (not followed)")),
+                        elapsed_ms: 0,
+                        cached: false,
+                    },
+                    body: None,
+                    content_type: answer.content_type,
+                    truncated: false,
+                    head: Some(answer.head),
+                };
+            }
             let Some(location) = redirect_to else {
                 let mut status = status_for_code(answer.code);
                 if status == LinkStatus::Ok && !same_page(&current, &cited) {
@@ -404,6 +460,7 @@ impl Fetcher {
                     body: answer.body,
                     content_type: answer.content_type,
                     truncated: answer.truncated,
+                    head: Some(answer.head),
                 };
             };
             redirects.push(Redirect {
@@ -586,6 +643,11 @@ impl Fetcher {
                     ),
                 };
             }
+            // A `Retry-After` holds the whole host, also when this request retries no more:
+            // the next request to it waits too (no storm of fresh requests after a 429).
+            if let Some(ra) = retry_after {
+                host.back_off_until(Instant::now() + ra);
+            }
             if attempt >= self.config.max_retries {
                 let tries = attempt + 1;
                 return Attempted::Failed {
@@ -599,10 +661,12 @@ impl Fetcher {
                     },
                 };
             }
-            match retry_after {
-                Some(ra) => host.back_off_until(Instant::now() + ra),
-                None => {
-                    let delay = backoff(self.config.retry_base, attempt, rand::random::<f64>());
+            if retry_after.is_none() {
+                let delay = backoff(self.config.retry_base, attempt, rand::random::<f64>());
+                if http_status == Some(429) {
+                    // Too many requests: the whole host waits, not only this request.
+                    host.back_off_until(Instant::now() + delay);
+                } else {
                     tokio::time::sleep(delay).await;
                 }
             }
@@ -630,8 +694,22 @@ impl Fetcher {
         let retry_after = retry_after_raw
             .as_deref()
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let head = Arc::new(ResponseHead {
+            version: format!("{:?}", resp.version()),
+            headers: resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+        });
         let mut answer = Answer {
             code,
+            head,
             location,
             retry_after,
             retry_after_invalid: retry_after_raw.filter(|_| retry_after.is_none()),

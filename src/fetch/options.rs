@@ -101,12 +101,27 @@ pub struct FetchOptions {
     pub hosts: Vec<HostRule>,
     /// Fixed name → address answers, consulted before DNS (like curl's `--resolve`).
     pub resolve: Vec<(String, IpAddr)>,
+    /// Limits set by another stage for exact host keys (`host` or `host:port`), e.g. the
+    /// archive endpoints' own politeness limits; they win over `hosts`.
+    pub pinned: Vec<PinnedHost>,
+}
+
+/// Concurrency and rate for one exact host key, set by a stage (not by a glob rule).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PinnedHost {
+    /// The host key, as [`crate::fetch::host_key`] gives it.
+    pub key: String,
+    pub concurrency: usize,
+    pub rate: f64,
 }
 
 impl FetchOptions {
     /// Concurrency and rate for `host`: the first matching `[[fetch.hosts]]` rule wins.
     #[must_use]
     pub fn host_limits(&self, host: &str) -> (usize, f64) {
+        if let Some(p) = self.pinned.iter().find(|p| p.key == host) {
+            return (p.concurrency, p.rate);
+        }
         // Patterns name hosts; a host key may carry a port (`example.org:8080`).
         let name = match host.rsplit_once(':') {
             Some((name, port))

@@ -513,17 +513,76 @@ pub struct RunHealth {
     pub unsupported: usize,
 }
 
-/// An archived copy offered in place of a dead or drifted page (JSON `archive`; filled
-/// by the archive lookup, absent without one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the archive lookup of one citation found (JSON `archive`): the capture offered
+/// in place of a dead or drifted page, verified against the claim like a live page, or
+/// (`url` null) why there is none. Filled by [`crate::archive`]; `null` when the
+/// citation was not looked up (alive and supported, `--no-archive`, `extract`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ArchiveCopy {
-    /// The capture's address.
-    pub url: String,
+    /// The capture's address as a reader opens it (`https://web.archive.org/web/<timestamp>/<url>`);
+    /// `None` when no usable capture was found.
+    pub url: Option<String>,
     /// When it was captured.
     pub timestamp: Option<chrono::DateTime<chrono::Utc>>,
+    /// The link status of the raw capture as fetched (`ok` for a usable one).
     pub status: Option<LinkStatus>,
-    /// Whether the capture supports the claim.
+    /// Whether the capture supports the claim (the same verifier as a live page).
     pub verdict: Option<Verdict>,
+    /// Why, as for a live page.
+    pub evidence: Option<Evidence>,
+    /// Captures fetched and verified for this citation (skipped index rows not counted).
+    pub tried: usize,
+    /// Why no capture is offered (`url` null), as a stable code.
+    pub reason: Option<ArchiveReason>,
+    /// A short human message to go with `reason`.
+    pub error: Option<String>,
+    /// The archive endpoint that gave the capture (or was asked last).
+    pub endpoint: Option<String>,
+    /// Time spent on this citation's lookup, waiting for the archive's turn included.
+    pub elapsed_ms: u64,
+}
+
+/// Why an archive lookup offers no capture (JSON `archive.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchiveReason {
+    /// The archive holds no capture of the URL with status 200/203/206.
+    NoCaptures,
+    /// Captures exist, but every one tried was a redirect, a 404 or unreadable.
+    NoUsableCapture,
+    /// The archive could not be reached (once per run; later lookups are not sent).
+    ArchiveUnreachable,
+    /// The archive kept answering 429 (or asked for a longer pause than allowed); it is
+    /// not asked again in this run.
+    ArchiveThrottled,
+    /// The archive answered with an error (5xx after retries, an unreadable index).
+    ArchiveFailed,
+    /// The archive endpoint is not allowed (e.g. a private address without `--allow-private`).
+    ArchiveExcluded,
+    /// `archive.max_lookups` was reached.
+    LookupLimit,
+}
+
+impl ArchiveReason {
+    /// The JSON name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchiveReason::NoCaptures => "no_captures",
+            ArchiveReason::NoUsableCapture => "no_usable_capture",
+            ArchiveReason::ArchiveUnreachable => "archive_unreachable",
+            ArchiveReason::ArchiveThrottled => "archive_throttled",
+            ArchiveReason::ArchiveFailed => "archive_failed",
+            ArchiveReason::ArchiveExcluded => "archive_excluded",
+            ArchiveReason::LookupLimit => "lookup_limit",
+        }
+    }
+}
+
+impl fmt::Display for ArchiveReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One distinct URL checked in a run, as the listeners (the history store) see it before

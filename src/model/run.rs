@@ -35,8 +35,9 @@ pub struct CitationResult {
     /// What earlier runs found (from the history store; `null` without one).
     #[serde(default)]
     pub history: Option<CitationHistory>,
-    /// An archived copy to use instead (from the archive lookup; `None` without one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What the archive lookup found (an archived copy to use instead, or why there is
+    /// none); always present in JSON, `null` when the citation was not looked up.
+    #[serde(default)]
     pub archive: Option<ArchiveCopy>,
 }
 

@@ -108,6 +108,10 @@ struct Row {
     archive_safe: bool,
     archive_date: Option<String>,
     archive_verdict: Option<&'static str>,
+    /// The copy supports the claim (at least in part): offered as the replacement.
+    archive_replaces: bool,
+    /// No archived copy: why.
+    archive_none: Option<String>,
     change: Option<&'static str>,
 }
 
@@ -260,18 +264,24 @@ impl Html {
                 .filter(|_| link.is_some_and(|l| l.status.is_alive()))
                 .map(|e| format!("{:.2}", e.score)),
             notes: ev.map(|e| e.notes.clone()).unwrap_or_default(),
-            archive_url: c.archive.as_ref().map(|a| a.url.clone()),
-            archive_safe: c.archive.as_ref().is_some_and(|a| is_web(&a.url)),
-            archive_date: c
+            archive_url: c.archive.as_ref().and_then(|a| a.url.clone()),
+            archive_safe: c
                 .archive
                 .as_ref()
-                .and_then(|a| a.timestamp)
-                .map(|t| t.format("%Y-%m-%d").to_string()),
+                .and_then(|a| a.url.as_deref())
+                .is_some_and(is_web),
+            archive_date: c.archive.as_ref().and_then(super::archive_date),
             archive_verdict: c
                 .archive
                 .as_ref()
-                .and_then(|a| a.verdict)
-                .map(Verdict::as_str),
+                .filter(|a| a.url.is_some())
+                .map(|a| super::archive_verdict_phrase(a.verdict)),
+            archive_replaces: c.archive.as_ref().is_some_and(super::archive_replaces),
+            archive_none: c
+                .archive
+                .as_ref()
+                .filter(|a| a.url.is_none())
+                .map(super::archive_advice),
             change: c.history.as_ref().map(|h| h.change.as_str()),
         }
     }
@@ -553,10 +563,11 @@ mod tests {
             Some(Change::StillFailing),
         );
         archived.archive = Some(ArchiveCopy {
-            url: "https://web.archive.org/web/20180412000000/https://a.example/z".to_owned(),
+            url: Some("https://web.archive.org/web/20180412000000/https://a.example/z".to_owned()),
             timestamp: Some(day(1)),
             status: Some(LinkStatus::Ok),
             verdict: Some(Verdict::Supported),
+            ..ArchiveCopy::default()
         });
         let with = render(&report(
             vec![

@@ -230,8 +230,29 @@ impl Markdown {
                     cell(l.and_then(|l| l.final_url.as_deref()).unwrap_or(""), 300),
                 )?;
             }
-            Ok(())
+            Self::archive_lines(list, out)
         })
+    }
+
+    /// Under a link table: what the archive lookup found for each of its rows.
+    fn archive_lines(list: &[&CitationResult], out: &mut dyn Write) -> io::Result<()> {
+        let looked_up: Vec<&&CitationResult> =
+            list.iter().filter(|c| c.archive.is_some()).collect();
+        if looked_up.is_empty() {
+            return Ok(());
+        }
+        writeln!(out)?;
+        for c in looked_up {
+            if let Some(a) = &c.archive {
+                writeln!(
+                    out,
+                    "- line {}: {}",
+                    c.citation.source.line,
+                    cell(&super::archive_advice(a), 600)
+                )?;
+            }
+        }
+        Ok(())
     }
 
     fn verdict_section(
@@ -278,6 +299,9 @@ impl Markdown {
                     for n in &e.notes {
                         writeln!(out, "  - note: {n}")?;
                     }
+                }
+                if let Some(a) = &c.archive {
+                    writeln!(out, "  - {}", cell(&super::archive_advice(a), 600))?;
                 }
             }
             Ok(())

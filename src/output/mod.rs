@@ -21,6 +21,7 @@ pub mod triage;
 
 use std::io::{self, Write};
 
+use crate::model::{ArchiveCopy, Verdict};
 pub use crate::model::{CitationResult, Mode, RunReport, Summary};
 
 pub use csv::{CSV_COLUMNS, Csv};
@@ -33,6 +34,53 @@ pub use junit::Junit;
 pub use markdown::Markdown;
 pub use progress::{StderrProgress, summary_line};
 pub use sarif::{FINGERPRINT_KEY, SARIF_SCHEMA, Sarif};
+
+/// The date of an archived copy as editors read it (`12 Apr 2018`).
+#[must_use]
+pub fn archive_date(a: &ArchiveCopy) -> Option<String> {
+    a.timestamp.map(|t| t.format("%-d %b %Y").to_string())
+}
+
+/// What an archived copy's verdict means for the claim, in words.
+#[must_use]
+pub fn archive_verdict_phrase(v: Option<Verdict>) -> &'static str {
+    match v {
+        Some(Verdict::Supported) => "supports the claim",
+        Some(Verdict::Partial) => "supports the claim in part",
+        _ => "does not support the claim either",
+    }
+}
+
+/// Whether an archived copy is offered as the replacement (it supports the claim, at
+/// least in part).
+#[must_use]
+pub fn archive_replaces(a: &ArchiveCopy) -> bool {
+    a.url.is_some() && matches!(a.verdict, Some(Verdict::Supported | Verdict::Partial))
+}
+
+/// The archive lookup of a citation as one line for an editor: "Replace with URL
+/// (archived 12 Apr 2018; supports the claim)", "Archived copy found (URL, archived …)
+/// but it does not support the claim either", or why none was found.
+#[must_use]
+pub fn archive_advice(a: &ArchiveCopy) -> String {
+    let date = archive_date(a).unwrap_or_else(|| "date unknown".to_owned());
+    match &a.url {
+        Some(url) if archive_replaces(a) => format!(
+            "Replace with {url} (archived {date}; {})",
+            archive_verdict_phrase(a.verdict)
+        ),
+        Some(url) => format!(
+            "Archived copy found ({url}, archived {date}) but it does not support the claim either"
+        ),
+        None => format!(
+            "No archived copy: {}",
+            a.error
+                .as_deref()
+                .or(a.reason.map(crate::model::ArchiveReason::as_str))
+                .unwrap_or("none found")
+        ),
+    }
+}
 
 /// One output format.
 pub trait Formatter {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod archive;
 pub mod pg;
 pub mod tools;
 
@@ -342,6 +343,9 @@ pub fn citecheck_process() -> std::process::Command {
     // history store unless a test asks for one (`--store`).
     c.current_dir(std::env::temp_dir());
     c.env("CITECHECK_STORE", "none");
+    // No archive lookups (they would go to the Wayback Machine): tests of the archive
+    // remove this and point `--archive-endpoint` at a fake archive on 127.0.0.1.
+    c.env("CITECHECK_NO_ARCHIVE", "true");
     for v in [
         "HTTP_PROXY",
         "HTTPS_PROXY",
