@@ -84,6 +84,11 @@ pub trait Memory: Send + Sync {
     ) -> futures::future::BoxFuture<'a, Option<(LinkResult, PageSnapshot)>> {
         Box::pin(std::future::ready(None))
     }
+    /// An archived copy that an earlier run found supporting this citation's claim
+    /// (the archive is then not asked again).
+    fn archived(&self, _url: &str, _citation: &Citation) -> Option<ArchiveCopy> {
+        None
+    }
     /// The time to record for a check finished now.
     fn now(&self) -> chrono::DateTime<Utc> {
         Utc::now()
@@ -380,6 +385,14 @@ async fn look_up(shared: &Shared, mut done: Done) -> Done {
         }
         if archive::wanted(&done.link, Some(*v), Some(e)) {
             let c = &shared.citations[*i];
+            if let Some(copy) = shared
+                .memory
+                .as_ref()
+                .and_then(|m| m.archived(&done.key, c))
+            {
+                done.archive.push((*i, copy));
+                continue;
+            }
             let copy = archive
                 .find(
                     &shared.resolver,

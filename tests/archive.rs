@@ -498,3 +498,57 @@ fn max_lookups_bounds_the_index_queries_of_a_run() {
         "no fragment in the query: {hits:?}"
     );
 }
+
+#[test]
+fn a_verified_copy_is_remembered_by_the_history_store_and_not_asked_again() {
+    let site = site();
+    let archive = FakeArchive::new();
+    let fake = common::archive::start(Arc::clone(&archive));
+    archive.add(
+        &site.url("/council"),
+        "20180412120000",
+        "200",
+        Raw::page(council()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = report(
+        dir.path(),
+        "r.md",
+        &format!(
+            "- On 12 April 2018, the “Wombat Valley” council approved the budget. {}\n",
+            site.url("/council")
+        ),
+    );
+    let config = fast_archive(dir.path());
+    let store = format!("sqlite://{}", dir.path().join("h.db").display());
+    let args = [
+        r.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--store",
+        &store,
+    ];
+    let (first, _, stderr) = check_with_archive(&args, &fake.url(""));
+    let a = &citation(&first, &site.url("/council"))["archive"];
+    assert_eq!(a["verdict"], "supported", "{a}\n{stderr}");
+    assert!(a.get("remembered").is_none());
+    let asked = archive.hits().len();
+    assert!(asked >= 2, "index and capture asked: {asked}");
+    // The next audit: still dead, the copy comes from the store, the archive hears nothing.
+    let (second, _, _) = check_with_archive(&args, &fake.url(""));
+    let b = &citation(&second, &site.url("/council"))["archive"];
+    assert_eq!(
+        (b["remembered"].as_bool(), b["url"].clone()),
+        (Some(true), a["url"].clone())
+    );
+    assert_eq!(b["verdict"], "supported");
+    assert_eq!(
+        archive.hits().len(),
+        asked,
+        "the archive was not asked again"
+    );
+    // Without the store it is asked again.
+    let no_store = [&args[..3], &["--no-store"]].concat();
+    check_with_archive(&no_store, &fake.url(""));
+    assert!(archive.hits().len() > asked);
+}

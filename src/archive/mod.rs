@@ -341,6 +341,7 @@ impl Archive {
                 error: None,
                 endpoint: Some(b.endpoint),
                 elapsed_ms,
+                remembered: false,
             },
             None => {
                 let (f, endpoint) = failures.into_iter().next().unwrap_or_else(|| {

@@ -540,6 +540,10 @@ pub struct ArchiveCopy {
     pub endpoint: Option<String>,
     /// Time spent on this citation's lookup, waiting for the archive's turn included.
     pub elapsed_ms: u64,
+    /// Found by an earlier run and taken from the history store: the archive was not
+    /// asked again (JSON: present only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remembered: bool,
 }
 
 /// Why an archive lookup offers no capture (JSON `archive.reason`).

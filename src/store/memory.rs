@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::queries::Prior;
 use super::{DeadRule, LinkState, Store, advance, describe};
-use crate::model::{Citation, CitationResult, LinkResult, PageSnapshot, UrlCheck};
+use crate::model::{ArchiveCopy, Citation, CitationResult, LinkResult, PageSnapshot, UrlCheck};
 use crate::pipeline::Memory;
 
 /// How history is kept and judged in one run.
@@ -108,6 +108,18 @@ impl Memory for History {
                     None
                 }
             }
+        })
+    }
+
+    fn archived(&self, url: &str, citation: &Citation) -> Option<ArchiveCopy> {
+        let copy = self
+            .prior
+            .archives
+            .get(&(url.to_owned(), claim_key(citation)))?;
+        Some(ArchiveCopy {
+            remembered: true,
+            elapsed_ms: 0,
+            ..copy.clone()
         })
     }
 

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{LinkState, Store, StoreError, at, each_backend, ms};
-use crate::model::{Evidence, LinkResult, LinkStatus, PageSnapshot, RunHealth, Verdict};
+use crate::model::{
+    ArchiveCopy, Evidence, LinkResult, LinkStatus, PageSnapshot, RunHealth, Verdict,
+};
 
 /// Parameters per statement when looking many URLs up at once.
 const CHUNK: usize = 500;
@@ -46,6 +48,8 @@ pub struct CitationRecord {
     pub change: Option<&'static str>,
     pub failing: bool,
     pub confirmed_dead: bool,
+    /// The archive lookup's result, as JSON.
+    pub archive: Option<String>,
 }
 
 /// One row to write.
@@ -59,6 +63,8 @@ pub enum Record {
         verdict: Option<Verdict>,
         /// The evidence as JSON.
         evidence: Option<String>,
+        /// An archived copy that supports the claim, as JSON (kept until a newer one).
+        archive: Option<String>,
         at: DateTime<Utc>,
     },
     Citation(Box<CitationRecord>),
@@ -70,6 +76,8 @@ pub struct Prior {
     pub links: HashMap<String, LinkState>,
     /// The last verdict (and its evidence) per URL and claim.
     pub claims: HashMap<(String, String), (Verdict, Option<Evidence>)>,
+    /// The last archived copy that supported each claim.
+    pub archives: HashMap<(String, String), ArchiveCopy>,
 }
 
 /// One recorded run (JSON of `citecheck runs`).
@@ -311,17 +319,20 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                         }
-                        Record::Claim { url, claim_key, verdict, evidence, at } => {
+                        Record::Claim { url, claim_key, verdict, evidence, archive, at } => {
                             sqlx::query(
-                                "INSERT INTO claims (url, claim_key, verdict, evidence, checked_at) \
-                                 VALUES ($1,$2,$3,$4,$5) ON CONFLICT (url, claim_key) DO UPDATE SET \
+                                "INSERT INTO claims (url, claim_key, verdict, evidence, archive, \
+                                 checked_at) VALUES ($1,$2,$3,$4,$5,$6) \
+                                 ON CONFLICT (url, claim_key) DO UPDATE SET \
                                  verdict = excluded.verdict, evidence = excluded.evidence, \
+                                 archive = COALESCE(excluded.archive, claims.archive), \
                                  checked_at = excluded.checked_at",
                             )
                             .bind(url)
                             .bind(claim_key)
                             .bind(verdict.map(Verdict::as_str))
                             .bind(evidence.as_deref())
+                            .bind(archive.as_deref())
                             .bind(ms(*at))
                             .execute(&mut *tx)
                             .await?;
@@ -330,8 +341,8 @@ impl Store {
                             sqlx::query(
                                 "INSERT INTO citations (run_id, url, claim_key, path, line, \
                                  claim, status, verdict, reason, evidence, change, failing, \
-                                 confirmed_dead) \
-                                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+                                 confirmed_dead, archive) \
+                                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
                             )
                             .bind(run)
                             .bind(&c.url)
@@ -346,6 +357,7 @@ impl Store {
                             .bind(c.change)
                             .bind(flag(c.failing))
                             .bind(flag(c.confirmed_dead))
+                            .bind(c.archive.as_deref())
                             .execute(&mut *tx)
                             .await?;
                         }
@@ -370,7 +382,7 @@ impl Store {
                  failures, last_status, fingerprint FROM links WHERE url IN ({list})"
             );
             let claims_sql = format!(
-                "SELECT url, claim_key, verdict, evidence FROM claims WHERE url IN ({list})"
+                "SELECT url, claim_key, verdict, evidence, archive FROM claims WHERE url IN ({list})"
             );
             type LinkRow = (
                 String,
@@ -387,7 +399,13 @@ impl Store {
             let r: Result<
                 (
                     Vec<LinkRow>,
-                    Vec<(String, String, Option<String>, Option<String>)>,
+                    Vec<(
+                        String,
+                        String,
+                        Option<String>,
+                        Option<String>,
+                        Option<String>,
+                    )>,
                 ),
                 sqlx::Error,
             > = each_backend!(self, p => {
@@ -423,7 +441,10 @@ impl Store {
                     },
                 );
             }
-            for (url, key, verdict, evidence) in claims {
+            for (url, key, verdict, evidence, archive) in claims {
+                if let Some(a) = archive.and_then(|a| serde_json::from_str(&a).ok()) {
+                    prior.archives.insert((url.clone(), key.clone()), a);
+                }
                 if let Some(v) = verdict.as_deref().and_then(Verdict::parse) {
                     let evidence = evidence.and_then(|e| serde_json::from_str(&e).ok());
                     prior.claims.insert((url, key), (v, evidence));

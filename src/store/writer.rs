@@ -132,6 +132,11 @@ impl Listener for StoreListener {
                     .evidence
                     .as_ref()
                     .and_then(|e| serde_json::to_string(e).ok()),
+                archive: row
+                    .archive
+                    .as_ref()
+                    .filter(|a| a.url.is_some() && a.verdict == Some(Verdict::Supported))
+                    .and_then(|a| serde_json::to_string(a).ok()),
                 at: self.history_now(),
             });
         }
@@ -156,6 +161,10 @@ impl Listener for StoreListener {
             change: row.history.as_ref().map(|h| h.change.as_str()),
             failing: is_failing(row, &self.config),
             confirmed_dead: row.history.as_ref().is_some_and(|h| h.confirmed_dead),
+            archive: row
+                .archive
+                .as_ref()
+                .and_then(|a| serde_json::to_string(a).ok()),
         })));
         Ok(())
     }

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS citations (
     evidence TEXT,
     change TEXT,
     failing BIGINT NOT NULL DEFAULT 0,
-    confirmed_dead BIGINT NOT NULL DEFAULT 0
+    confirmed_dead BIGINT NOT NULL DEFAULT 0,
+    archive TEXT
 );
 CREATE INDEX IF NOT EXISTS citations_by_run ON citations (run_id);
 CREATE INDEX IF NOT EXISTS citations_by_url ON citations (url);
@@ -61,6 +62,7 @@ CREATE TABLE IF NOT EXISTS claims (
     claim_key TEXT NOT NULL,
     verdict TEXT,
     evidence TEXT,
+    archive TEXT,
     checked_at BIGINT NOT NULL,
     PRIMARY KEY (url, claim_key)
 );
