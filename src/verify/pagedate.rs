@@ -9,7 +9,8 @@
 //!    `itemprop=datePublished` outside chrome; 4. publication times in scripts and data
 //!    attributes (`var publishTime = "…"`, `"pubDate": "…"`, `data-time="…"`);
 //! 5. visible text: an element whose class/id names it as the date (`#paperdate`,
-//!    `.pubtime`, `td.font_time`), else a date near the headline — publication labels
+//!    `.pubtime`, `td.font_time`), else a date near the headline (each block that
+//!    repeats the `<title>`/`og:title`, then the first `<h1>`, which may be a logo) — publication labels
 //!    (`发布时间：`, `发布日期`, `Published`) before unlabelled dates, and dates labelled as
 //!    written or updated (`成文日期`, `更新时间`, `Updated`) last; a label alone in a table
 //!    cell labels the next cell — else the signature date a notice ends with
@@ -81,6 +82,9 @@ const MAX_LABEL_CHARS: usize = 12;
 const BLOCKS_SIGNATURE: usize = 6;
 /// An element hinted as a date holding more text than this (chars) is not a dateline.
 const MAX_DATE_ELEMENT_CHARS: usize = 120;
+/// A block repeating the title is this long (chars): not a one-word logo, not a paragraph.
+const MIN_ANCHOR_CHARS: usize = 6;
+const MAX_ANCHOR_CHARS: usize = 300;
 /// Blocks searched at the top of the main text when there is no headline.
 const BLOCKS_WITHOUT_HEADLINE: usize = 15;
 
@@ -88,6 +92,8 @@ static SEL_SCRIPT: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("script").expect("static selector is valid"));
 static SEL_ANY: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("body *").expect("static selector is valid"));
+static SEL_TITLE: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("title").expect("static selector is valid"));
 static SEL_META: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("meta[content]").expect("static selector is valid"));
 static SEL_JSONLD: LazyLock<Selector> = LazyLock::new(|| {
@@ -234,9 +240,61 @@ fn time_dates(html: &Html, out: &mut Vec<Dated>) {
     }
 }
 
+/// Blocks that repeat the page's title (`<title>`, `og:title`): the article's own headline
+/// when the first `<h1>` is a logo or a site banner (`<h1>Zoll</h1>`, `<h1>Willkommen</h1>`).
+fn title_anchors(html: Option<&Html>, blocks: &[Block]) -> Vec<usize> {
+    let Some(html) = html else {
+        return Vec::new();
+    };
+    let titles: Vec<String> = html
+        .select(&SEL_TITLE)
+        .map(|el| el.text().collect::<String>())
+        .chain(
+            html.select(&SEL_META)
+                .filter(|el| el.value().attr("property") == Some("og:title"))
+                .filter_map(|el| el.value().attr("content").map(str::to_owned)),
+        )
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty())
+        .collect();
+    blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| {
+            let chars = b.text.chars().count();
+            (MIN_ANCHOR_CHARS..=MAX_ANCHOR_CHARS).contains(&chars)
+                && titles
+                    .iter()
+                    .any(|t| t.contains(b.text.as_str()) && chars * 2 >= t.chars().count())
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// A date in the visible text near the headline: a labelled one first, else the first.
-fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
-    let headline = blocks.iter().position(|b| b.headline);
+///
+/// The headline is each block that repeats the title, then the first `<h1>`; the first
+/// of them with a date nearby gives it.
+fn text_date(blocks: &[Block], anchors: &[usize]) -> Option<NaiveDate> {
+    let mut heads: Vec<Option<usize>> = anchors.iter().copied().map(Some).collect();
+    let flagged = blocks.iter().position(|b| b.headline);
+    if flagged.is_none_or(|h| !anchors.contains(&h)) {
+        heads.push(flagged);
+    }
+    let mut secondary = None;
+    for head in heads {
+        let (primary, second) = near_headline(blocks, head);
+        if primary.is_some() {
+            return primary;
+        }
+        secondary = secondary.or(second);
+    }
+    signature_date(blocks).or(secondary)
+}
+
+/// The publication date near one headline (`None`: the top of the main text), and a date
+/// labelled as written or updated there.
+fn near_headline(blocks: &[Block], headline: Option<usize>) -> (Option<NaiveDate>, Option<NaiveDate>) {
     // (block, whether an unlabelled date in it counts): right after the headline the
     // dateline counts even inside chrome (`<div class="header">…<span class="h-time">`);
     // elsewhere only outside chrome (a header's "today is …" is not the page date).
@@ -297,8 +355,7 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
             })
         })
     };
-    labelled(false)
-        .or_else(|| {
+    let primary = labelled(false).or_else(|| {
             texts
                 .iter()
                 .filter(|(_, counts)| *counts)
@@ -313,8 +370,8 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
                     })
                 })
         })
-        .or_else(|| signature_date(blocks))
-        .or_else(|| labelled(true))
+;
+    (primary, labelled(true))
 }
 
 /// A document signed with its date: the last short block of the main text that is only
@@ -419,7 +476,7 @@ pub(crate) fn candidates(url: &str, html: Option<&Html>, blocks: &[Block]) -> Ve
             out.push((date, DateSource::Text));
         }
     }
-    if let Some(date) = text_date(blocks) {
+    if let Some(date) = text_date(blocks, &title_anchors(html, blocks)) {
         out.push((date, DateSource::Text));
     }
     if let Some(date) = url_date(url) {
@@ -617,11 +674,61 @@ mod tests {
     }
 
     #[test]
+    fn the_block_repeating_the_title_is_the_headline_when_the_first_h1_is_a_logo() {
+        let filler: String = (0..20)
+            .map(|i| format!("<p>Rubrik {i} mit einem kurzen Text ohne Datum.</p>"))
+            .collect();
+        let html = format!(
+            r#"<head><title>Neue Brücke über den Fluss eröffnet | Stadtportal</title></head><body>
+            <h1>Stadtportal</h1>{filler}<div class="main"><h2>Neue Brücke über den Fluss eröffnet</h2>
+            <div class="meta">dpa am 12.11.2021</div><p>Die neue Brücke ist seit heute für den Verkehr
+            freigegeben, nach drei Jahren Bauzeit und vielen Verzögerungen.</p></div></body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2021, 11, 12), DateSource::Text)));
+    }
+
+    #[test]
+    fn european_datelines() {
+        for (line, want) in [
+            ("Veröffentlicht am 5. November 2021", d(2021, 11, 5)),
+            ("martes 17 de marzo de 2020", d(2020, 3, 17)),
+            ("22/11/2020 - 04:30 - Fonte: Agência", d(2020, 11, 22)),
+        ] {
+            let html = format!(r#"<body><h1>Titel</h1><p class="x">{line}</p>{BODY}</body>"#);
+            let (_, chosen) = page_dates("https://example.com/a", &html);
+            assert_eq!(chosen, Some((want, DateSource::Text)), "{line}");
+        }
+    }
+
+    #[test]
     fn header_date_of_today_is_not_the_page_date() {
         let html = format!(
             r#"<body><div class="header"><p>2025年12月30日 星期二</p></div><div class="content">{BODY}</div></body>"#
         );
         let (_, chosen) = page_dates("https://example.com/a", &html);
         assert_eq!(chosen, None);
+    }
+}
+
+#[cfg(test)]
+mod debug_dump {
+    #[test]
+    #[ignore = "debugging aid: DUMP=file.html"]
+    fn dump() {
+        let Ok(path) = std::env::var("DUMP") else { return };
+        let raw = std::fs::read(&path).expect("readable");
+        let text = String::from_utf8_lossy(&raw);
+        let html = scraper::Html::parse_document(&text);
+        let ex = crate::verify::extract::extract(&html);
+        let h = ex.blocks.iter().position(|b| b.headline);
+        println!("headline at {h:?}");
+        for (i, b) in ex.blocks.iter().enumerate() {
+            let near = h.is_some_and(|h| i + 5 >= h && i <= h + 8);
+            if crate::dates::find_dates(&b.text).iter().any(|m| m.date().is_some()) || b.headline || near {
+                let t: String = b.text.chars().take(100).collect();
+                println!("{i} c={} l={} h={} | {t}", b.chrome, b.layout, b.headline);
+            }
+        }
     }
 }
