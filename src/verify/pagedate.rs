@@ -14,7 +14,9 @@
 //!    (`发布时间：`, `发布日期`, `Published`) before unlabelled dates, and dates labelled as
 //!    written or updated (`成文日期`, `更新时间`, `Updated`) last; a label alone in a table
 //!    cell labels the next cell — else the signature date a notice ends with
-//!    (`二〇一八年四月十二日`); 6. the URL path.
+//!    (`二〇一八年四月十二日`); 6. the URL path. An unlabelled date counts only in a
+//!    short line or at the start of its block: a date inside a sentence of prose is an
+//!    event the article reports, not its dateline.
 //!
 //! Never from a sidebar list item, a comment, a header's "today is …" or a footer's
 //! copyright year: dates in list items and chrome do not count. Dates before 1990, in
@@ -85,6 +87,9 @@ const MAX_DATE_ELEMENT_CHARS: usize = 120;
 /// A block repeating the title is this long (chars): not a one-word logo, not a paragraph.
 const MIN_ANCHOR_CHARS: usize = 6;
 const MAX_ANCHOR_CHARS: usize = 300;
+/// An unlabelled date counts in a block this short (chars), or this near its start.
+const MAX_DATELINE_CHARS: usize = 100;
+const MAX_DATELINE_OFFSET: usize = 30;
 /// Blocks searched at the top of the main text when there is no headline.
 const BLOCKS_WITHOUT_HEADLINE: usize = 15;
 
@@ -361,6 +366,13 @@ fn near_headline(blocks: &[Block], headline: Option<usize>) -> (Option<NaiveDate
                 .filter(|(_, counts)| *counts)
                 .find_map(|(text, _)| {
                     find_dates(text).iter().find_map(|m| {
+                        // A date inside a sentence of prose is an event it reports, not
+                        // the dateline: a dateline is a short line or opens its block.
+                        if text.chars().count() > MAX_DATELINE_CHARS
+                            && text[..m.start].chars().count() > MAX_DATELINE_OFFSET
+                        {
+                            return None;
+                        }
                         // A date labelled as written or updated is not the publication date.
                         let before = text[..m.start].to_lowercase();
                         let secondary = SECONDARY_LABELS
@@ -699,6 +711,17 @@ mod tests {
             let (_, chosen) = page_dates("https://example.com/a", &html);
             assert_eq!(chosen, Some((want, DateSource::Text)), "{line}");
         }
+    }
+
+    #[test]
+    fn a_date_inside_prose_is_an_event_not_the_dateline() {
+        let html = r#"<body><h1>Zentrum eröffnet</h1><p>Im Beisein zahlreicher Gäste wurde das neue
+            Zentrum am 18. Oktober 2021 offiziell eröffnet und in Betrieb genommen, nach langer Bauzeit.</p>
+            <p>Mehr dazu im nächsten Heft, das im Dezember erscheinen wird.</p></body>"#;
+        let (_, chosen) = page_dates("https://example.org/2021/10/20/zentrum/", html);
+        assert_eq!(chosen, Some((d(2021, 10, 20), DateSource::Url)));
+        let (_, chosen) = page_dates("https://example.org/zentrum/", html);
+        assert_eq!(chosen, None);
     }
 
     #[test]
