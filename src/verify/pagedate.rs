@@ -21,6 +21,9 @@
 //! Never from a sidebar list item, a comment, a header's "today is …" or a footer's
 //! copyright year: dates in list items and chrome do not count. Dates before 1990, in
 //! the future, or well after the date the URL was minted with are implausible and ignored.
+//! A timestamp one day off the URL's date is the same publication in another time zone
+//! (UTC metadata, the newsroom's local day in the URL): the URL's day wins unless the
+//! visible dateline shows the timestamp's day.
 
 use std::sync::LazyLock;
 
@@ -516,11 +519,25 @@ pub(crate) fn choose(candidates: &[Dated], today: NaiveDate) -> Option<Dated> {
         .iter()
         .find(|(_, s)| *s == DateSource::Url)
         .and_then(|(d, _)| d.checked_add_days(Days::new(URL_SLACK_DAYS)));
-    candidates
+    let best = candidates
         .iter()
         .filter(|(d, _)| *d >= floor && *d <= ceiling && url_limit.is_none_or(|limit| *d <= limit))
         .min_by_key(|(_, s)| *s)
-        .copied()
+        .copied()?;
+    // A timestamp a day off the URL's date is the same publication in another time zone
+    // (metadata in UTC, the URL in the newsroom's local day): the URL's day wins, unless
+    // the page's visible dateline shows the timestamp's day.
+    let url = candidates.iter().find(|(_, s)| *s == DateSource::Url);
+    let shown = candidates
+        .iter()
+        .any(|&(d, s)| s == DateSource::Text && d == best.0);
+    if let Some(&(url_day, _)) = url
+        && (best.0 - url_day).num_days().abs() == 1
+        && !shown
+    {
+        return Some((url_day, DateSource::Url));
+    }
+    Some(best)
 }
 
 #[cfg(test)]
@@ -722,6 +739,25 @@ mod tests {
         assert_eq!(chosen, Some((d(2021, 10, 20), DateSource::Url)));
         let (_, chosen) = page_dates("https://example.org/zentrum/", html);
         assert_eq!(chosen, None);
+    }
+
+    #[test]
+    fn a_utc_timestamp_a_day_after_the_url_date_is_the_url_day() {
+        let head = r#"<head><meta property="article:published_time" content="2020-02-25T02:25:54+00:00"></head>"#;
+        let url = "https://news.example/2020/02/24/story/";
+        let html = format!("{head}<body><h1>T</h1>{BODY}</body>");
+        let (_, chosen) = page_dates(url, &html);
+        assert_eq!(chosen, Some((d(2020, 2, 24), DateSource::Url)));
+        // The visible dateline shows the timestamp's day: that day stands.
+        let html = format!("{head}<body><h1>T</h1><p>Feb. 25, 2020</p>{BODY}</body>");
+        let (_, chosen) = page_dates(url, &html);
+        assert_eq!(chosen, Some((d(2020, 2, 25), DateSource::Meta)));
+        // Further apart: the metadata stands.
+        let (_, chosen) = page_dates(
+            "https://news.example/2020/02/22/story/",
+            &format!("{head}<body><h1>T</h1>{BODY}</body>"),
+        );
+        assert_eq!(chosen, Some((d(2020, 2, 25), DateSource::Meta)));
     }
 
     #[test]
