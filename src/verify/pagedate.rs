@@ -21,6 +21,8 @@
 //! Never from a sidebar list item, a comment, a header's "today is …" or a footer's
 //! copyright year: dates in list items and chrome do not count. Dates before 1990, in
 //! the future, or well after the date the URL was minted with are implausible and ignored.
+//! Consensus: a day more sources agree on (dateline, `<time>`, scripts, JSON-LD, URL)
+//! beats the top-ranked source standing alone; a tie keeps the ranking.
 //! A timestamp one day off the URL's date is the same publication in another time zone
 //! (UTC metadata, the newsroom's local day in the URL): the URL's day wins unless the
 //! visible dateline shows the timestamp's day.
@@ -519,11 +521,30 @@ pub(crate) fn choose(candidates: &[Dated], today: NaiveDate) -> Option<Dated> {
         .iter()
         .find(|(_, s)| *s == DateSource::Url)
         .and_then(|(d, _)| d.checked_add_days(Days::new(URL_SLACK_DAYS)));
-    let best = candidates
+    let plausible: Vec<Dated> = candidates
         .iter()
         .filter(|(d, _)| *d >= floor && *d <= ceiling && url_limit.is_none_or(|limit| *d <= limit))
-        .min_by_key(|(_, s)| *s)
-        .copied()?;
+        .copied()
+        .collect();
+    let top = plausible.iter().min_by_key(|(_, s)| *s).copied()?;
+    // Consensus: a day more sources of the page agree on beats a top source standing alone
+    // (a `<meta>` date that neither the dateline, `<time>` nor the scripts repeat).
+    let votes = |day: NaiveDate| {
+        let mut sources: Vec<DateSource> = plausible
+            .iter()
+            .filter(|(d, _)| *d == day)
+            .map(|(_, s)| *s)
+            .collect();
+        sources.sort();
+        sources.dedup();
+        sources.len()
+    };
+    let best = plausible
+        .iter()
+        .filter(|(d, _)| votes(*d) > votes(top.0))
+        .max_by_key(|(d, s)| (votes(*d), std::cmp::Reverse(*s)))
+        .copied()
+        .unwrap_or(top);
     // A timestamp a day off the URL's date is the same publication in another time zone
     // (metadata in UTC, the URL in the newsroom's local day): the URL's day wins, unless
     // the page's visible dateline shows the timestamp's day.
@@ -758,6 +779,23 @@ mod tests {
             &format!("{head}<body><h1>T</h1>{BODY}</body>"),
         );
         assert_eq!(chosen, Some((d(2020, 2, 25), DateSource::Meta)));
+    }
+
+    #[test]
+    fn a_day_more_sources_agree_on_beats_a_lone_meta_date() {
+        let html = format!(
+            r#"<head><meta name="date" content="2022-01-15"></head><body><article><h1>T</h1>
+            <time datetime="2022-01-25T08:00:00">25.01.2022</time><script>var publishTime = "2022-01-25 08:00";</script>
+            {BODY}</article></body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2022, 1, 25), DateSource::Time)));
+        // One against one: the more trustworthy source stands.
+        let html = format!(
+            r#"<head><meta name="date" content="2022-01-15"></head><body><h1>T</h1><p>25.01.2022</p>{BODY}</body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2022, 1, 15), DateSource::Meta)));
     }
 
     #[test]
