@@ -681,7 +681,7 @@ mod tests {
     fn prefers_trustworthy_sources_and_skips_implausible_dates() {
         let html = format!(
             r#"<head><meta name="PubDate" content="2018-04-10"></head><body><div class="header">今天是2025年12月30日</div>
-            <h1>标题</h1><div>发布时间：2018-04-12</div>{BODY}</body>"#
+            <h1>标题</h1><div>发布时间：2018-04-11</div>{BODY}</body>"#
         );
         let (all, chosen) = page_dates("http://www.gov.cn/xinwen/2018-04/12/content_1.htm", &html);
         assert_eq!(chosen, Some((d(2018, 4, 10), DateSource::Meta)));
