@@ -18,6 +18,11 @@
 //!    short line or at the start of its block: a date inside a sentence of prose is an
 //!    event the article reports, not its dateline.
 //!
+//! When nothing is dated near a headline, a publication-labelled date anywhere outside
+//! sidebars and widgets (`Erschienen am: …` in a footer, `Datum: …` in an info box),
+//! then a written/updated one (`Aktualisiert:`, `Stand:`, `mis à jour`). Labels are words
+//! of their own (`date` inside `Update:` is none).
+//!
 //! Never from a sidebar list item, a comment, a header's "today is …" or a footer's
 //! copyright year: dates in list items and chrome do not count. Dates before 1990, in
 //! the future, or well after the date the URL was minted with are implausible and ignored.
@@ -123,7 +128,7 @@ static COMPACT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(成文日期|印发日期|更新时间|更新日期|修改时间|发布时间|发布日期|发表时间|发稿时间|发文日期|时间|日期|来源|published( on)?|posted( on)?|last updated|updated|modified|date|datum|veröffentlicht( am)?|erschienen( am)?|publié le|publicado( el)?|fecha|pubblicato( il)?|data|дата|опубликовано)\s*[:：]?\s*",
+        r"(?i)(成文日期|印发日期|更新时间|更新日期|修改时间|发布时间|发布日期|发表时间|发稿时间|发文日期|时间|日期|来源|published( on)?|posted( on)?|last updated|updated|modified|aktualisiert( am)?|stand|mis à jour( le)?|actualizado( el)?|aggiornato( il)?|date|datum|veröffentlicht( am)?|erschienen( am)?|publié le|publicado( el)?|fecha|pubblicato( il)?|data|дата|опубликовано)\s*[:：]?\s*",
     )
     .expect("static regex is valid")
 });
@@ -137,6 +142,11 @@ const SECONDARY_LABELS: &[&str] = &[
     "last updated",
     "updated",
     "modified",
+    "aktualisiert",
+    "stand",
+    "mis à jour",
+    "actualizado",
+    "aggiornato",
 ];
 /// Publication-time keys in page scripts and JSON data (`var publishTime = "…"`).
 static SCRIPT_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -285,7 +295,7 @@ fn title_anchors(html: Option<&Html>, blocks: &[Block]) -> Vec<usize> {
 ///
 /// The headline is each block that repeats the title, then the first `<h1>`; the first
 /// of them with a date nearby gives it.
-fn text_date(blocks: &[Block], anchors: &[usize]) -> Option<NaiveDate> {
+fn text_date(html: Option<&Html>, blocks: &[Block], anchors: &[usize]) -> Option<NaiveDate> {
     let mut heads: Vec<Option<usize>> = anchors.iter().copied().map(Some).collect();
     let flagged = blocks.iter().position(|b| b.headline);
     if flagged.is_none_or(|h| !anchors.contains(&h)) {
@@ -299,7 +309,10 @@ fn text_date(blocks: &[Block], anchors: &[usize]) -> Option<NaiveDate> {
         }
         secondary = secondary.or(second);
     }
-    signature_date(blocks).or(secondary)
+    signature_date(blocks)
+        .or_else(|| page_labelled_date(html, blocks, false))
+        .or(secondary)
+        .or_else(|| page_labelled_date(html, blocks, true))
 }
 
 /// The publication date near one headline (`None`: the top of the main text), and a date
@@ -326,45 +339,8 @@ fn near_headline(blocks: &[Block], headline: Option<usize>) -> (Option<NaiveDate
             .map(|b| (b, true))
             .collect(),
     };
-    // A label alone in its block (a table cell `发布日期：`) labels the next block.
-    let mut texts: Vec<(String, bool)> = Vec::with_capacity(window.len());
-    let mut k = 0;
-    while k < window.len() {
-        let (block, counts) = window[k];
-        let label_only = block.text.chars().count() <= MAX_LABEL_CHARS
-            && LABELLED.find(&block.text).is_some_and(|m| {
-                m.end() == block.text.len() && block.text[..m.start()].trim().chars().count() <= 2
-            });
-        if label_only && let Some((next, next_counts)) = window.get(k + 1) {
-            texts.push((format!("{} {}", block.text, next.text), *next_counts));
-            k += 2;
-        } else {
-            texts.push((block.text.clone(), counts));
-            k += 1;
-        }
-    }
-    let labelled = |secondary: bool| {
-        texts.iter().find_map(|(text, _)| {
-            LABELLED.find_iter(text).find_map(|label| {
-                let name = label.as_str().to_lowercase();
-                if SECONDARY_LABELS.iter().any(|l| name.starts_with(l)) != secondary {
-                    return None;
-                }
-                // `成文日期` ends in `日期`: a label preceded by another label word is that one.
-                if !secondary
-                    && text[..label.start()].ends_with(['文', '新', '改', '发'])
-                    && name.starts_with("日期")
-                {
-                    return None;
-                }
-                let rest = &text[label.end()..];
-                find_dates(rest)
-                    .first()
-                    .filter(|m| m.start == 0)
-                    .and_then(crate::dates::DateMention::date)
-            })
-        })
-    };
+    let texts = join_labels(&window);
+    let labelled = |secondary: bool| labelled_date(&texts, secondary);
     let primary = labelled(false).or_else(|| {
             texts
                 .iter()
@@ -389,6 +365,82 @@ fn near_headline(blocks: &[Block], headline: Option<usize>) -> (Option<NaiveDate
         })
 ;
     (primary, labelled(true))
+}
+
+/// Block texts, a label alone in its block (a table cell `发布日期：`) joined to the next.
+fn join_labels(window: &[(&Block, bool)]) -> Vec<(String, bool)> {
+    let mut texts: Vec<(String, bool)> = Vec::with_capacity(window.len());
+    let mut k = 0;
+    while k < window.len() {
+        let (block, counts) = window[k];
+        let label_only = block.text.chars().count() <= MAX_LABEL_CHARS
+            && LABELLED.find(&block.text).is_some_and(|m| {
+                m.end() == block.text.len() && block.text[..m.start()].trim().chars().count() <= 2
+            });
+        if label_only && let Some((next, next_counts)) = window.get(k + 1) {
+            texts.push((format!("{} {}", block.text, next.text), *next_counts));
+            k += 2;
+        } else {
+            texts.push((block.text.clone(), counts));
+            k += 1;
+        }
+    }
+    texts
+}
+
+/// The first date right after a publication label (`secondary`: after a written/updated one).
+fn labelled_date(texts: &[(String, bool)], secondary: bool) -> Option<NaiveDate> {
+    texts.iter().find_map(|(text, _)| {
+        LABELLED.find_iter(text).find_map(|label| {
+            let name = label.as_str().to_lowercase();
+            if SECONDARY_LABELS.iter().any(|l| name.starts_with(l)) != secondary {
+                return None;
+            }
+            // A label is a word of its own (`date` in `Update:` is not one).
+            if text[..label.start()]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+            {
+                return None;
+            }
+            // `成文日期` ends in `日期`: a label preceded by another label word is that one.
+            if !secondary
+                && text[..label.start()].ends_with(['文', '新', '改', '发'])
+                && name.starts_with("日期")
+            {
+                return None;
+            }
+            let rest = &text[label.end()..];
+            find_dates(rest)
+                .first()
+                .filter(|m| m.start == 0)
+                .and_then(crate::dates::DateMention::date)
+        })
+    })
+}
+
+/// A labelled date anywhere on the page outside sidebars and widgets (`Erschienen am:` in
+/// the footer of a review, `Datum:` in an info box), when none is near the headline.
+fn page_labelled_date(html: Option<&Html>, blocks: &[Block], secondary: bool) -> Option<NaiveDate> {
+    let html = html?;
+    let aside = |b: &Block| {
+        b.path.last().and_then(|id| html.tree.get(*id)).is_some_and(|node| {
+            let el = ElementRef::wrap(node);
+            let in_aside = node.ancestors().chain(std::iter::once(node)).any(|a| {
+                a.value()
+                    .as_element()
+                    .is_some_and(|e| matches!(e.name(), "aside" | "nav" | "menu"))
+            });
+            in_aside || (b.chrome && el.is_some_and(in_list))
+        })
+    };
+    let window: Vec<(&Block, bool)> = blocks
+        .iter()
+        .filter(|b| !b.layout && !aside(b))
+        .map(|b| (b, true))
+        .collect();
+    labelled_date(&join_labels(&window), secondary)
 }
 
 /// A document signed with its date: the last short block of the main text that is only
@@ -493,7 +545,7 @@ pub(crate) fn candidates(url: &str, html: Option<&Html>, blocks: &[Block]) -> Ve
             out.push((date, DateSource::Text));
         }
     }
-    if let Some(date) = text_date(blocks, &title_anchors(html, blocks)) {
+    if let Some(date) = text_date(html, blocks, &title_anchors(html, blocks)) {
         out.push((date, DateSource::Text));
     }
     if let Some(date) = url_date(url) {
@@ -796,6 +848,28 @@ mod tests {
         );
         let (_, chosen) = page_dates("https://example.com/a", &html);
         assert_eq!(chosen, Some((d(2022, 1, 15), DateSource::Meta)));
+    }
+
+    #[test]
+    fn a_labelled_date_far_from_the_headline_counts_when_none_is_near() {
+        let filler: String = (0..20)
+            .map(|i| format!("<p>Absatz {i} der Rezension, ohne ein Datum darin.</p>"))
+            .collect();
+        let page = |footer: &str| {
+            format!(
+                r#"<body><h1>Vom Boden aus gedacht</h1>{filler}<div class="footer"><p>Letzte Änderung: 31.10.2023</p>{footer}</div>
+                <aside class="sidebar"><p>Veröffentlicht am: 02.02.2020</p></aside></body>"#
+            )
+        };
+        // A publication label beats an update label; a sidebar's label never counts.
+        let (_, chosen) = page_dates("https://example.org/r", &page("<p>Erschienen am: 01.11.2023</p>"));
+        assert_eq!(chosen, Some((d(2023, 11, 1), DateSource::Text)));
+        let (_, chosen) = page_dates("https://example.org/r", &page("<p>Aktualisiert: 30.12.2016</p>"));
+        assert_eq!(chosen, Some((d(2016, 12, 30), DateSource::Text)));
+        // `date` inside `Update:` is not a publication label.
+        let html = format!("<body><h1>T</h1>{filler}<p>Update: 2019-03-04</p></body>");
+        let (_, chosen) = page_dates("https://example.org/r", &html);
+        assert_eq!(chosen, None);
     }
 
     #[test]
