@@ -21,7 +21,8 @@
 //! When nothing is dated near a headline, a publication-labelled date anywhere outside
 //! sidebars and widgets (`Erschienen am: …` in a footer, `Datum: …` in an info box),
 //! then a written/updated one (`Aktualisiert:`, `Stand:`, `mis à jour`). Labels are words
-//! of their own (`date` inside `Update:` is none).
+//! of their own (`date` inside `Update:` is none). After a label a two-digit year counts
+//! (`发布时间：18-04-12`, `Datum: 12.04.18`) in the century that keeps it in the past.
 //!
 //! Never from a sidebar list item, a comment, a header's "today is …" or a footer's
 //! copyright year: dates in list items and chrome do not count. Dates before 1990, in
@@ -122,6 +123,10 @@ static SEL_TIME: LazyLock<Selector> = LazyLock::new(|| {
 });
 static JSONLD_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#""(datePublished|dateCreated)"\s*:\s*"([^"]+)""#).expect("static regex is valid")
+});
+static SHORT_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\d{1,2})([-./])(\d{1,2})([-./])(\d{1,2})(?:[^\d.\-/]|$)")
+        .expect("static regex is valid")
 });
 static COMPACT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(\d{4})(\d{2})(\d{2})(?:\D|$)").expect("static regex is valid")
@@ -416,8 +421,27 @@ fn labelled_date(texts: &[(String, bool)], secondary: bool) -> Option<NaiveDate>
                 .first()
                 .filter(|m| m.start == 0)
                 .and_then(crate::dates::DateMention::date)
+                .or_else(|| short_year_date(rest))
         })
     })
+}
+
+/// A date with a two-digit year right after a label (`发布时间：18-04-12`, `Datum: 12.04.18`):
+/// `YY-MM-DD` with dashes, day first with dots or slashes; the century is the one that
+/// does not put the year in the future.
+fn short_year_date(rest: &str) -> Option<NaiveDate> {
+    let caps = SHORT_YEAR.captures(rest)?;
+    let num = |i: usize| caps.get(i)?.as_str().parse::<u32>().ok();
+    let (a, b, c) = (num(1)?, num(3)?, num(5)?);
+    let sep = caps.get(2)?.as_str();
+    let year_digits = caps.get(if sep == "-" { 1 } else { 5 })?.as_str().len();
+    if caps.get(4)?.as_str() != sep || year_digits != 2 {
+        return None;
+    }
+    let (yy, month, day) = if sep == "-" { (a, b, c) } else { (c, b, a) };
+    let this_year = u32::try_from(chrono::Datelike::year(&chrono::Utc::now().date_naive())).ok()?;
+    let century = if 2000 + yy <= this_year { 2000 } else { 1900 };
+    NaiveDate::from_ymd_opt(i32::try_from(century + yy).ok()?, month, day)
 }
 
 /// A labelled date anywhere on the page outside sidebars and widgets (`Erschienen am:` in
@@ -870,6 +894,20 @@ mod tests {
         let html = format!("<body><h1>T</h1>{filler}<p>Update: 2019-03-04</p></body>");
         let (_, chosen) = page_dates("https://example.org/r", &html);
         assert_eq!(chosen, None);
+    }
+
+    #[test]
+    fn a_two_digit_year_counts_after_a_label() {
+        for (line, want) in [
+            ("发布时间：18-04-12 09:30", Some(d(2018, 4, 12))),
+            ("Datum: 12.04.18", Some(d(2018, 4, 12))),
+            ("Posted: 03/11/99", Some(d(1999, 11, 3))),
+            ("18-04-12 09:30", None),
+        ] {
+            let html = format!("<body><h1>T</h1><p>{line}</p>{BODY}</body>");
+            let (_, chosen) = page_dates("https://example.com/a", &html);
+            assert_eq!(chosen.map(|(x, _)| x), want, "{line}");
+        }
     }
 
     #[test]
