@@ -341,7 +341,8 @@ fn find_numeric(text: &str, out: &mut Vec<DateMention>) {
             std::mem::swap(&mut month, &mut day);
         }
         if s1.as_str() != s2.as_str()
-            || char_before(text, whole.start()).is_some_and(|c| is_digit(c) || matches!(c, '.' | '/' | '-'))
+            || char_before(text, whole.start())
+                .is_some_and(|c| is_digit(c) || matches!(c, '.' | '/' | '-'))
             || char_after(text, whole.end()).is_some_and(is_digit)
             || followed_by_sep_digit(text, whole.end(), s1.as_str())
             || !valid(year, month, day)
@@ -613,14 +614,34 @@ mod tests {
                 "二〇二一年十二月二十一日",
                 (Some(2021), 12, 21, None),
             ),
-            ("Stand: 5. November 2021", "5. November 2021", (Some(2021), 11, 5, None)),
-            ("21. Jan 2022 // Autor", "21. Jan 2022", (Some(2022), 1, 21, None)),
+            (
+                "Stand: 5. November 2021",
+                "5. November 2021",
+                (Some(2021), 11, 5, None),
+            ),
+            (
+                "21. Jan 2022 // Autor",
+                "21. Jan 2022",
+                (Some(2022), 1, 21, None),
+            ),
             ("am 3. Okt. 2019", "3. Okt. 2019", (Some(2019), 10, 3, None)),
             ("Juli 12, 2017", "Juli 12, 2017", (Some(2017), 7, 12, None)),
-            ("martes 17 de marzo de 2020", "17 de marzo de 2020", (Some(2020), 3, 17, None)),
+            (
+                "martes 17 de marzo de 2020",
+                "17 de marzo de 2020",
+                (Some(2020), 3, 17, None),
+            ),
             ("1er mars 2020", "1er mars 2020", (Some(2020), 3, 1, None)),
-            ("12 maggio 2020", "12 maggio 2020", (Some(2020), 5, 12, None)),
-            ("22/11/2020 - 04:30", "22/11/2020", (Some(2020), 11, 22, None)),
+            (
+                "12 maggio 2020",
+                "12 maggio 2020",
+                (Some(2020), 5, 12, None),
+            ),
+            (
+                "22/11/2020 - 04:30",
+                "22/11/2020",
+                (Some(2020), 11, 22, None),
+            ),
             ("17-03-2020", "17-03-2020", (Some(2020), 3, 17, None)),
             ("04/21/2018", "04/21/2018", (Some(2018), 4, 21, None)),
         ];

@@ -322,7 +322,10 @@ fn text_date(html: Option<&Html>, blocks: &[Block], anchors: &[usize]) -> Option
 
 /// The publication date near one headline (`None`: the top of the main text), and a date
 /// labelled as written or updated there.
-fn near_headline(blocks: &[Block], headline: Option<usize>) -> (Option<NaiveDate>, Option<NaiveDate>) {
+fn near_headline(
+    blocks: &[Block],
+    headline: Option<usize>,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
     // (block, whether an unlabelled date in it counts): right after the headline the
     // dateline counts even inside chrome (`<div class="header">…<span class="h-time">`);
     // elsewhere only outside chrome (a header's "today is …" is not the page date).
@@ -347,28 +350,27 @@ fn near_headline(blocks: &[Block], headline: Option<usize>) -> (Option<NaiveDate
     let texts = join_labels(&window);
     let labelled = |secondary: bool| labelled_date(&texts, secondary);
     let primary = labelled(false).or_else(|| {
-            texts
-                .iter()
-                .filter(|(_, counts)| *counts)
-                .find_map(|(text, _)| {
-                    find_dates(text).iter().find_map(|m| {
-                        // A date inside a sentence of prose is an event it reports, not
-                        // the dateline: a dateline is a short line or opens its block.
-                        if text.chars().count() > MAX_DATELINE_CHARS
-                            && text[..m.start].chars().count() > MAX_DATELINE_OFFSET
-                        {
-                            return None;
-                        }
-                        // A date labelled as written or updated is not the publication date.
-                        let before = text[..m.start].to_lowercase();
-                        let secondary = SECONDARY_LABELS
-                            .iter()
-                            .any(|l| before.trim_end_matches([' ', ':', '：']).ends_with(l));
-                        if secondary { None } else { m.date() }
-                    })
+        texts
+            .iter()
+            .filter(|(_, counts)| *counts)
+            .find_map(|(text, _)| {
+                find_dates(text).iter().find_map(|m| {
+                    // A date inside a sentence of prose is an event it reports, not
+                    // the dateline: a dateline is a short line or opens its block.
+                    if text.chars().count() > MAX_DATELINE_CHARS
+                        && text[..m.start].chars().count() > MAX_DATELINE_OFFSET
+                    {
+                        return None;
+                    }
+                    // A date labelled as written or updated is not the publication date.
+                    let before = text[..m.start].to_lowercase();
+                    let secondary = SECONDARY_LABELS
+                        .iter()
+                        .any(|l| before.trim_end_matches([' ', ':', '：']).ends_with(l));
+                    if secondary { None } else { m.date() }
                 })
-        })
-;
+            })
+    });
     (primary, labelled(true))
 }
 
@@ -449,15 +451,18 @@ fn short_year_date(rest: &str) -> Option<NaiveDate> {
 fn page_labelled_date(html: Option<&Html>, blocks: &[Block], secondary: bool) -> Option<NaiveDate> {
     let html = html?;
     let aside = |b: &Block| {
-        b.path.last().and_then(|id| html.tree.get(*id)).is_some_and(|node| {
-            let el = ElementRef::wrap(node);
-            let in_aside = node.ancestors().chain(std::iter::once(node)).any(|a| {
-                a.value()
-                    .as_element()
-                    .is_some_and(|e| matches!(e.name(), "aside" | "nav" | "menu"))
-            });
-            in_aside || (b.chrome && el.is_some_and(in_list))
-        })
+        b.path
+            .last()
+            .and_then(|id| html.tree.get(*id))
+            .is_some_and(|node| {
+                let el = ElementRef::wrap(node);
+                let in_aside = node.ancestors().chain(std::iter::once(node)).any(|a| {
+                    a.value()
+                        .as_element()
+                        .is_some_and(|e| matches!(e.name(), "aside" | "nav" | "menu"))
+                });
+                in_aside || (b.chrome && el.is_some_and(in_list))
+            })
     };
     let window: Vec<(&Block, bool)> = blocks
         .iter()
@@ -886,9 +891,15 @@ mod tests {
             )
         };
         // A publication label beats an update label; a sidebar's label never counts.
-        let (_, chosen) = page_dates("https://example.org/r", &page("<p>Erschienen am: 01.11.2023</p>"));
+        let (_, chosen) = page_dates(
+            "https://example.org/r",
+            &page("<p>Erschienen am: 01.11.2023</p>"),
+        );
         assert_eq!(chosen, Some((d(2023, 11, 1), DateSource::Text)));
-        let (_, chosen) = page_dates("https://example.org/r", &page("<p>Aktualisiert: 30.12.2016</p>"));
+        let (_, chosen) = page_dates(
+            "https://example.org/r",
+            &page("<p>Aktualisiert: 30.12.2016</p>"),
+        );
         assert_eq!(chosen, Some((d(2016, 12, 30), DateSource::Text)));
         // `date` inside `Update:` is not a publication label.
         let html = format!("<body><h1>T</h1>{filler}<p>Update: 2019-03-04</p></body>");
@@ -917,27 +928,5 @@ mod tests {
         );
         let (_, chosen) = page_dates("https://example.com/a", &html);
         assert_eq!(chosen, None);
-    }
-}
-
-#[cfg(test)]
-mod debug_dump {
-    #[test]
-    #[ignore = "debugging aid: DUMP=file.html"]
-    fn dump() {
-        let Ok(path) = std::env::var("DUMP") else { return };
-        let raw = std::fs::read(&path).expect("readable");
-        let text = String::from_utf8_lossy(&raw);
-        let html = scraper::Html::parse_document(&text);
-        let ex = crate::verify::extract::extract(&html);
-        let h = ex.blocks.iter().position(|b| b.headline);
-        println!("headline at {h:?}");
-        for (i, b) in ex.blocks.iter().enumerate() {
-            let near = h.is_some_and(|h| i + 5 >= h && i <= h + 8);
-            if crate::dates::find_dates(&b.text).iter().any(|m| m.date().is_some()) || b.headline || near {
-                let t: String = b.text.chars().take(100).collect();
-                println!("{i} c={} l={} h={} | {t}", b.chrome, b.layout, b.headline);
-            }
-        }
     }
 }
