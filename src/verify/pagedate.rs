@@ -28,7 +28,9 @@
 //! copyright year: dates in list items and chrome do not count. Dates before 1990, in
 //! the future, or well after the date the URL was minted with are implausible and ignored.
 //! Consensus: a day more sources agree on (dateline, `<time>`, scripts, JSON-LD, URL)
-//! beats the top-ranked source standing alone; a tie keeps the ranking.
+//! beats the top-ranked source standing alone; a tie keeps the ranking, except that a
+//! lone `<meta>`/JSON-LD date and a visible dateline within two weeks of it are the same
+//! article's life (published, re-indexed) and the dateline, what the page states, wins.
 //! A timestamp one day off the URL's date is the same publication in another time zone
 //! (UTC metadata, the newsroom's local day in the URL): the URL's day wins unless the
 //! visible dateline shows the timestamp's day.
@@ -82,6 +84,9 @@ const META_KEYS: &[&str] = &[
 /// A date and where it was read.
 pub(crate) type Dated = (NaiveDate, DateSource);
 
+/// A lone metadata date and a visible dateline this close (days) are the same article's
+/// life (published, re-indexed): the dateline wins.
+const DATELINE_OVER_META_DAYS: u64 = 14;
 /// How many days after the URL's date a publication date may plausibly be.
 const URL_SLACK_DAYS: u64 = 7;
 /// Blocks before/after the headline searched for a visible date.
@@ -626,6 +631,21 @@ pub(crate) fn choose(candidates: &[Dated], today: NaiveDate) -> Option<Dated> {
         .max_by_key(|(d, s)| (votes(*d), std::cmp::Reverse(*s)))
         .copied()
         .unwrap_or(top);
+    // One metadata date against one visible dateline days apart: the article's own
+    // dateline is what the page states (a lone `<meta>` date is often its re-indexing).
+    let best = match plausible.iter().find(|&&(d, s)| {
+        s == DateSource::Text
+            && d != best.0
+            && votes(d) == 1
+            && (d - best.0).num_days().unsigned_abs() <= DATELINE_OVER_META_DAYS
+    }) {
+        Some(&dateline)
+            if votes(best.0) == 1 && matches!(best.1, DateSource::Meta | DateSource::JsonLd) =>
+        {
+            dateline
+        }
+        _ => best,
+    };
     // A timestamp a day off the URL's date is the same publication in another time zone
     // (metadata in UTC, the URL in the newsroom's local day): the URL's day wins, unless
     // the page's visible dateline shows the timestamp's day.
@@ -762,7 +782,7 @@ mod tests {
     fn prefers_trustworthy_sources_and_skips_implausible_dates() {
         let html = format!(
             r#"<head><meta name="PubDate" content="2018-04-10"></head><body><div class="header">今天是2025年12月30日</div>
-            <h1>标题</h1><div>发布时间：2018-04-11</div>{BODY}</body>"#
+            <h1>标题</h1><div>发布时间：2018-03-01</div>{BODY}</body>"#
         );
         let (all, chosen) = page_dates("http://www.gov.cn/xinwen/2018-04/12/content_1.htm", &html);
         assert_eq!(chosen, Some((d(2018, 4, 10), DateSource::Meta)));
@@ -871,9 +891,22 @@ mod tests {
         );
         let (_, chosen) = page_dates("https://example.com/a", &html);
         assert_eq!(chosen, Some((d(2022, 1, 25), DateSource::Time)));
-        // One against one: the more trustworthy source stands.
+        // One against one, months apart: the more trustworthy source stands.
+        let html = format!(
+            r#"<head><meta name="date" content="2022-01-15"></head><body><h1>T</h1><p>25.05.2022</p>{BODY}</body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2022, 1, 15), DateSource::Meta)));
+        // One against one, days apart: the article's own dateline.
         let html = format!(
             r#"<head><meta name="date" content="2022-01-15"></head><body><h1>T</h1><p>25.01.2022</p>{BODY}</body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2022, 1, 25), DateSource::Text)));
+        // Metadata that two sources agree on stands against the dateline.
+        let html = format!(
+            r#"<head><meta name="date" content="2022-01-15"><script type="application/ld+json">{{"datePublished":"2022-01-15"}}</script></head>
+            <body><h1>T</h1><p>25.01.2022</p>{BODY}</body>"#
         );
         let (_, chosen) = page_dates("https://example.com/a", &html);
         assert_eq!(chosen, Some((d(2022, 1, 15), DateSource::Meta)));
