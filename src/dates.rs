@@ -129,9 +129,10 @@ static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&re).expect("static numeric date regex is valid")
 });
 
-/// `12.04.2018`: day first, dot-separated (European pages).
+/// `12.04.2018`, `12/04/2018`, `12-04-2018`: day first (European, Latin American, Arabic
+/// pages); `04/21/2018`, whose "month" cannot be one, is read month first.
 static DOTTED_DMY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})")
+    Regex::new(r"(?P<d>\d{1,2})(?P<s1>[./-])(?P<m>\d{1,2})(?P<s2>[./-])(?P<y>\d{4})")
         .expect("static dotted date regex is valid")
 });
 
@@ -153,30 +154,45 @@ static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&re).expect("static month-day regex is valid")
 });
 
-/// French and German month names, day first, year required (`27 juin 2019`, `3. Januar 2019`).
+/// Month names of the European languages pages are written in (German, French, Spanish,
+/// Italian, Portuguese, Dutch), full and abbreviated, for the forms that need a year.
+const EU_MONTH: &str = r"(?P<mon>janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|januar|jänner|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|dezembro|januari|februari|maart|mei|augustus|jan|feb|mär|apr|jun|jul|aug|sept|sep|okt|nov|dez)\.?";
+
+/// Day first, year required: `27 juin 2019`, `3. Januar 2019`, `5. Nov. 2021`,
+/// `17 de marzo de 2020`, `1er mars 2020`.
 static DAY_MONTH_EU: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(?P<d>\d{1,2})(?:\.|er)?\s+(?P<mon>janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|januar|jänner|februar|märz|maerz|april|juni|juli|august|september|oktober|dezember)\s+(?P<y>\d{4})",
-    )
+    Regex::new(&format!(
+        r"(?i)(?P<d>\d{{1,2}})(?:\.|er|º|°)?\s*(?:de\s+)?{EU_MONTH}\s*(?:de\s+|del\s+)?(?P<y>\d{{4}})"
+    ))
     .expect("static European month regex is valid")
 });
 
-/// Month number of a French or German month name.
+/// Month first in a European language, year required: `Juli 12, 2017`.
+static MONTH_DAY_EU: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i){EU_MONTH}\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})"
+    ))
+    .expect("static European month-first regex is valid")
+});
+
+/// Month number of a European month name (full or abbreviated, any case).
 fn eu_month_number(name: &str) -> Option<u32> {
-    let lower = name.to_lowercase();
+    let lower = name.trim_end_matches('.').to_lowercase();
     let n = match lower.as_str() {
-        "janvier" | "januar" | "jänner" => 1,
-        "février" | "fevrier" | "februar" => 2,
-        "mars" | "märz" | "maerz" => 3,
-        "avril" | "april" => 4,
-        "mai" => 5,
-        "juin" | "juni" => 6,
-        "juillet" | "juli" => 7,
-        "août" | "aout" | "august" => 8,
-        "septembre" | "september" => 9,
-        "octobre" | "oktober" => 10,
-        "novembre" | "november" => 11,
-        "décembre" | "decembre" | "dezember" => 12,
+        "janvier" | "januar" | "jänner" | "enero" | "gennaio" | "janeiro" | "januari" | "jan" => 1,
+        "février" | "fevrier" | "februar" | "febrero" | "febbraio" | "fevereiro" | "februari"
+        | "feb" => 2,
+        "mars" | "märz" | "maerz" | "marzo" | "março" | "marco" | "maart" | "mär" => 3,
+        "avril" | "april" | "abril" | "aprile" | "apr" => 4,
+        "mai" | "mayo" | "maggio" | "maio" | "mei" => 5,
+        "juin" | "juni" | "junio" | "giugno" | "junho" | "jun" => 6,
+        "juillet" | "juli" | "julio" | "luglio" | "julho" | "jul" => 7,
+        "août" | "aout" | "august" | "agosto" | "augustus" | "aug" => 8,
+        "septembre" | "september" | "septiembre" | "setiembre" | "settembre" | "setembro"
+        | "sept" | "sep" => 9,
+        "octobre" | "oktober" | "octubre" | "ottobre" | "outubro" | "okt" => 10,
+        "novembre" | "november" | "noviembre" | "novembro" | "nov" => 11,
+        "décembre" | "decembre" | "dezember" | "diciembre" | "dicembre" | "dezembro" | "dez" => 12,
         _ => return None,
     };
     Some(n)
@@ -312,14 +328,23 @@ fn find_numeric(text: &str, out: &mut Vec<DateMention>) {
     }
     for caps in DOTTED_DMY.captures_iter(text) {
         let whole = caps.get(0).expect("group 0 always exists");
-        let (Some(month), Some(day), Some(year)) =
+        let (Some(s1), Some(s2)) = (caps.name("s1"), caps.name("s2")) else {
+            continue;
+        };
+        let (Some(mut month), Some(mut day), Some(year)) =
             (cap_num(&caps, "m"), cap_num(&caps, "d"), year_of(&caps))
         else {
             continue;
         };
-        if char_before(text, whole.start()).is_some_and(|c| is_digit(c) || c == '.')
+        // `04/21/2018` (US order): a second field above 12 is the day.
+        if month > 12 && day <= 12 && s1.as_str() == "/" {
+            std::mem::swap(&mut month, &mut day);
+        }
+        if s1.as_str() != s2.as_str()
+            || char_before(text, whole.start())
+                .is_some_and(|c| is_digit(c) || matches!(c, '.' | '/' | '-'))
             || char_after(text, whole.end()).is_some_and(is_digit)
-            || followed_by_sep_digit(text, whole.end(), ".")
+            || followed_by_sep_digit(text, whole.end(), s1.as_str())
             || !valid(year, month, day)
         {
             continue;
@@ -346,7 +371,7 @@ fn followed_by_sep_digit(text: &str, end: usize, sep: &str) -> bool {
 }
 
 fn find_english(text: &str, out: &mut Vec<DateMention>) {
-    for re in [&*DAY_MONTH, &*MONTH_DAY, &*DAY_MONTH_EU] {
+    for re in [&*DAY_MONTH, &*MONTH_DAY, &*DAY_MONTH_EU, &*MONTH_DAY_EU] {
         for caps in re.captures_iter(text) {
             let whole = caps.get(0).expect("group 0 always exists");
             let (Some(month), Some(day), Some(year)) = (
@@ -382,8 +407,10 @@ fn find_english(text: &str, out: &mut Vec<DateMention>) {
 ///
 /// Recognises `4月12日`, `4月12日至13日` / `4月12日-13日` (ranges), `2018年4月12日`,
 /// `2018年04月12日 09:12`, `2018-04-12`, `2018/04/12`, `2018.04.12`, `12.04.2018`,
-/// `12 April 2018`, `3rd April 2018`, `April 12, 2018`, `Apr. 12, 2018`, and
-/// full-width digits. Year ranges, article numbers, phone numbers and invalid dates
+/// `12/04/2018` (day first unless the month cannot be one), `12 April 2018`,
+/// `3rd April 2018`, `April 12, 2018`, `Apr. 12, 2018`, European month names day or
+/// month first (`5. November 2021`, `21. Jan 2022`, `17 de marzo de 2020`,
+/// `Juli 12, 2017`), and full-width digits. Year ranges, article numbers, phone numbers and invalid dates
 /// are skipped.
 #[must_use]
 pub fn find_dates(text: &str) -> Vec<DateMention> {
@@ -587,6 +614,36 @@ mod tests {
                 "二〇二一年十二月二十一日",
                 (Some(2021), 12, 21, None),
             ),
+            (
+                "Stand: 5. November 2021",
+                "5. November 2021",
+                (Some(2021), 11, 5, None),
+            ),
+            (
+                "21. Jan 2022 // Autor",
+                "21. Jan 2022",
+                (Some(2022), 1, 21, None),
+            ),
+            ("am 3. Okt. 2019", "3. Okt. 2019", (Some(2019), 10, 3, None)),
+            ("Juli 12, 2017", "Juli 12, 2017", (Some(2017), 7, 12, None)),
+            (
+                "martes 17 de marzo de 2020",
+                "17 de marzo de 2020",
+                (Some(2020), 3, 17, None),
+            ),
+            ("1er mars 2020", "1er mars 2020", (Some(2020), 3, 1, None)),
+            (
+                "12 maggio 2020",
+                "12 maggio 2020",
+                (Some(2020), 5, 12, None),
+            ),
+            (
+                "22/11/2020 - 04:30",
+                "22/11/2020",
+                (Some(2020), 11, 22, None),
+            ),
+            ("17-03-2020", "17-03-2020", (Some(2020), 3, 17, None)),
+            ("04/21/2018", "04/21/2018", (Some(2018), 4, 21, None)),
         ];
         for (text, span, expect) in cases {
             let found = dates(text);
@@ -611,6 +668,9 @@ mod tests {
             "共有124月份",
             "April 123",
             "人数为2018人",
+            "12/04-2018",
+            "1/2/3/2018",
+            "Mai 2018",
         ];
         for text in cases {
             assert_eq!(dates(text), vec![], "input {text:?}");

@@ -206,7 +206,7 @@ pub(crate) struct Block {
     pub(crate) text: String,
     link_chars: usize,
     /// Block-level ancestors, outermost first, the block's own element last.
-    path: Vec<NodeId>,
+    pub(crate) path: Vec<NodeId>,
     /// Inside chrome (by tag, hint, related list or link density).
     pub(crate) chrome: bool,
     /// Inside a layout region hinted as a sidebar/header/widget (not chrome for the main

@@ -119,13 +119,40 @@ fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
     }
     let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
+    // The WHATWG MIME sniffing patterns: a page may open with `<script>` or `<style>`
+    // and name `<html>` only after the first kilobyte.
+    let sniffed = HTML_SNIFF_TAGS.iter().any(|tag| {
+        head.strip_prefix(tag)
+            .is_some_and(|rest| rest.starts_with([' ', '>', '\t', '\n', '\r', '\x0c']))
+    }) || head.starts_with("<!--");
     head.starts_with('<')
-        && (head.contains("<html")
+        && (sniffed
+            || head.contains("<html")
             || head.contains("<!doctype html")
             || head.contains("<head")
             || head.contains("<body")
             || head.contains("<p"))
 }
+
+/// Tags an HTML document may open with (WHATWG MIME sniffing, "text/html" patterns).
+const HTML_SNIFF_TAGS: &[&str] = &[
+    "<!doctype html",
+    "<html",
+    "<head",
+    "<script",
+    "<iframe",
+    "<h1",
+    "<div",
+    "<font",
+    "<table",
+    "<a",
+    "<style",
+    "<title",
+    "<b",
+    "<body",
+    "<br",
+    "<p",
+];
 
 fn host_tld(url: &str) -> Option<String> {
     let host = url::Url::parse(url).ok()?.host_str()?.to_owned();

@@ -9,15 +9,31 @@
 //!    `itemprop=datePublished` outside chrome; 4. publication times in scripts and data
 //!    attributes (`var publishTime = "…"`, `"pubDate": "…"`, `data-time="…"`);
 //! 5. visible text: an element whose class/id names it as the date (`#paperdate`,
-//!    `.pubtime`, `td.font_time`), else a date near the headline — publication labels
+//!    `.pubtime`, `td.font_time`), else a date near the headline (each block that
+//!    repeats the `<title>`/`og:title`, then the first `<h1>`, which may be a logo) — publication labels
 //!    (`发布时间：`, `发布日期`, `Published`) before unlabelled dates, and dates labelled as
 //!    written or updated (`成文日期`, `更新时间`, `Updated`) last; a label alone in a table
 //!    cell labels the next cell — else the signature date a notice ends with
-//!    (`二〇一八年四月十二日`); 6. the URL path.
+//!    (`二〇一八年四月十二日`); 6. the URL path. An unlabelled date counts only in a
+//!    short line or at the start of its block: a date inside a sentence of prose is an
+//!    event the article reports, not its dateline.
+//!
+//! When nothing is dated near a headline, a publication-labelled date anywhere outside
+//! sidebars and widgets (`Erschienen am: …` in a footer, `Datum: …` in an info box),
+//! then a written/updated one (`Aktualisiert:`, `Stand:`, `mis à jour`). Labels are words
+//! of their own (`date` inside `Update:` is none). After a label a two-digit year counts
+//! (`发布时间：18-04-12`, `Datum: 12.04.18`) in the century that keeps it in the past.
 //!
 //! Never from a sidebar list item, a comment, a header's "today is …" or a footer's
 //! copyright year: dates in list items and chrome do not count. Dates before 1990, in
 //! the future, or well after the date the URL was minted with are implausible and ignored.
+//! Consensus: a day more sources agree on (dateline, `<time>`, scripts, JSON-LD, URL)
+//! beats the top-ranked source standing alone; a tie keeps the ranking, except that a
+//! lone `<meta>`/JSON-LD date and a visible dateline within two weeks of it are the same
+//! article's life (published, re-indexed) and the dateline, what the page states, wins.
+//! A timestamp one day off the URL's date is the same publication in another time zone
+//! (UTC metadata, the newsroom's local day in the URL): the URL's day wins unless the
+//! visible dateline shows the timestamp's day.
 
 use std::sync::LazyLock;
 
@@ -68,6 +84,9 @@ const META_KEYS: &[&str] = &[
 /// A date and where it was read.
 pub(crate) type Dated = (NaiveDate, DateSource);
 
+/// A lone metadata date and a visible dateline this close (days) are the same article's
+/// life (published, re-indexed): the dateline wins.
+const DATELINE_OVER_META_DAYS: u64 = 14;
 /// How many days after the URL's date a publication date may plausibly be.
 const URL_SLACK_DAYS: u64 = 7;
 /// Blocks before/after the headline searched for a visible date.
@@ -81,6 +100,12 @@ const MAX_LABEL_CHARS: usize = 12;
 const BLOCKS_SIGNATURE: usize = 6;
 /// An element hinted as a date holding more text than this (chars) is not a dateline.
 const MAX_DATE_ELEMENT_CHARS: usize = 120;
+/// A block repeating the title is this long (chars): not a one-word logo, not a paragraph.
+const MIN_ANCHOR_CHARS: usize = 6;
+const MAX_ANCHOR_CHARS: usize = 300;
+/// An unlabelled date counts in a block this short (chars), or this near its start.
+const MAX_DATELINE_CHARS: usize = 100;
+const MAX_DATELINE_OFFSET: usize = 30;
 /// Blocks searched at the top of the main text when there is no headline.
 const BLOCKS_WITHOUT_HEADLINE: usize = 15;
 
@@ -88,6 +113,8 @@ static SEL_SCRIPT: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("script").expect("static selector is valid"));
 static SEL_ANY: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("body *").expect("static selector is valid"));
+static SEL_TITLE: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("title").expect("static selector is valid"));
 static SEL_META: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("meta[content]").expect("static selector is valid"));
 static SEL_JSONLD: LazyLock<Selector> = LazyLock::new(|| {
@@ -102,12 +129,16 @@ static SEL_TIME: LazyLock<Selector> = LazyLock::new(|| {
 static JSONLD_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#""(datePublished|dateCreated)"\s*:\s*"([^"]+)""#).expect("static regex is valid")
 });
+static SHORT_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\d{1,2})([-./])(\d{1,2})([-./])(\d{1,2})(?:[^\d.\-/]|$)")
+        .expect("static regex is valid")
+});
 static COMPACT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(\d{4})(\d{2})(\d{2})(?:\D|$)").expect("static regex is valid")
 });
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(成文日期|印发日期|更新时间|更新日期|修改时间|发布时间|发布日期|发表时间|发稿时间|发文日期|时间|日期|来源|published( on)?|posted( on)?|last updated|updated|modified|date|datum|veröffentlicht( am)?|erschienen( am)?|publié le|publicado( el)?|fecha|pubblicato( il)?|data|дата|опубликовано)\s*[:：]?\s*",
+        r"(?i)(成文日期|印发日期|更新时间|更新日期|修改时间|发布时间|发布日期|发表时间|发稿时间|发文日期|时间|日期|来源|published( on)?|posted( on)?|last updated|updated|modified|aktualisiert( am)?|stand|mis à jour( le)?|actualizado( el)?|aggiornato( il)?|date|datum|veröffentlicht( am)?|erschienen( am)?|publié le|publicado( el)?|fecha|pubblicato( il)?|data|дата|опубликовано)\s*[:：]?\s*",
     )
     .expect("static regex is valid")
 });
@@ -121,6 +152,11 @@ const SECONDARY_LABELS: &[&str] = &[
     "last updated",
     "updated",
     "modified",
+    "aktualisiert",
+    "stand",
+    "mis à jour",
+    "actualizado",
+    "aggiornato",
 ];
 /// Publication-time keys in page scripts and JSON data (`var publishTime = "…"`).
 static SCRIPT_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -234,9 +270,67 @@ fn time_dates(html: &Html, out: &mut Vec<Dated>) {
     }
 }
 
+/// Blocks that repeat the page's title (`<title>`, `og:title`): the article's own headline
+/// when the first `<h1>` is a logo or a site banner (`<h1>Zoll</h1>`, `<h1>Willkommen</h1>`).
+fn title_anchors(html: Option<&Html>, blocks: &[Block]) -> Vec<usize> {
+    let Some(html) = html else {
+        return Vec::new();
+    };
+    let titles: Vec<String> = html
+        .select(&SEL_TITLE)
+        .map(|el| el.text().collect::<String>())
+        .chain(
+            html.select(&SEL_META)
+                .filter(|el| el.value().attr("property") == Some("og:title"))
+                .filter_map(|el| el.value().attr("content").map(str::to_owned)),
+        )
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty())
+        .collect();
+    blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| {
+            let chars = b.text.chars().count();
+            (MIN_ANCHOR_CHARS..=MAX_ANCHOR_CHARS).contains(&chars)
+                && titles
+                    .iter()
+                    .any(|t| t.contains(b.text.as_str()) && chars * 2 >= t.chars().count())
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// A date in the visible text near the headline: a labelled one first, else the first.
-fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
-    let headline = blocks.iter().position(|b| b.headline);
+///
+/// The headline is each block that repeats the title, then the first `<h1>`; the first
+/// of them with a date nearby gives it.
+fn text_date(html: Option<&Html>, blocks: &[Block], anchors: &[usize]) -> Option<NaiveDate> {
+    let mut heads: Vec<Option<usize>> = anchors.iter().copied().map(Some).collect();
+    let flagged = blocks.iter().position(|b| b.headline);
+    if flagged.is_none_or(|h| !anchors.contains(&h)) {
+        heads.push(flagged);
+    }
+    let mut secondary = None;
+    for head in heads {
+        let (primary, second) = near_headline(blocks, head);
+        if primary.is_some() {
+            return primary;
+        }
+        secondary = secondary.or(second);
+    }
+    signature_date(blocks)
+        .or_else(|| page_labelled_date(html, blocks, false))
+        .or(secondary)
+        .or_else(|| page_labelled_date(html, blocks, true))
+}
+
+/// The publication date near one headline (`None`: the top of the main text), and a date
+/// labelled as written or updated there.
+fn near_headline(
+    blocks: &[Block],
+    headline: Option<usize>,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
     // (block, whether an unlabelled date in it counts): right after the headline the
     // dateline counts even inside chrome (`<div class="header">…<span class="h-time">`);
     // elsewhere only outside chrome (a header's "today is …" is not the page date).
@@ -258,7 +352,35 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
             .map(|b| (b, true))
             .collect(),
     };
-    // A label alone in its block (a table cell `发布日期：`) labels the next block.
+    let texts = join_labels(&window);
+    let labelled = |secondary: bool| labelled_date(&texts, secondary);
+    let primary = labelled(false).or_else(|| {
+        texts
+            .iter()
+            .filter(|(_, counts)| *counts)
+            .find_map(|(text, _)| {
+                find_dates(text).iter().find_map(|m| {
+                    // A date inside a sentence of prose is an event it reports, not
+                    // the dateline: a dateline is a short line or opens its block.
+                    if text.chars().count() > MAX_DATELINE_CHARS
+                        && text[..m.start].chars().count() > MAX_DATELINE_OFFSET
+                    {
+                        return None;
+                    }
+                    // A date labelled as written or updated is not the publication date.
+                    let before = text[..m.start].to_lowercase();
+                    let secondary = SECONDARY_LABELS
+                        .iter()
+                        .any(|l| before.trim_end_matches([' ', ':', '：']).ends_with(l));
+                    if secondary { None } else { m.date() }
+                })
+            })
+    });
+    (primary, labelled(true))
+}
+
+/// Block texts, a label alone in its block (a table cell `发布日期：`) joined to the next.
+fn join_labels(window: &[(&Block, bool)]) -> Vec<(String, bool)> {
     let mut texts: Vec<(String, bool)> = Vec::with_capacity(window.len());
     let mut k = 0;
     while k < window.len() {
@@ -275,46 +397,84 @@ fn text_date(blocks: &[Block]) -> Option<NaiveDate> {
             k += 1;
         }
     }
-    let labelled = |secondary: bool| {
-        texts.iter().find_map(|(text, _)| {
-            LABELLED.find_iter(text).find_map(|label| {
-                let name = label.as_str().to_lowercase();
-                if SECONDARY_LABELS.iter().any(|l| name.starts_with(l)) != secondary {
-                    return None;
-                }
-                // `成文日期` ends in `日期`: a label preceded by another label word is that one.
-                if !secondary
-                    && text[..label.start()].ends_with(['文', '新', '改', '发'])
-                    && name.starts_with("日期")
-                {
-                    return None;
-                }
-                let rest = &text[label.end()..];
-                find_dates(rest)
-                    .first()
-                    .filter(|m| m.start == 0)
-                    .and_then(crate::dates::DateMention::date)
+    texts
+}
+
+/// The first date right after a publication label (`secondary`: after a written/updated one).
+fn labelled_date(texts: &[(String, bool)], secondary: bool) -> Option<NaiveDate> {
+    texts.iter().find_map(|(text, _)| {
+        LABELLED.find_iter(text).find_map(|label| {
+            let name = label.as_str().to_lowercase();
+            if SECONDARY_LABELS.iter().any(|l| name.starts_with(l)) != secondary {
+                return None;
+            }
+            // A label is a word of its own (`date` in `Update:` is not one).
+            if text[..label.start()]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+            {
+                return None;
+            }
+            // `成文日期` ends in `日期`: a label preceded by another label word is that one.
+            if !secondary
+                && text[..label.start()].ends_with(['文', '新', '改', '发'])
+                && name.starts_with("日期")
+            {
+                return None;
+            }
+            let rest = &text[label.end()..];
+            find_dates(rest)
+                .first()
+                .filter(|m| m.start == 0)
+                .and_then(crate::dates::DateMention::date)
+                .or_else(|| short_year_date(rest))
+        })
+    })
+}
+
+/// A date with a two-digit year right after a label (`发布时间：18-04-12`, `Datum: 12.04.18`):
+/// `YY-MM-DD` with dashes, day first with dots or slashes; the century is the one that
+/// does not put the year in the future.
+fn short_year_date(rest: &str) -> Option<NaiveDate> {
+    let caps = SHORT_YEAR.captures(rest)?;
+    let num = |i: usize| caps.get(i)?.as_str().parse::<u32>().ok();
+    let (a, b, c) = (num(1)?, num(3)?, num(5)?);
+    let sep = caps.get(2)?.as_str();
+    let year_digits = caps.get(if sep == "-" { 1 } else { 5 })?.as_str().len();
+    if caps.get(4)?.as_str() != sep || year_digits != 2 {
+        return None;
+    }
+    let (yy, month, day) = if sep == "-" { (a, b, c) } else { (c, b, a) };
+    let this_year = u32::try_from(chrono::Datelike::year(&chrono::Utc::now().date_naive())).ok()?;
+    let century = if 2000 + yy <= this_year { 2000 } else { 1900 };
+    NaiveDate::from_ymd_opt(i32::try_from(century + yy).ok()?, month, day)
+}
+
+/// A labelled date anywhere on the page outside sidebars and widgets (`Erschienen am:` in
+/// the footer of a review, `Datum:` in an info box), when none is near the headline.
+fn page_labelled_date(html: Option<&Html>, blocks: &[Block], secondary: bool) -> Option<NaiveDate> {
+    let html = html?;
+    let aside = |b: &Block| {
+        b.path
+            .last()
+            .and_then(|id| html.tree.get(*id))
+            .is_some_and(|node| {
+                let el = ElementRef::wrap(node);
+                let in_aside = node.ancestors().chain(std::iter::once(node)).any(|a| {
+                    a.value()
+                        .as_element()
+                        .is_some_and(|e| matches!(e.name(), "aside" | "nav" | "menu"))
+                });
+                in_aside || (b.chrome && el.is_some_and(in_list))
             })
-        })
     };
-    labelled(false)
-        .or_else(|| {
-            texts
-                .iter()
-                .filter(|(_, counts)| *counts)
-                .find_map(|(text, _)| {
-                    find_dates(text).iter().find_map(|m| {
-                        // A date labelled as written or updated is not the publication date.
-                        let before = text[..m.start].to_lowercase();
-                        let secondary = SECONDARY_LABELS
-                            .iter()
-                            .any(|l| before.trim_end_matches([' ', ':', '：']).ends_with(l));
-                        if secondary { None } else { m.date() }
-                    })
-                })
-        })
-        .or_else(|| signature_date(blocks))
-        .or_else(|| labelled(true))
+    let window: Vec<(&Block, bool)> = blocks
+        .iter()
+        .filter(|b| !b.layout && !aside(b))
+        .map(|b| (b, true))
+        .collect();
+    labelled_date(&join_labels(&window), secondary)
 }
 
 /// A document signed with its date: the last short block of the main text that is only
@@ -419,7 +579,7 @@ pub(crate) fn candidates(url: &str, html: Option<&Html>, blocks: &[Block]) -> Ve
             out.push((date, DateSource::Text));
         }
     }
-    if let Some(date) = text_date(blocks) {
+    if let Some(date) = text_date(html, blocks, &title_anchors(html, blocks)) {
         out.push((date, DateSource::Text));
     }
     if let Some(date) = url_date(url) {
@@ -447,11 +607,59 @@ pub(crate) fn choose(candidates: &[Dated], today: NaiveDate) -> Option<Dated> {
         .iter()
         .find(|(_, s)| *s == DateSource::Url)
         .and_then(|(d, _)| d.checked_add_days(Days::new(URL_SLACK_DAYS)));
-    candidates
+    let plausible: Vec<Dated> = candidates
         .iter()
         .filter(|(d, _)| *d >= floor && *d <= ceiling && url_limit.is_none_or(|limit| *d <= limit))
-        .min_by_key(|(_, s)| *s)
         .copied()
+        .collect();
+    let top = plausible.iter().min_by_key(|(_, s)| *s).copied()?;
+    // Consensus: a day more sources of the page agree on beats a top source standing alone
+    // (a `<meta>` date that neither the dateline, `<time>` nor the scripts repeat).
+    let votes = |day: NaiveDate| {
+        let mut sources: Vec<DateSource> = plausible
+            .iter()
+            .filter(|(d, _)| *d == day)
+            .map(|(_, s)| *s)
+            .collect();
+        sources.sort();
+        sources.dedup();
+        sources.len()
+    };
+    let best = plausible
+        .iter()
+        .filter(|(d, _)| votes(*d) > votes(top.0))
+        .max_by_key(|(d, s)| (votes(*d), std::cmp::Reverse(*s)))
+        .copied()
+        .unwrap_or(top);
+    // One metadata date against one visible dateline days apart: the article's own
+    // dateline is what the page states (a lone `<meta>` date is often its re-indexing).
+    let best = match plausible.iter().find(|&&(d, s)| {
+        s == DateSource::Text
+            && d != best.0
+            && votes(d) == 1
+            && (d - best.0).num_days().unsigned_abs() <= DATELINE_OVER_META_DAYS
+    }) {
+        Some(&dateline)
+            if votes(best.0) == 1 && matches!(best.1, DateSource::Meta | DateSource::JsonLd) =>
+        {
+            dateline
+        }
+        _ => best,
+    };
+    // A timestamp a day off the URL's date is the same publication in another time zone
+    // (metadata in UTC, the URL in the newsroom's local day): the URL's day wins, unless
+    // the page's visible dateline shows the timestamp's day.
+    let url = candidates.iter().find(|(_, s)| *s == DateSource::Url);
+    let shown = candidates
+        .iter()
+        .any(|&(d, s)| s == DateSource::Text && d == best.0);
+    if let Some(&(url_day, _)) = url
+        && (best.0 - url_day).num_days().abs() == 1
+        && !shown
+    {
+        return Some((url_day, DateSource::Url));
+    }
+    Some(best)
 }
 
 #[cfg(test)]
@@ -573,11 +781,11 @@ mod tests {
     #[test]
     fn prefers_trustworthy_sources_and_skips_implausible_dates() {
         let html = format!(
-            r#"<head><meta name="PubDate" content="2018-04-11"></head><body><div class="header">今天是2025年12月30日</div>
-            <h1>标题</h1><div>发布时间：2018-04-12</div>{BODY}</body>"#
+            r#"<head><meta name="PubDate" content="2018-04-10"></head><body><div class="header">今天是2025年12月30日</div>
+            <h1>标题</h1><div>发布时间：2018-03-01</div>{BODY}</body>"#
         );
         let (all, chosen) = page_dates("http://www.gov.cn/xinwen/2018-04/12/content_1.htm", &html);
-        assert_eq!(chosen, Some((d(2018, 4, 11), DateSource::Meta)));
+        assert_eq!(chosen, Some((d(2018, 4, 10), DateSource::Meta)));
         assert_eq!(all.len(), 3, "{all:?}");
 
         // A meta date long after the URL's date is a render date.
@@ -614,6 +822,136 @@ mod tests {
             !cands.iter().any(|(x, _)| *x == d(2026, 11, 1)),
             "{cands:?}"
         );
+    }
+
+    #[test]
+    fn the_block_repeating_the_title_is_the_headline_when_the_first_h1_is_a_logo() {
+        let filler: String = (0..20)
+            .map(|i| format!("<p>Rubrik {i} mit einem kurzen Text ohne Datum.</p>"))
+            .collect();
+        let html = format!(
+            r#"<head><title>Neue Brücke über den Fluss eröffnet | Stadtportal</title></head><body>
+            <h1>Stadtportal</h1>{filler}<div class="main"><h2>Neue Brücke über den Fluss eröffnet</h2>
+            <div class="meta">dpa am 12.11.2021</div><p>Die neue Brücke ist seit heute für den Verkehr
+            freigegeben, nach drei Jahren Bauzeit und vielen Verzögerungen.</p></div></body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2021, 11, 12), DateSource::Text)));
+    }
+
+    #[test]
+    fn european_datelines() {
+        for (line, want) in [
+            ("Veröffentlicht am 5. November 2021", d(2021, 11, 5)),
+            ("martes 17 de marzo de 2020", d(2020, 3, 17)),
+            ("22/11/2020 - 04:30 - Fonte: Agência", d(2020, 11, 22)),
+        ] {
+            let html = format!(r#"<body><h1>Titel</h1><p class="x">{line}</p>{BODY}</body>"#);
+            let (_, chosen) = page_dates("https://example.com/a", &html);
+            assert_eq!(chosen, Some((want, DateSource::Text)), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_date_inside_prose_is_an_event_not_the_dateline() {
+        let html = r#"<body><h1>Zentrum eröffnet</h1><p>Im Beisein zahlreicher Gäste wurde das neue
+            Zentrum am 18. Oktober 2021 offiziell eröffnet und in Betrieb genommen, nach langer Bauzeit.</p>
+            <p>Mehr dazu im nächsten Heft, das im Dezember erscheinen wird.</p></body>"#;
+        let (_, chosen) = page_dates("https://example.org/2021/10/20/zentrum/", html);
+        assert_eq!(chosen, Some((d(2021, 10, 20), DateSource::Url)));
+        let (_, chosen) = page_dates("https://example.org/zentrum/", html);
+        assert_eq!(chosen, None);
+    }
+
+    #[test]
+    fn a_utc_timestamp_a_day_after_the_url_date_is_the_url_day() {
+        let head = r#"<head><meta property="article:published_time" content="2020-02-25T02:25:54+00:00"></head>"#;
+        let url = "https://news.example/2020/02/24/story/";
+        let html = format!("{head}<body><h1>T</h1>{BODY}</body>");
+        let (_, chosen) = page_dates(url, &html);
+        assert_eq!(chosen, Some((d(2020, 2, 24), DateSource::Url)));
+        // The visible dateline shows the timestamp's day: that day stands.
+        let html = format!("{head}<body><h1>T</h1><p>Feb. 25, 2020</p>{BODY}</body>");
+        let (_, chosen) = page_dates(url, &html);
+        assert_eq!(chosen, Some((d(2020, 2, 25), DateSource::Meta)));
+        // Further apart: the metadata stands.
+        let (_, chosen) = page_dates(
+            "https://news.example/2020/02/22/story/",
+            &format!("{head}<body><h1>T</h1>{BODY}</body>"),
+        );
+        assert_eq!(chosen, Some((d(2020, 2, 25), DateSource::Meta)));
+    }
+
+    #[test]
+    fn a_day_more_sources_agree_on_beats_a_lone_meta_date() {
+        let html = format!(
+            r#"<head><meta name="date" content="2022-01-15"></head><body><article><h1>T</h1>
+            <time datetime="2022-01-25T08:00:00">25.01.2022</time><script>var publishTime = "2022-01-25 08:00";</script>
+            {BODY}</article></body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2022, 1, 25), DateSource::Time)));
+        // One against one, months apart: the more trustworthy source stands.
+        let html = format!(
+            r#"<head><meta name="date" content="2022-01-15"></head><body><h1>T</h1><p>25.05.2022</p>{BODY}</body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2022, 1, 15), DateSource::Meta)));
+        // One against one, days apart: the article's own dateline.
+        let html = format!(
+            r#"<head><meta name="date" content="2022-01-15"></head><body><h1>T</h1><p>25.01.2022</p>{BODY}</body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2022, 1, 25), DateSource::Text)));
+        // Metadata that two sources agree on stands against the dateline.
+        let html = format!(
+            r#"<head><meta name="date" content="2022-01-15"><script type="application/ld+json">{{"datePublished":"2022-01-15"}}</script></head>
+            <body><h1>T</h1><p>25.01.2022</p>{BODY}</body>"#
+        );
+        let (_, chosen) = page_dates("https://example.com/a", &html);
+        assert_eq!(chosen, Some((d(2022, 1, 15), DateSource::Meta)));
+    }
+
+    #[test]
+    fn a_labelled_date_far_from_the_headline_counts_when_none_is_near() {
+        let filler: String = (0..20)
+            .map(|i| format!("<p>Absatz {i} der Rezension, ohne ein Datum darin.</p>"))
+            .collect();
+        let page = |footer: &str| {
+            format!(
+                r#"<body><h1>Vom Boden aus gedacht</h1>{filler}<div class="footer"><p>Letzte Änderung: 31.10.2023</p>{footer}</div>
+                <aside class="sidebar"><p>Veröffentlicht am: 02.02.2020</p></aside></body>"#
+            )
+        };
+        // A publication label beats an update label; a sidebar's label never counts.
+        let (_, chosen) = page_dates(
+            "https://example.org/r",
+            &page("<p>Erschienen am: 01.11.2023</p>"),
+        );
+        assert_eq!(chosen, Some((d(2023, 11, 1), DateSource::Text)));
+        let (_, chosen) = page_dates(
+            "https://example.org/r",
+            &page("<p>Aktualisiert: 30.12.2016</p>"),
+        );
+        assert_eq!(chosen, Some((d(2016, 12, 30), DateSource::Text)));
+        // `date` inside `Update:` is not a publication label.
+        let html = format!("<body><h1>T</h1>{filler}<p>Update: 2019-03-04</p></body>");
+        let (_, chosen) = page_dates("https://example.org/r", &html);
+        assert_eq!(chosen, None);
+    }
+
+    #[test]
+    fn a_two_digit_year_counts_after_a_label() {
+        for (line, want) in [
+            ("发布时间：18-04-12 09:30", Some(d(2018, 4, 12))),
+            ("Datum: 12.04.18", Some(d(2018, 4, 12))),
+            ("Posted: 03/11/99", Some(d(1999, 11, 3))),
+            ("18-04-12 09:30", None),
+        ] {
+            let html = format!("<body><h1>T</h1><p>{line}</p>{BODY}</body>");
+            let (_, chosen) = page_dates("https://example.com/a", &html);
+            assert_eq!(chosen.map(|(x, _)| x), want, "{line}");
+        }
     }
 
     #[test]

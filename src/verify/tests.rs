@@ -445,3 +445,20 @@ fn nul_runs_and_tag_floods_are_bounded() {
     assert!(parsed.html.tree.nodes().len() <= bounded::MAX_NODES + 20_000);
     assert!(parsed.limit.is_some());
 }
+
+#[test]
+fn sniffs_html_that_opens_with_a_script_and_names_html_late() {
+    // No Content-Type: a page that opens with `<script>`/`<style>` and names `<html>`
+    // only after the first kilobyte is still HTML (WHATWG sniffing).
+    let html = format!(
+        r#"<script src="/a.js"></script><style>{}</style><!doctype html><html><head>
+        <meta property="article:published_time" content="2023-10-26T19:19:17+00:00"></head>
+        <body><p>Text.</p></body></html>"#,
+        ".x{color:red}".repeat(100)
+    );
+    let page = read_page("https://example.com/a", None, html.as_bytes());
+    assert!(page.is_html);
+    assert_eq!(page.page_date, Some(d(2023, 10, 26)));
+    let text = read_page("https://example.com/a", None, b"a <b> plain note");
+    assert!(!text.is_html);
+}
