@@ -22,15 +22,7 @@ fn html(body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
-fn fast_config(dir: &std::path::Path, extra: &str) -> String {
-    let p = dir.join("fast.toml");
-    std::fs::write(
-        &p,
-        format!("[fetch]\nretry_base_ms = 10\nhost_rate = 100.0\nsoft404_probe = false\n{extra}"),
-    )
-    .unwrap();
-    p.display().to_string()
-}
+use common::fast_config;
 
 fn status_router() -> Router {
     let flaky = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));

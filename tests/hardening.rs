@@ -29,15 +29,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-fn quick(dir: &std::path::Path, extra: &str) -> String {
-    let p = dir.join("quick.toml");
-    std::fs::write(
-        &p,
-        format!("[fetch]\nretry_base_ms = 10\nhost_rate = 100.0\nsoft404_probe = false\n{extra}"),
-    )
-    .unwrap();
-    p.display().to_string()
-}
+use common::fast_config as quick;
 
 #[test]
 fn every_content_encoding_layer_is_decoded_or_the_body_is_unreadable() {

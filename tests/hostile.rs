@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -153,13 +153,12 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
         .map(|u| format!("- 2018年4月12日，国务院常务会议确定发展“互联网+医疗健康”措施。 {u}\n"))
         .collect();
     let r = report(dir.path(), "r.md", &text);
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
-        "[fetch]\nmax_body_bytes = 1048576\nretry_base_ms = 10\nhost_rate = 100.0\nsoft404_probe = false\n",
-    )
-    .unwrap();
-    let t0 = Instant::now();
+    let cfg = std::path::PathBuf::from(common::fast_config(
+        dir.path(),
+        "max_body_bytes = 1048576\n",
+    ));
+    // A hostile server never hangs the run: the command's own time limit (see
+    // `common::citecheck`) would fail this test.
     let (doc, code) = check_json(&[
         r.to_str().unwrap(),
         "--config",
@@ -170,7 +169,6 @@ fn hostile_servers_get_clear_statuses_and_the_run_goes_on() {
         "--max-retries",
         "1",
     ]);
-    assert!(t0.elapsed() < Duration::from_secs(60));
     assert_eq!(code, 1);
     let link = |u: &str| citation(&doc, u)["link"].clone();
     let expect = |u: &str, status: &str, reason: &str, needle: &str| {

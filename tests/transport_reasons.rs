@@ -45,12 +45,7 @@ fn transport_failures_are_classified_by_type() {
     let dir = tempfile::tempdir().unwrap();
     let text: String = urls.iter().map(|u| format!("- See {u} here.\n")).collect();
     let r = report(dir.path(), "r.md", &text);
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
-        "[fetch]\nretry_base_ms = 10\nhost_rate = 100.0\nsoft404_probe = false\n",
-    )
-    .unwrap();
+    let cfg = std::path::PathBuf::from(common::fast_config(dir.path(), ""));
     let (doc, code) = check_json(&[
         r.to_str().unwrap(),
         "--config",

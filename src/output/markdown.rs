@@ -83,6 +83,23 @@ impl Markdown {
                 report.unchecked
             )?;
         }
+        if let (Some(changes), Some(dead)) = (&s.changes, s.confirmed_dead) {
+            let mut parts: Vec<String> = Change::ALL
+                .iter()
+                .filter_map(|c| {
+                    let n = changes.get(c.as_str()).copied().unwrap_or(0);
+                    (n > 0).then(|| format!("{n} {}", c.as_str().replace('_', " ")))
+                })
+                .collect();
+            if parts.is_empty() {
+                parts.push("nothing".to_owned());
+            }
+            writeln!(
+                out,
+                "Since the last recorded run: {}; {dead} confirmed dead.\n",
+                parts.join(", ")
+            )?;
+        }
         if report.mode == Mode::Check {
             writeln!(out, "| status | citations |\n|---|---:|")?;
             for (k, v) in &s.by_status {

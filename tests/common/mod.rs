@@ -322,6 +322,19 @@ where
     addr_rx.recv().unwrap()
 }
 
+/// The settings that make local tests quick, written once: short retry backoff, a
+/// high per-host rate, no soft-404 probe; `extra` adds `[fetch]` keys (or whole tables
+/// after them). Returns the path of the config file written into `dir`.
+pub fn fast_config(dir: &Path, extra: &str) -> String {
+    let p = dir.join("fast.toml");
+    std::fs::write(&p, format!("{FAST_FETCH}{extra}")).unwrap();
+    p.display().to_string()
+}
+
+/// The `[fetch]` table of [`fast_config`].
+pub const FAST_FETCH: &str =
+    "[fetch]\nretry_base_ms = 10\nhost_rate = 100.0\nsoft404_probe = false\n";
+
 /// Write a report file into `dir`.
 pub fn report(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
