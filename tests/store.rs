@@ -636,3 +636,26 @@ fn unused_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+#[test]
+fn an_excluded_link_is_not_new_on_every_run() {
+    on_both(|store, dir| {
+        let s = server(&Mode::default());
+        let cfg = config(dir);
+        let r = claim_report(dir, &s, &["/stable", "/gone"]);
+        let skip = ["--exclude", "/gone$"];
+        let (d, _) = check(store, &cfg, &r, 0, &skip);
+        assert_eq!(citation(&d, &s.url("/gone"))["link"]["status"], "excluded");
+        assert_eq!(history(&d, &s.url("/gone"))["change"], "new_link");
+        let (d, _) = check(store, &cfg, &r, 1, &skip);
+        let h = history(&d, &s.url("/gone"));
+        assert_eq!(
+            (h["change"].as_str(), h["failures"].as_u64()),
+            (Some("unchanged"), Some(0))
+        );
+        assert_eq!(s.log.count("/gone"), 0);
+        // and its timeline has no checks: it never reached the network
+        let t = store_json(&["history", &s.url("/gone")], store);
+        assert!(t["checks"].as_array().unwrap().is_empty(), "{t}");
+    });
+}

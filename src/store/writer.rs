@@ -85,10 +85,15 @@ fn reusable(check: &UrlCheck) -> bool {
 
 impl Listener for StoreListener {
     fn url_checked(&mut self, check: &UrlCheck) -> io::Result<()> {
+        let next = self.history.after(check);
         if !is_check(check.link.status) {
+            // Not a check of the link (excluded, invalid): nothing to count, but the URL
+            // is known from now on, so the next run does not call it a new link.
+            if self.history.before(&check.url).is_none() {
+                self.send(Record::Link(check.url.clone(), next));
+            }
             return Ok(());
         }
-        let next = self.history.after(check);
         let page_changed = match (
             self.history
                 .before(&check.url)
