@@ -14,6 +14,7 @@
 pub mod changed;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod dates;
 pub mod fetch;
 pub mod inspect;

@@ -399,15 +399,28 @@ fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, 
 /// Resolve one URL and verify every citing claim against its page.
 async fn process(shared: &Shared, job: Job) -> Done {
     let Resolved { link, page } = shared.resolver.resolve(&job.url).await;
-    let verdicts = match (&page, link.status.is_alive()) {
-        (Some(p), true) => job
-            .citations
-            .iter()
-            .map(|&i| {
-                let (v, e) = verify::verify(&shared.citations[i].claim, p, &shared.verify);
-                (i, v, e)
-            })
-            .collect(),
+    let verdicts = match page {
+        // Verifying is CPU work: on the resolver's CPU workers, not the async side.
+        Some(page) if link.status.is_alive() => {
+            let claims: Vec<(usize, Arc<Citation>)> = job
+                .citations
+                .iter()
+                .map(|&i| (i, Arc::clone(&shared.citations[i])))
+                .collect();
+            let opts = shared.verify;
+            let verified = shared.resolver.cpu().run(move || {
+                claims
+                    .iter()
+                    .map(|(i, c)| {
+                        let (v, e) = verify::verify(&c.claim, &page, &opts);
+                        (*i, v, e)
+                    })
+                    .collect()
+            });
+            verified
+                .await
+                .unwrap_or_else(|| unverifiable(&job.citations, &link))
+        }
         _ => unverifiable(&job.citations, &link),
     };
     Done {

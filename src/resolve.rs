@@ -3,16 +3,15 @@
 //! the same URL.
 //!
 //! In order: fetch (redirects followed hop by hop, see [`crate::fetch`]); read the body
-//! ([`crate::verify::read_page`], on a blocking thread, at most one page per core at a
-//! time); follow page-level redirects (meta refresh, script), up to
+//! ([`crate::verify::read_page`], on the run's CPU workers, [`crate::cpu`]: one per
+//! core); follow page-level redirects (meta refresh, script), up to
 //! [`MAX_PAGE_REDIRECTS`] and within the redirect limit; then a bot challenge makes the
 //! link `blocked`, and a soft 404 makes it `soft_404`: the page says it is gone, the
 //! redirect went to the site root or an error page, or the host answers a random path
 //! with the same page (one probe per host, cached for the run; a cited home page is
 //! never compared with it).
 
-use tokio::sync::Semaphore;
-
+use crate::cpu::CpuPool;
 use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, host_key};
 use crate::model::{LinkResult, LinkStatus, Reason, Redirect};
 use crate::verify::{self, PageInfo};
@@ -32,11 +31,11 @@ pub struct Resolved {
     pub page: Option<PageInfo>,
 }
 
-/// Resolves URLs for a whole run: the fetcher, the page readers and the probe cache.
+/// Resolves URLs for a whole run: the fetcher, the CPU workers and the probe cache.
 pub struct Resolver {
     fetcher: Fetcher,
-    /// Bounds CPU-bound page reading to the number of cores (and so the blocking threads).
-    readers: Semaphore,
+    /// The CPU workers that read pages (and verify claims, see [`Resolver::cpu`]).
+    cpu: CpuPool,
     probe: bool,
     max_redirects: usize,
     probes: OnceMap<Option<PageInfo>>,
@@ -47,9 +46,7 @@ impl Resolver {
     pub fn new(options: &FetchOptions) -> Result<Self, FetchError> {
         Ok(Resolver {
             fetcher: Fetcher::new(options)?,
-            readers: Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-            ),
+            cpu: CpuPool::per_core(),
             probe: options.soft404_probe,
             max_redirects: options.max_redirects,
             probes: OnceMap::new(),
@@ -60,6 +57,13 @@ impl Resolver {
     #[must_use]
     pub fn fetcher(&self) -> &Fetcher {
         &self.fetcher
+    }
+
+    /// The run's CPU workers: CPU-bound work on pages (verifying claims) goes there, not
+    /// on the async side.
+    #[must_use]
+    pub fn cpu(&self) -> &CpuPool {
+        &self.cpu
     }
 
     /// Fetch `url`, read its page, follow page-level redirects, and detect challenges
@@ -107,19 +111,18 @@ impl Resolver {
         Resolved { link, page }
     }
 
-    /// Read the page of a live answer, at most one page per core at a time.
+    /// Read the page of a live answer on a CPU worker.
     async fn read(&self, fetched: &Fetched) -> Option<PageInfo> {
         if !fetched.link.status.is_alive() {
             return None;
         }
-        let _permit = self.readers.acquire().await.ok()?;
         let body = fetched.body.clone()?;
         let url = fetched.link.final_url.clone().unwrap_or_default();
         let ct = fetched.content_type.clone();
-        // scraper's DOM is not `Send`: the page is read on a blocking thread.
-        tokio::task::spawn_blocking(move || verify::read_page(&url, ct.as_deref(), &body))
+        // scraper's DOM is not `Send`: the page is parsed and read on the worker.
+        self.cpu
+            .run(move || verify::read_page(&url, ct.as_deref(), &body))
             .await
-            .ok()
     }
 
     /// A soft-404 reason and message, if the page reads as gone.
