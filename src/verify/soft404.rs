@@ -78,6 +78,24 @@ static CHALLENGE_MARKUP_SEARCH: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .build(CHALLENGE_MARKUP)
         .expect("static patterns are valid")
 });
+static GONE_SEARCH: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(GONE_PHRASES).expect("static patterns are valid"));
+static CHALLENGE_SEARCH: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(CHALLENGE_PHRASES).expect("static patterns are valid"));
+
+/// The first of `phrases` (in their order) that `text` holds: what
+/// `phrases.iter().find(|p| text.contains(p))` says, in one pass over `text`.
+fn first_phrase(
+    search: &AhoCorasick,
+    phrases: &'static [&'static str],
+    text: &str,
+) -> Option<&'static str> {
+    search
+        .find_overlapping_iter(text)
+        .map(|m| m.pattern().as_usize())
+        .min()
+        .map(|i| phrases[i])
+}
 /// class/id of captcha widgets: a challenge only when the widget is the page's content,
 /// not a comment or newsletter form beside an article.
 const CAPTCHA_WIDGETS: &[&str] = &[
@@ -114,11 +132,11 @@ pub(crate) fn soft_404_reason(title: Option<&str>, main_text: &str) -> Option<St
 /// [`soft_404_reason`] of a title and main text already normalised.
 pub(crate) fn soft_404_reason_normalized(title: &str, main: &str) -> Option<String> {
     let main_chars = main.chars().count();
-    if let Some(p) = GONE_PHRASES.iter().find(|p| title.contains(**p)) {
+    if let Some(p) = first_phrase(&GONE_SEARCH, GONE_PHRASES, title) {
         return Some(format!("title says {p:?}"));
     }
     if main_chars < SHORT_PAGE_CHARS
-        && let Some(p) = GONE_PHRASES.iter().find(|p| main.contains(**p))
+        && let Some(p) = first_phrase(&GONE_SEARCH, GONE_PHRASES, main)
     {
         return Some(format!("short page says {p:?}"));
     }
@@ -164,19 +182,15 @@ pub(crate) fn challenge_reason_normalized(
     if main_chars >= SHORT_PAGE_CHARS {
         return None;
     }
-    if let Some(p) = CHALLENGE_PHRASES.iter().find(|p| title.contains(**p)) {
+    if let Some(p) = first_phrase(&CHALLENGE_SEARCH, CHALLENGE_PHRASES, title) {
         return Some(format!("title says {p:?}"));
     }
-    if let Some(p) = CHALLENGE_PHRASES.iter().find(|p| main.contains(**p)) {
+    if let Some(p) = first_phrase(&CHALLENGE_SEARCH, CHALLENGE_PHRASES, main) {
         return Some(format!("short page says {p:?}"));
     }
     // The first marker of the list that the page holds, in any ASCII case.
-    if let Some(m) = CHALLENGE_MARKUP_SEARCH
-        .find_overlapping_iter(raw_html)
-        .map(|m| m.pattern().as_usize())
-        .min()
-    {
-        return Some(format!("challenge markup {:?}", CHALLENGE_MARKUP[m]));
+    if let Some(m) = first_phrase(&CHALLENGE_MARKUP_SEARCH, CHALLENGE_MARKUP, raw_html) {
+        return Some(format!("challenge markup {m:?}"));
     }
     let widget = html
         .tree
@@ -204,6 +218,10 @@ pub(crate) fn challenge_reason_normalized(
 /// `notfound`, `error`). Returns the reason code and message.
 #[must_use]
 pub fn redirect_soft_404(original_url: &str, final_url: &str) -> Option<(Reason, String)> {
+    if original_url == final_url {
+        // No redirect (the common case): nothing to parse.
+        return None;
+    }
     let original = url::Url::parse(original_url).ok()?;
     let target = url::Url::parse(final_url).ok()?;
     if original == target {
