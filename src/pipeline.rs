@@ -32,7 +32,7 @@ use crate::model::{
     Citation, CitationResult, Evidence, LinkResult, Mode, Reason, RunReport, UncitedClaim, Verdict,
 };
 use crate::report::{Extraction, InputError};
-use crate::resolve::{Resolved, Resolver};
+use crate::resolve::{PageWork, Resolved, Resolver};
 use crate::verify::{self, VerifyOptions};
 
 /// How long requests in flight may finish after the first interrupt.
@@ -398,29 +398,27 @@ fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, 
 
 /// Resolve one URL and verify every citing claim against its page.
 async fn process(shared: &Shared, job: Job) -> Done {
-    let Resolved { link, page } = shared.resolver.resolve(&job.url).await;
-    let verdicts = match page {
-        // Verifying is CPU work: on the resolver's CPU workers, not the async side.
-        Some(page) if link.status.is_alive() => {
-            let claims: Vec<(usize, Arc<Citation>)> = job
-                .citations
-                .iter()
-                .map(|&i| (i, Arc::clone(&shared.citations[i])))
-                .collect();
-            let opts = shared.verify;
-            let verified = shared.resolver.cpu().run(move || {
-                claims
-                    .iter()
-                    .map(|(i, c)| {
-                        let (v, e) = verify::verify(&c.claim, &page, &opts);
-                        (*i, v, e)
-                    })
-                    .collect()
-            });
-            verified
-                .await
-                .unwrap_or_else(|| unverifiable(&job.citations, &link))
-        }
+    // Claims are verified on the CPU worker that reads the page: one trip per page, and
+    // no CPU work on the async side.
+    let claims: Vec<(usize, Arc<Citation>)> = job
+        .citations
+        .iter()
+        .map(|&i| (i, Arc::clone(&shared.citations[i])))
+        .collect();
+    let opts = shared.verify;
+    let verify_all: PageWork<Vec<(usize, Verdict, Evidence)>> = Arc::new(move |page| {
+        claims
+            .iter()
+            .map(|(i, c)| {
+                let (v, e) = verify::verify(&c.claim, page, &opts);
+                (*i, v, e)
+            })
+            .collect()
+    });
+    let (Resolved { link, page }, verified) =
+        shared.resolver.resolve_then(&job.url, verify_all).await;
+    let verdicts = match (page, verified) {
+        (Some(_), Some(verified)) if link.status.is_alive() => verified,
         _ => unverifiable(&job.citations, &link),
     };
     Done {

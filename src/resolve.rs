@@ -11,6 +11,8 @@
 //! with the same page (one probe per host, cached for the run; a cited home page is
 //! never compared with it).
 
+use std::sync::Arc;
+
 use crate::cpu::CpuPool;
 use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, host_key};
 use crate::model::{LinkResult, LinkStatus, Reason, Redirect};
@@ -21,6 +23,13 @@ pub const SOFT_404_SIMILARITY: f64 = 0.9;
 
 /// Meta-refresh and script redirects followed per URL (within the redirect limit).
 pub const MAX_PAGE_REDIRECTS: usize = 3;
+
+/// CPU work on a page, done on the CPU worker that has just read it, so that reading a
+/// page and working on it (verifying its claims) cost one trip to the workers: see
+/// [`Resolver::resolve_then`]. It may run more than once per URL (once for each page
+/// read on the way: a meta refresh, a script redirect); only the final page's result is
+/// kept.
+pub type PageWork<T> = Arc<dyn Fn(&PageInfo) -> T + Send + Sync>;
 
 /// A URL resolved: its link result and, when alive, the page read from it.
 #[derive(Debug, Clone)]
@@ -59,8 +68,7 @@ impl Resolver {
         &self.fetcher
     }
 
-    /// The run's CPU workers: CPU-bound work on pages (verifying claims) goes there, not
-    /// on the async side.
+    /// The run's CPU workers: CPU-bound work goes there, not on the async side.
     #[must_use]
     pub fn cpu(&self) -> &CpuPool {
         &self.cpu
@@ -69,8 +77,19 @@ impl Resolver {
     /// Fetch `url`, read its page, follow page-level redirects, and detect challenges
     /// and soft 404s.
     pub async fn resolve(&self, url: &str) -> Resolved {
+        self.resolve_then(url, Arc::new(|_: &PageInfo| ())).await.0
+    }
+
+    /// [`Resolver::resolve`], and `work` done on the final page (when there is one) by
+    /// the worker that read it. `work` sees every page read, whatever the link turns out
+    /// to be: the caller decides by the link whether to use its result.
+    pub async fn resolve_then<T: Send + 'static>(
+        &self,
+        url: &str,
+        work: PageWork<T>,
+    ) -> (Resolved, Option<T>) {
         let mut fetched = self.fetcher.fetch(url).await;
-        let mut page = self.read(&fetched).await;
+        let (mut page, mut done) = self.read_then(&fetched, Some(&work)).await;
         let mut hops = 0;
         while let Some((target, kind)) = page.as_ref().and_then(|p| p.redirect.clone()) {
             if hops >= MAX_PAGE_REDIRECTS || fetched.link.redirects.len() >= self.max_redirects {
@@ -94,7 +113,7 @@ impl Resolver {
             if fetched.link.status == LinkStatus::Ok {
                 fetched.link.status = LinkStatus::Redirected;
             }
-            page = self.read(&fetched).await;
+            (page, done) = self.read_then(&fetched, Some(&work)).await;
         }
         let mut link = fetched.link;
         if let Some(p) = &page {
@@ -108,21 +127,39 @@ impl Resolver {
                 link.error = Some(message);
             }
         }
-        Resolved { link, page }
+        (Resolved { link, page }, done)
     }
 
     /// Read the page of a live answer on a CPU worker.
     async fn read(&self, fetched: &Fetched) -> Option<PageInfo> {
+        self.read_then::<()>(fetched, None).await.0
+    }
+
+    /// Read the page of a live answer on a CPU worker, and do `work` on it there.
+    async fn read_then<T: Send + 'static>(
+        &self,
+        fetched: &Fetched,
+        work: Option<&PageWork<T>>,
+    ) -> (Option<PageInfo>, Option<T>) {
         if !fetched.link.status.is_alive() {
-            return None;
+            return (None, None);
         }
-        let body = fetched.body.clone()?;
+        let Some(body) = fetched.body.clone() else {
+            return (None, None);
+        };
         let url = fetched.link.final_url.clone().unwrap_or_default();
         let ct = fetched.content_type.clone();
+        let work = work.cloned();
         // scraper's DOM is not `Send`: the page is parsed and read on the worker.
-        self.cpu
-            .run(move || verify::read_page(&url, ct.as_deref(), &body))
-            .await
+        let read = self.cpu.run(move || {
+            let page = verify::read_page(&url, ct.as_deref(), &body);
+            let done = work.map(|w| w(&page));
+            (page, done)
+        });
+        match read.await {
+            Some((page, done)) => (Some(page), done),
+            None => (None, None),
+        }
     }
 
     /// A soft-404 reason and message, if the page reads as gone.
