@@ -112,12 +112,22 @@ impl Drop for CpuPool {
 fn work(shared: &Shared) {
     loop {
         let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut yielded = false;
         let job = loop {
             if let Some(job) = state.jobs.pop_front() {
                 break job;
             }
             if state.closed {
                 return;
+            }
+            if !yielded {
+                // Let the threads that make jobs run once before sleeping: in a busy run
+                // the next page is usually ready by then, and no wake-up is needed.
+                yielded = true;
+                drop(state);
+                std::thread::yield_now();
+                state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+                continue;
             }
             state.idle += 1;
             state = shared
