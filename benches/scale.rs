@@ -453,7 +453,8 @@ fn usage_line(tool: &str, n: usize, u: &Usage, counts: &str) -> String {
 /// (checks the status) side by side, each in a child process of its own, `BENCH_RUNS`
 /// rounds (3). `BENCH_SCALE` scales the URLs; `BENCH_THROUGHPUT_WRAP` puts a command in
 /// front of citecheck (`valgrind --tool=callgrind`, `perf record -g`);
-/// `BENCH_LYCHEE=0` leaves lychee out.
+/// `BENCH_LYCHEE=0` leaves lychee out; `BENCH_BASELINE=PATH` runs another citecheck
+/// binary (an older build) in every round too, for before/after in one go.
 fn throughput(scale: f64) -> String {
     let n = ((20_000.0 * scale) as usize).max(THROUGHPUT_HOSTS.len());
     let runs: usize = std::env::var("BENCH_RUNS")
@@ -480,9 +481,9 @@ fn throughput(scale: f64) -> String {
     let mut citecheck: Vec<String> = std::env::var("BENCH_THROUGHPUT_WRAP")
         .map(|w| w.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
-    citecheck.extend(
+    let args = |bin: &str| {
         [
-            env!("CARGO_BIN_EXE_citecheck"),
+            bin,
             "check",
             &path.to_string_lossy(),
             "--config",
@@ -493,8 +494,10 @@ fn throughput(scale: f64) -> String {
             "--output",
             &json.to_string_lossy(),
         ]
-        .map(str::to_owned),
-    );
+        .map(str::to_owned)
+    };
+    citecheck.extend(args(env!("CARGO_BIN_EXE_citecheck")));
+    let baseline = std::env::var("BENCH_BASELINE").ok().map(|b| args(&b).to_vec());
     let lychee_json = dir.path().join("lychee.json");
     let lychee_version = if std::env::var("BENCH_LYCHEE").is_ok_and(|v| v == "0") {
         None
@@ -544,6 +547,25 @@ fn throughput(scale: f64) -> String {
             lines.push(usage_line("lychee", n, l, &format!("{ok} of {total} OK")));
         } else if lychee_version.is_some() {
             lines.push("  lychee    did not run".to_owned());
+        }
+        if let Some(b) = baseline
+            .as_ref()
+            .and_then(|cmd| measure(dir.path(), "baseline", cmd))
+        {
+            let (ok, supported) = citecheck_counts(&json);
+            lines.push(usage_line(
+                "baseline",
+                n,
+                &b,
+                &format!("{ok} ok, {supported} supported"),
+            ));
+            if let Some(l) = &l {
+                lines.push(format!(
+                    "  ratio     baseline: URLs/s {:.2}x lychee's, CPU per URL {:.2}x",
+                    l.wall / b.wall,
+                    b.cpu / l.cpu
+                ));
+            }
         }
         let Some(c) = measure(dir.path(), "citecheck", &citecheck) else {
             lines.push("  citecheck did not start".to_owned());
