@@ -454,7 +454,8 @@ fn usage_line(tool: &str, n: usize, u: &Usage, counts: &str) -> String {
 /// rounds (3). `BENCH_SCALE` scales the URLs; `BENCH_THROUGHPUT_WRAP` puts a command in
 /// front of citecheck (`valgrind --tool=callgrind`, `perf record -g`);
 /// `BENCH_LYCHEE=0` leaves lychee out; `BENCH_BASELINE=PATH` runs another citecheck
-/// binary (an older build) in every round too, for before/after in one go.
+/// binary (an older build) in every round too, for before/after in one go;
+/// `BENCH_CITECHECK_BIN=PATH` measures that binary instead of this build's.
 fn throughput(scale: f64) -> String {
     let n = ((20_000.0 * scale) as usize).max(THROUGHPUT_HOSTS.len());
     let runs: usize = std::env::var("BENCH_RUNS")
@@ -496,7 +497,9 @@ fn throughput(scale: f64) -> String {
         ]
         .map(str::to_owned)
     };
-    citecheck.extend(args(env!("CARGO_BIN_EXE_citecheck")));
+    let bin = std::env::var("BENCH_CITECHECK_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_citecheck").to_owned());
+    citecheck.extend(args(&bin));
     let baseline = std::env::var("BENCH_BASELINE").ok().map(|b| args(&b).to_vec());
     let lychee_json = dir.path().join("lychee.json");
     let lychee_version = if std::env::var("BENCH_LYCHEE").is_ok_and(|v| v == "0") {
