@@ -192,6 +192,8 @@ const MAX_LINK_DENSITY: f64 = 0.5;
 
 static SEL_H1: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("h1").expect("static selector is valid"));
+static SEL_BODY: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("body").expect("static selector is valid"));
 static SEL_TITLE: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("title").expect("static selector is valid"));
 static SEL_OG_TITLE: LazyLock<Selector> = LazyLock::new(|| {
@@ -596,7 +598,7 @@ fn strip_site_name(title: &str) -> String {
 pub(crate) fn extract(html: &Html) -> Extracted {
     let root = html.root_element();
     let body_chars = html
-        .select(&Selector::parse("body").expect("static selector is valid"))
+        .select(&SEL_BODY)
         .next()
         .map_or(0, |b| visible_chars(*b));
     let mut walker = Walker {
