@@ -500,7 +500,9 @@ fn throughput(scale: f64) -> String {
     let bin = std::env::var("BENCH_CITECHECK_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_citecheck").to_owned());
     citecheck.extend(args(&bin));
-    let baseline = std::env::var("BENCH_BASELINE").ok().map(|b| args(&b).to_vec());
+    let baseline = std::env::var("BENCH_BASELINE")
+        .ok()
+        .map(|b| args(&b).to_vec());
     let lychee_json = dir.path().join("lychee.json");
     let lychee_version = if std::env::var("BENCH_LYCHEE").is_ok_and(|v| v == "0") {
         None
@@ -596,7 +598,10 @@ fn throughput(scale: f64) -> String {
         let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         format!("{lo:.digits$}–{hi:.digits$}")
     };
-    let both: Vec<(Usage, Usage)> = pairs.iter().filter_map(|(c, l)| Some((*c, (*l)?))).collect();
+    let both: Vec<(Usage, Usage)> = pairs
+        .iter()
+        .filter_map(|(c, l)| Some((*c, (*l)?)))
+        .collect();
     if !both.is_empty() {
         lines.push(format!(
             "  over {} runs: citecheck at {}x lychee's URLs/s, {}x its CPU per URL, {}x its peak RSS",

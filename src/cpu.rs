@@ -87,7 +87,11 @@ impl CpuPool {
             run_job(job);
             return;
         }
-        let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         state.jobs.push_back(job);
         let wake = state.idle > 0;
         drop(state);

@@ -178,7 +178,8 @@ impl Normalizer {
 
 /// Whether NFKC leaves the lone character `c` unchanged (its quick check says so).
 fn nfkc_keeps(c: char) -> bool {
-    unicode_normalization::is_nfkc_quick(std::iter::once(c)) == unicode_normalization::IsNormalized::Yes
+    unicode_normalization::is_nfkc_quick(std::iter::once(c))
+        == unicode_normalization::IsNormalized::Yes
 }
 
 /// Byte offsets in `haystack` where `needle` occurs (both already normalised).

@@ -325,7 +325,9 @@ impl Walker {
         let hints: Vec<&str> = if matches!(el.name(), "body" | "html" | "article" | "main") {
             Vec::new()
         } else {
-            hint_tokens(el).filter(|t| is_hint(CHROME_HINTS, t)).collect()
+            hint_tokens(el)
+                .filter(|t| is_hint(CHROME_HINTS, t))
+                .collect()
         };
         if !by_tag && hints.is_empty() {
             return false;
@@ -486,9 +488,7 @@ fn choose_containers(blocks: &[Block], html: &Html) -> Option<(NodeId, Vec<NodeI
     for (id, score) in &mut scores {
         if let Some(el) = html.tree.get(*id).and_then(ElementRef::wrap) {
             let tokens: Vec<&str> = hint_tokens(el.value()).collect();
-            if tokens.iter().any(|t| is_hint(CONTENT_HINTS, t))
-                || el.value().name() == "article"
-            {
+            if tokens.iter().any(|t| is_hint(CONTENT_HINTS, t)) || el.value().name() == "article" {
                 *score *= 1.25;
             }
             if tokens.iter().any(|t| is_hint(CHROME_HINTS, t)) {
@@ -696,8 +696,9 @@ pub(crate) fn in_chrome(el: ElementRef<'_>) -> bool {
             return !(scoped(value.name()) && in_article());
         }
         !matches!(value.name(), "body" | "html" | "article" | "main")
-            && hint_tokens(value)
-                .any(|t| is_hint(CHROME_HINTS, t) && !(scoped(&t.to_ascii_lowercase()) && in_article()))
+            && hint_tokens(value).any(|t| {
+                is_hint(CHROME_HINTS, t) && !(scoped(&t.to_ascii_lowercase()) && in_article())
+            })
     })
 }
 

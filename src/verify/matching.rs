@@ -187,9 +187,8 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         }
         total += weight;
         let stemmable = is_stemmable(&keyword.term);
-        let found_in = |text: &str| {
-            contains_term(text, &term) || (stemmable && find_stemmed(text, &term))
-        };
+        let found_in =
+            |text: &str| contains_term(text, &term) || (stemmable && find_stemmed(text, &term));
         if !found_in(main) {
             if found_in(chrome()) {
                 chrome_only.push(keyword.term.clone());

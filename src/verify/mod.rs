@@ -252,7 +252,11 @@ pub fn read_page(url: &str, content_type: Option<&str>, body: &[u8]) -> PageInfo
         });
     info.headline = extracted.headline.clone();
     info.main_text = std::mem::take(&mut extracted.main_text);
-    let title = extracted.title.as_deref().map(normalize).unwrap_or_default();
+    let title = extracted
+        .title
+        .as_deref()
+        .map(normalize)
+        .unwrap_or_default();
     let article = info.normalized_article();
     let challenge = soft404::challenge_reason_normalized(&title, article, &html, &decoded.text);
     let soft_404 = challenge

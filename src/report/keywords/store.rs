@@ -53,9 +53,7 @@ fn segmenter() -> Jieba {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    ahead
-        .and_then(|h| h.join().ok())
-        .unwrap_or_else(Jieba::new)
+    ahead.and_then(|h| h.join().ok()).unwrap_or_default()
 }
 
 /// Claims whose candidates are found together, spread over the worker threads.
