@@ -634,11 +634,7 @@ fn memory_child(addr: SocketAddr) {
             )
         }),
     );
-    let config = config_for(
-        addr,
-        hosts,
-        "host_rate = 1000000.0\nsoft404_probe = false\n",
-    );
+    let config = config_for(addr, hosts, "host_rate = 10000.0\nsoft404_probe = false\n");
     let report = run_check(&path, &config);
     let mut w = std::io::BufWriter::new(std::io::sink());
     citecheck::output::Formatter::write(&citecheck::output::Json, &report, &mut w).expect("json");
