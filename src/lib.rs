@@ -18,6 +18,7 @@ pub mod archive;
 pub mod changed;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod dates;
 pub mod fetch;
 pub mod inspect;

@@ -34,7 +34,7 @@ use crate::model::{
     RunReport, UncitedClaim, UrlCheck, Verdict,
 };
 use crate::report::{Extraction, InputError};
-use crate::resolve::{Resolved, Resolver};
+use crate::resolve::{PageWork, Resolved, Resolver};
 use crate::verify::{self, PageInfo, VerifyOptions};
 
 /// How long requests in flight may finish after the first interrupt.
@@ -578,41 +578,67 @@ fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, 
         .collect()
 }
 
+/// What the CPU worker that read a page made of it.
+struct Verified {
+    verdicts: Vec<(usize, Verdict, Evidence)>,
+    fingerprint: Option<String>,
+    snapshot: Option<PageSnapshot>,
+}
+
 /// Resolve one URL (or reuse a fresh earlier result) and verify every citing claim
 /// against its page.
 async fn process(shared: &Shared, job: Job) -> Done {
+    // Claims are verified on the CPU worker that reads the page: one trip per page, and
+    // no CPU work on the async side. The fingerprint and the snapshot for the history
+    // store are taken there too.
+    let claims: Vec<(usize, Arc<Citation>)> = job
+        .citations
+        .iter()
+        .map(|&i| (i, Arc::clone(&shared.citations[i])))
+        .collect();
+    let opts = shared.verify;
+    let wants_pages = shared.memory.as_ref().is_some_and(|m| m.wants_pages());
+    let work: PageWork<Verified> = Arc::new(move |page| Verified {
+        verdicts: claims
+            .iter()
+            .map(|(i, c)| {
+                let (v, e) = verify::verify(&c.claim, page, &opts);
+                (*i, v, e)
+            })
+            .collect(),
+        fingerprint: Some(page.fingerprint()),
+        snapshot: wants_pages.then(|| page.snapshot()),
+    });
     let cached = match &shared.memory {
         Some(m) => m.cached(&job.key).await,
         None => None,
     };
-    let Resolved { link, page } = match cached {
-        Some((link, snapshot)) => Resolved {
-            link,
-            page: Some(PageInfo::from_snapshot(snapshot)),
-        },
-        None => shared.resolver.resolve(&job.url).await,
+    let (link, verified) = match cached {
+        Some((link, snapshot)) => {
+            let verified = work(&PageInfo::from_snapshot(snapshot));
+            // A reused page is the stored one: nothing to compare, nothing to keep again.
+            let verified = Verified {
+                fingerprint: None,
+                snapshot: None,
+                ..verified
+            };
+            (link, Some(verified))
+        }
+        None => {
+            let (Resolved { link, page }, verified) =
+                shared.resolver.resolve_then(&job.url, work).await;
+            (link, verified.filter(|_| page.is_some()))
+        }
     };
-    let verdicts = match (&page, link.status.is_alive()) {
-        (Some(p), true) => job
-            .citations
-            .iter()
-            .map(|&i| {
-                let (v, e) = verify::verify(&shared.citations[i].claim, p, &shared.verify);
-                (i, v, e)
-            })
-            .collect(),
-        _ => unverifiable(&job.citations, &link),
+    let (verdicts, fingerprint, page) = match verified {
+        Some(v) if link.status.is_alive() => (v.verdicts, v.fingerprint, v.snapshot),
+        _ => (unverifiable(&job.citations, &link), None, None),
     };
-    let read = page.as_ref().filter(|_| link.status.is_alive());
-    let wants_pages = shared.memory.as_ref().is_some_and(|m| m.wants_pages());
     Done {
         key: job.key,
         citations: job.citations,
-        // A reused page is the stored one: nothing to compare, nothing to keep again.
-        fingerprint: read.filter(|_| !link.cached).map(PageInfo::fingerprint),
-        page: read
-            .filter(|_| wants_pages && !link.cached)
-            .map(PageInfo::snapshot),
+        fingerprint,
+        page,
         link,
         verdicts,
         archive: Vec::new(),

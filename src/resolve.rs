@@ -3,8 +3,8 @@
 //! the same URL.
 //!
 //! In order: fetch (redirects followed hop by hop, see [`crate::fetch`]); read the body
-//! ([`crate::verify::read_page`], on a blocking thread, at most one page per core at a
-//! time); follow page-level redirects (meta refresh, script), up to
+//! ([`crate::verify::read_page`], on the run's CPU workers, [`crate::cpu`]: one per
+//! core); follow page-level redirects (meta refresh, script), up to
 //! [`MAX_PAGE_REDIRECTS`] and within the redirect limit; then a bot challenge makes the
 //! link `blocked`, and a soft 404 makes it `soft_404`: the page says it is gone, the
 //! redirect went to the site root or an error page, or the host answers a random path
@@ -13,8 +13,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-
+use crate::cpu::CpuPool;
 use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, host_key};
 use crate::model::{LinkResult, LinkStatus, Reason, Redirect};
 use crate::verify::{self, PageInfo};
@@ -26,6 +25,13 @@ pub const SOFT_404_SIMILARITY: f64 = 0.9;
 /// Meta-refresh and script redirects followed per URL (within the redirect limit).
 pub const MAX_PAGE_REDIRECTS: usize = 3;
 
+/// CPU work on a page, done on the CPU worker that has just read it, so that reading a
+/// page and working on it (verifying its claims) cost one trip to the workers: see
+/// [`Resolver::resolve_then`]. It may run more than once per URL (once for each page
+/// read on the way: a meta refresh, a script redirect); only the final page's result is
+/// kept.
+pub type PageWork<T> = Arc<dyn Fn(&PageInfo) -> T + Send + Sync>;
+
 /// A URL resolved: its link result and, when alive, the page read from it.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -35,11 +41,11 @@ pub struct Resolved {
     pub page: Option<PageInfo>,
 }
 
-/// Resolves URLs for a whole run: the fetcher, the page readers and the probe cache.
+/// Resolves URLs for a whole run: the fetcher, the CPU workers and the probe cache.
 pub struct Resolver {
     fetcher: Fetcher,
-    /// Bounds CPU-bound page reading to the number of cores (and so the blocking threads).
-    readers: Semaphore,
+    /// The CPU workers that read pages (and verify claims, see [`Resolver::cpu`]).
+    cpu: CpuPool,
     probe: bool,
     max_redirects: usize,
     probes: OnceMap<Option<PageInfo>>,
@@ -53,9 +59,7 @@ impl Resolver {
     pub fn new(options: &FetchOptions) -> Result<Self, FetchError> {
         Ok(Resolver {
             fetcher: Fetcher::new(options)?,
-            readers: Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-            ),
+            cpu: CpuPool::per_core(),
             probe: options.soft404_probe,
             max_redirects: options.max_redirects,
             probes: OnceMap::new(),
@@ -96,11 +100,28 @@ impl Resolver {
         &self.fetcher
     }
 
+    /// The run's CPU workers: CPU-bound work goes there, not on the async side.
+    #[must_use]
+    pub fn cpu(&self) -> &CpuPool {
+        &self.cpu
+    }
+
     /// Fetch `url`, read its page, follow page-level redirects, and detect challenges
     /// and soft 404s.
     pub async fn resolve(&self, url: &str) -> Resolved {
+        self.resolve_then(url, Arc::new(|_: &PageInfo| ())).await.0
+    }
+
+    /// [`Resolver::resolve`], and `work` done on the final page (when there is one) by
+    /// the worker that read it. `work` sees every page read, whatever the link turns out
+    /// to be: the caller decides by the link whether to use its result.
+    pub async fn resolve_then<T: Send + 'static>(
+        &self,
+        url: &str,
+        work: PageWork<T>,
+    ) -> (Resolved, Option<T>) {
         let mut fetched = self.fetcher.fetch(url).await;
-        let mut page = self.read(&fetched).await;
+        let (mut page, mut done) = self.read_then(&fetched, Some(&work)).await;
         let mut hops = 0;
         while let Some((target, kind)) = page.as_ref().and_then(|p| p.redirect.clone()) {
             if hops >= MAX_PAGE_REDIRECTS || fetched.link.redirects.len() >= self.max_redirects {
@@ -124,7 +145,7 @@ impl Resolver {
             if fetched.link.status == LinkStatus::Ok {
                 fetched.link.status = LinkStatus::Redirected;
             }
-            page = self.read(&fetched).await;
+            (page, done) = self.read_then(&fetched, Some(&work)).await;
         }
         if page.is_some() {
             self.keep(&fetched);
@@ -141,7 +162,7 @@ impl Resolver {
                 link.error = Some(message);
             }
         }
-        Resolved { link, page }
+        (Resolved { link, page }, done)
     }
 
     /// Resolve an answer already fetched (an archived capture, fetched with
@@ -152,7 +173,10 @@ impl Resolver {
     ///
     /// The page is read as if it stood at `read_as` (the cited URL, for dates in it).
     pub async fn resolve_fetched(&self, fetched: Fetched, read_as: &str) -> Resolved {
-        let page = self.read_at(&fetched, read_as).await;
+        let page = self
+            .read_at(&fetched, read_as, None::<&PageWork<()>>)
+            .await
+            .0;
         if page.is_some() {
             self.keep(&fetched);
         }
@@ -171,25 +195,47 @@ impl Resolver {
         Resolved { link, page }
     }
 
-    /// Read the page of a live answer, at most one page per core at a time.
+    /// Read the page of a live answer on a CPU worker.
     async fn read(&self, fetched: &Fetched) -> Option<PageInfo> {
-        let url = fetched.link.final_url.clone().unwrap_or_default();
-        self.read_at(fetched, &url).await
+        self.read_then::<()>(fetched, None).await.0
     }
 
-    /// [`Resolver::read`], with the page taken to stand at `url`.
-    async fn read_at(&self, fetched: &Fetched, url: &str) -> Option<PageInfo> {
+    /// Read the page of a live answer on a CPU worker, and do `work` on it there.
+    async fn read_then<T: Send + 'static>(
+        &self,
+        fetched: &Fetched,
+        work: Option<&PageWork<T>>,
+    ) -> (Option<PageInfo>, Option<T>) {
+        let url = fetched.link.final_url.clone().unwrap_or_default();
+        self.read_at(fetched, &url, work).await
+    }
+
+    /// [`Resolver::read_then`], with the page taken to stand at `url`.
+    async fn read_at<T: Send + 'static>(
+        &self,
+        fetched: &Fetched,
+        url: &str,
+        work: Option<&PageWork<T>>,
+    ) -> (Option<PageInfo>, Option<T>) {
         if !fetched.link.status.is_alive() {
-            return None;
+            return (None, None);
         }
-        let _permit = self.readers.acquire().await.ok()?;
-        let body = fetched.body.clone()?;
+        let Some(body) = fetched.body.clone() else {
+            return (None, None);
+        };
         let url = url.to_owned();
         let ct = fetched.content_type.clone();
-        // scraper's DOM is not `Send`: the page is read on a blocking thread.
-        tokio::task::spawn_blocking(move || verify::read_page(&url, ct.as_deref(), &body))
-            .await
-            .ok()
+        let work = work.cloned();
+        // scraper's DOM is not `Send`: the page is parsed and read on the worker.
+        let read = self.cpu.run(move || {
+            let page = verify::read_page(&url, ct.as_deref(), &body);
+            let done = work.map(|w| w(&page));
+            (page, done)
+        });
+        match read.await {
+            Some((page, done)) => (Some(page), done),
+            None => (None, None),
+        }
     }
 
     /// A soft-404 reason and message, if the page reads as gone.

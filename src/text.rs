@@ -74,7 +74,9 @@ fn is_invisible(c: char) -> bool {
 /// character (`2018 年 4 月` → `2018年4月`, `华为 Mate` → `华为mate`).
 #[must_use]
 pub fn normalize(s: &str) -> String {
-    normalize_mapped(s).0
+    let mut out = String::with_capacity(s.len());
+    normalize_chars(s, |c, _| out.push(c));
+    out
 }
 
 /// [`normalize`], plus for every byte of the result the byte offset in `s` of the
@@ -83,36 +85,101 @@ pub fn normalize(s: &str) -> String {
 pub fn normalize_mapped(s: &str) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(s.len());
     let mut map = Vec::with_capacity(s.len());
-    // A whitespace run seen but not yet written: (its original offset).
-    let mut pending_space: Option<usize> = None;
-    let mut last: Option<char> = None;
-    let mut buf = [0u8; 4];
+    normalize_chars(s, |c, offset| {
+        out.push(c);
+        map.extend(std::iter::repeat_n(offset, c.len_utf8()));
+    });
+    (out, map)
+}
+
+/// The byte offset in `s` of the character that byte `at` of [`normalize`]`(s)` came
+/// from (what [`normalize_mapped`]'s map holds at `at`), without building the text or
+/// the map; `None` past the end.
+#[must_use]
+pub fn original_offset(s: &str, at: usize) -> Option<usize> {
+    let mut len = 0;
+    let mut found = None;
+    normalize_chars(s, |c, offset| {
+        if found.is_none() {
+            len += c.len_utf8();
+            if len > at {
+                found = Some(offset);
+            }
+        }
+    });
+    found
+}
+
+/// Whether NFKC leaves `c` as it is and it has no case: the CJK unified ideographs
+/// (extension A and the main block), which have no decompositions.
+fn is_plain_ideograph(c: char) -> bool {
+    matches!(u32::from(c), 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+}
+
+/// The normaliser: every character of the result, with the byte offset in `s` of the
+/// character it came from. NFKC is applied per character, as [`normalize`] documents;
+/// ASCII, CJK ideographs and characters that NFKC's quick check passes (most text) are
+/// taken as they are, without running the full algorithm.
+fn normalize_chars(s: &str, mut emit: impl FnMut(char, usize)) {
+    let mut state = Normalizer {
+        pending_space: None,
+        last_cjk: None,
+    };
     for (offset, original) in s.char_indices() {
-        for c in std::iter::once(original).nfkc() {
-            if is_invisible(c) {
-                continue;
+        if original.is_ascii() || is_plain_ideograph(original) || nfkc_keeps(original) {
+            state.push(original, offset, &mut emit);
+        } else {
+            for c in std::iter::once(original).nfkc() {
+                state.push(c, offset, &mut emit);
             }
-            if c.is_whitespace() {
-                pending_space.get_or_insert(offset);
-                continue;
-            }
-            let c = if is_quote(c) { '"' } else { c };
-            if let Some(space_at) = pending_space.take() {
-                let keep = last.is_some_and(|prev| !is_cjk(prev)) && !is_cjk(c);
-                if keep {
-                    out.push(' ');
-                    map.push(space_at);
-                }
-            }
-            for lower in c.to_lowercase() {
-                let encoded = lower.encode_utf8(&mut buf);
-                out.push_str(encoded);
-                map.extend(std::iter::repeat_n(offset, encoded.len()));
-            }
-            last = Some(c);
         }
     }
-    (out, map)
+}
+
+/// What [`normalize_chars`] carries from one character to the next.
+struct Normalizer {
+    /// A whitespace run seen but not yet written: its original offset.
+    pending_space: Option<usize>,
+    /// Whether the last character written was CJK (`None`: nothing written yet).
+    last_cjk: Option<bool>,
+}
+
+impl Normalizer {
+    /// Take one character of the NFKC form, from the character at `offset`.
+    #[inline]
+    fn push(&mut self, c: char, offset: usize, emit: &mut impl FnMut(char, usize)) {
+        if c.is_whitespace() {
+            self.pending_space.get_or_insert(offset);
+            return;
+        }
+        if !c.is_ascii() && is_invisible(c) {
+            return;
+        }
+        let c = if is_quote(c) { '"' } else { c };
+        let cjk = is_cjk(c);
+        if let Some(space_at) = self.pending_space.take()
+            && self.last_cjk == Some(false)
+            && !cjk
+        {
+            emit(' ', space_at);
+        }
+        if c.is_ascii() {
+            emit(c.to_ascii_lowercase(), offset);
+        } else if is_plain_ideograph(c) {
+            emit(c, offset);
+        } else {
+            for lower in c.to_lowercase() {
+                emit(lower, offset);
+            }
+        }
+        self.last_cjk = Some(cjk);
+    }
+}
+
+/// Whether NFKC leaves the lone character `c` unchanged (its quick check says so).
+fn nfkc_keeps(c: char) -> bool {
+    unicode_normalization::is_nfkc_quick(std::iter::once(c))
+        == unicode_normalization::IsNormalized::Yes
 }
 
 /// Byte offsets in `haystack` where `needle` occurs (both already normalised).
@@ -122,9 +189,16 @@ pub fn normalize_mapped(s: &str) -> (String, Vec<usize>) {
 /// match inside `said` and `5g` does not match inside `15g`; CJK needles match anywhere.
 #[must_use]
 pub fn find_term(haystack: &str, needle: &str) -> Vec<usize> {
-    if needle.is_empty() {
-        return Vec::new();
-    }
+    term_matches(haystack, needle).collect()
+}
+
+/// Whether [`find_term`] finds `needle` in `haystack` at all (stops at the first match).
+#[must_use]
+pub fn contains_term(haystack: &str, needle: &str) -> bool {
+    term_matches(haystack, needle).next().is_some()
+}
+
+fn term_matches<'a>(haystack: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
     let guard_start = needle
         .chars()
         .next()
@@ -133,23 +207,23 @@ pub fn find_term(haystack: &str, needle: &str) -> Vec<usize> {
         .chars()
         .next_back()
         .is_some_and(|c| c.is_ascii_alphanumeric());
+    // An empty needle matches nowhere.
+    let needle_ok = !needle.is_empty();
     haystack
         .match_indices(needle)
+        .take_while(move |_| needle_ok)
         .map(|(at, _)| at)
-        .filter(|&at| {
+        .filter(move |&at| {
             let before_ok = !guard_start
-                || haystack[..at]
-                    .chars()
-                    .next_back()
+                || haystack.as_bytes()[..at]
+                    .last()
                     .is_none_or(|c| !c.is_ascii_alphanumeric());
             let after_ok = !guard_end
-                || haystack[at + needle.len()..]
-                    .chars()
-                    .next()
+                || haystack.as_bytes()[at + needle.len()..]
+                    .first()
                     .is_none_or(|c| !c.is_ascii_alphanumeric());
             before_ok && after_ok
         })
-        .collect()
 }
 
 /// Strip the brackets and quotes a claim may wrap a term in (`《…》`, `“…”`), after
@@ -323,6 +397,82 @@ mod tests {
         ];
         for (input, expect) in cases {
             assert_eq!(normalize(input), expect, "input {input:?}");
+        }
+    }
+
+    /// The normaliser as first written (NFKC through the full algorithm for every
+    /// character): the fast paths must give exactly its text and map.
+    fn reference_mapped(s: &str) -> (String, Vec<usize>) {
+        let mut out = String::with_capacity(s.len());
+        let mut map = Vec::with_capacity(s.len());
+        let mut pending_space: Option<usize> = None;
+        let mut last: Option<char> = None;
+        let mut buf = [0u8; 4];
+        for (offset, original) in s.char_indices() {
+            for c in std::iter::once(original).nfkc() {
+                if is_invisible(c) {
+                    continue;
+                }
+                if c.is_whitespace() {
+                    pending_space.get_or_insert(offset);
+                    continue;
+                }
+                let c = if is_quote(c) { '"' } else { c };
+                if let Some(space_at) = pending_space.take() {
+                    let keep = last.is_some_and(|prev| !is_cjk(prev)) && !is_cjk(c);
+                    if keep {
+                        out.push(' ');
+                        map.push(space_at);
+                    }
+                }
+                for lower in c.to_lowercase() {
+                    let encoded = lower.encode_utf8(&mut buf);
+                    out.push_str(encoded);
+                    map.extend(std::iter::repeat_n(offset, encoded.len()));
+                }
+                last = Some(c);
+            }
+        }
+        (out, map)
+    }
+
+    fn assert_same_as_reference(s: &str) {
+        let (text, map) = normalize_mapped(s);
+        let (ref_text, ref_map) = reference_mapped(s);
+        assert_eq!(text, ref_text, "{s:?}");
+        assert_eq!(map, ref_map, "{s:?}");
+        assert_eq!(normalize(s), ref_text, "{s:?}");
+        for (at, offset) in ref_map.iter().enumerate().step_by(13) {
+            assert_eq!(original_offset(s, at), Some(*offset), "{s:?} at {at}");
+        }
+        assert_eq!(original_offset(s, ref_map.len()), None);
+    }
+
+    #[test]
+    fn fast_paths_match_full_nfkc_for_every_character() {
+        // Every scalar value up to the end of plane 3, in runs of 64 between spaces,
+        // CJK and Latin neighbours, so each meets each kind of context.
+        let all: Vec<char> = (0..0x3_2000).filter_map(char::from_u32).collect();
+        for chunk in all.chunks(64) {
+            let mut s = String::from("a ");
+            for (i, c) in chunk.iter().enumerate() {
+                s.push(*c);
+                match i % 4 {
+                    0 => s.push(' '),
+                    1 => s.push_str(" 中 "),
+                    2 => s.push('\u{0301}'),
+                    _ => {}
+                }
+            }
+            s.push_str("\u{3000}end");
+            assert_same_as_reference(&s);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_match_full_nfkc(s in "\\PC{0,40}|[ a-zA-Z０-９Ａ-ｚ中文“”「」\u{0300}-\u{036F}\u{3000}\u{200B}\u{00AD}\t\n\u{0B}ﬁ㍿が\u{3099}가\u{1161}]{0,40}") {
+            assert_same_as_reference(&s);
         }
     }
 

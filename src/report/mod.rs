@@ -135,8 +135,10 @@ pub fn extract_paths(paths: &[PathBuf], opts: &ExtractOptions) -> Extraction {
             input::read_bytes(&file, opts.max_file_bytes)
                 .and_then(|bytes| parse_binary(&file, bytes, opts, &mut masks))
         } else {
-            input::read_report(&file, opts.max_file_bytes)
-                .map(|text| parse_document(&file, &text, opts, &mut masks))
+            input::read_report(&file, opts.max_file_bytes).map(|text| {
+                keywords::prefetch_segmenter(&text);
+                parse_document(&file, &text, opts, &mut masks)
+            })
         };
         match doc {
             Ok(doc) => ex.documents.push(doc),

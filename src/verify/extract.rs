@@ -192,14 +192,13 @@ const MAX_LINK_DENSITY: f64 = 0.5;
 
 static SEL_H1: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("h1").expect("static selector is valid"));
+static SEL_BODY: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("body").expect("static selector is valid"));
 static SEL_TITLE: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("title").expect("static selector is valid"));
 static SEL_OG_TITLE: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(r#"meta[property="og:title"]"#).expect("static selector is valid")
 });
-static WHITESPACE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\s+").expect("static regex is valid"));
-
 /// One block of visible text.
 #[derive(Debug, Clone)]
 pub(crate) struct Block {
@@ -252,17 +251,30 @@ struct Walker {
     body_chars: usize,
 }
 
+/// Runs of whitespace as one space, trimmed (`\s+` → ` `).
 fn collapse(s: &str) -> String {
-    WHITESPACE.replace_all(s, " ").trim().to_owned()
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
-fn hint_tokens(el: &scraper::node::Element) -> impl Iterator<Item = String> + '_ {
+/// The class and id tokens of an element, as written (compare with [`is_hint`]).
+fn hint_tokens(el: &scraper::node::Element) -> impl Iterator<Item = &str> + '_ {
     el.attr("class")
         .into_iter()
         .chain(el.id())
         .flat_map(|v| v.split(|c: char| c.is_whitespace() || c == '-' || c == '_'))
         .filter(|t| !t.is_empty())
-        .map(str::to_ascii_lowercase)
+}
+
+/// Whether a class/id token is one of `hints` (lowercase), in any ASCII case.
+fn is_hint(hints: &[&str], token: &str) -> bool {
+    hints.iter().any(|h| h.eq_ignore_ascii_case(token))
 }
 
 fn visible_chars(node: NodeRef<'_, Node>) -> usize {
@@ -303,18 +315,18 @@ impl Walker {
     fn chrome_kind(&self, node: NodeRef<'_, Node>, el: &scraper::node::Element) -> (bool, bool) {
         let soft = !CHROME_TAGS.contains(&el.name())
             && !matches!(el.name(), "body" | "html" | "article" | "main")
-            && hint_tokens(el).any(|t| SOFT_HINTS.contains(&t.as_str()));
+            && hint_tokens(el).any(|t| is_hint(SOFT_HINTS, t));
         (self.is_chrome(node, el), soft)
     }
 
     /// Whether an element is chrome; a "chrome" wrapper holding most of the page is not.
     fn is_chrome(&self, node: NodeRef<'_, Node>, el: &scraper::node::Element) -> bool {
         let by_tag = CHROME_TAGS.contains(&el.name());
-        let hints: Vec<String> = if matches!(el.name(), "body" | "html" | "article" | "main") {
+        let hints: Vec<&str> = if matches!(el.name(), "body" | "html" | "article" | "main") {
             Vec::new()
         } else {
             hint_tokens(el)
-                .filter(|t| CHROME_HINTS.contains(&t.as_str()))
+                .filter(|t| is_hint(CHROME_HINTS, t))
                 .collect()
         };
         if !by_tag && hints.is_empty() {
@@ -323,7 +335,7 @@ impl Walker {
         // Layout hints (`sidebar`, `widget`, `header`) are on article columns as often as
         // on sidebars: a region so named that holds a paragraph of prose is not chrome
         // (its score as a container is only lowered, see `choose_containers`).
-        if !by_tag && hints.iter().all(|t| SOFT_HINTS.contains(&t.as_str())) && has_prose(node) {
+        if !by_tag && hints.iter().all(|t| is_hint(SOFT_HINTS, t)) && has_prose(node) {
             return false;
         }
         // A hinted wrapper of (nearly) the whole page is a layout wrapper, not chrome.
@@ -411,8 +423,7 @@ impl Walker {
                 }
                 _ => in_link,
             };
-            let children: Vec<_> = node.children().collect();
-            todo.extend(children.into_iter().rev().map(|c| Step::Enter(c, link)));
+            todo.extend(node.children().rev().map(|c| Step::Enter(c, link)));
         }
     }
 }
@@ -476,13 +487,11 @@ fn choose_containers(blocks: &[Block], html: &Html) -> Option<(NodeId, Vec<NodeI
     // counts a quarter more, one named as chrome a quarter less.
     for (id, score) in &mut scores {
         if let Some(el) = html.tree.get(*id).and_then(ElementRef::wrap) {
-            let tokens: Vec<String> = hint_tokens(el.value()).collect();
-            if tokens.iter().any(|t| CONTENT_HINTS.contains(&t.as_str()))
-                || el.value().name() == "article"
-            {
+            let tokens: Vec<&str> = hint_tokens(el.value()).collect();
+            if tokens.iter().any(|t| is_hint(CONTENT_HINTS, t)) || el.value().name() == "article" {
                 *score *= 1.25;
             }
-            if tokens.iter().any(|t| CHROME_HINTS.contains(&t.as_str())) {
+            if tokens.iter().any(|t| is_hint(CHROME_HINTS, t)) {
                 *score *= 0.75;
             }
         }
@@ -589,7 +598,7 @@ fn strip_site_name(title: &str) -> String {
 pub(crate) fn extract(html: &Html) -> Extracted {
     let root = html.root_element();
     let body_chars = html
-        .select(&Selector::parse("body").expect("static selector is valid"))
+        .select(&SEL_BODY)
         .next()
         .map_or(0, |b| visible_chars(*b));
     let mut walker = Walker {
@@ -687,8 +696,9 @@ pub(crate) fn in_chrome(el: ElementRef<'_>) -> bool {
             return !(scoped(value.name()) && in_article());
         }
         !matches!(value.name(), "body" | "html" | "article" | "main")
-            && hint_tokens(value)
-                .any(|t| CHROME_HINTS.contains(&t.as_str()) && !(scoped(&t) && in_article()))
+            && hint_tokens(value).any(|t| {
+                is_hint(CHROME_HINTS, t) && !(scoped(&t.to_ascii_lowercase()) && in_article())
+            })
     })
 }
 

@@ -13,7 +13,8 @@ use super::PageInfo;
 use crate::dates::find_dates;
 use crate::model::{Claim, Evidence, Reason, Verdict};
 use crate::text::{
-    find_stemmed, find_term, is_stemmable, normalize, normalize_mapped, normalize_term,
+    contains_term, find_stemmed, find_term, is_stemmable, normalize, normalize_term,
+    original_offset,
 };
 
 /// Default days a page may be dated before the claim date.
@@ -86,12 +87,12 @@ fn claim_date_in_text(
     })
 }
 
-/// The best ~120-char passage of `text` around matched terms.
-fn snippet(text: &str, terms: &[(String, f64)]) -> Option<String> {
-    let (norm, map) = normalize_mapped(text);
+/// The best ~120-char passage of `text` around matched terms; `norm` is
+/// [`normalize`]`(text)`.
+fn snippet(text: &str, norm: &str, terms: &[(String, f64)]) -> Option<String> {
     let mut hits: Vec<(usize, usize, f64)> = Vec::new(); // (offset, term index, weight)
     for (i, (term, weight)) in terms.iter().enumerate() {
-        for at in find_term(&norm, term).into_iter().take(20) {
+        for at in find_term(norm, term).into_iter().take(20) {
             hits.push((at, i, *weight));
         }
     }
@@ -113,7 +114,7 @@ fn snippet(text: &str, terms: &[(String, f64)]) -> Option<String> {
             (at, score)
         })
         .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))?;
-    let original_at = *map.get(center)?;
+    let original_at = original_offset(text, center)?;
     let before: Vec<(usize, char)> = text[..original_at]
         .char_indices()
         .rev()
@@ -156,7 +157,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         Some((Reason::BotChallenge, format!("bot challenge: {reason}")))
     } else if let Some(reason) = &page.soft_404 {
         Some((Reason::Soft404Text, format!("soft 404: {reason}")))
-    } else if page.article_text().trim().is_empty() {
+    } else if page.article().trim().is_empty() {
         Some((Reason::NoMainText, "no main text".to_owned()))
     } else {
         None
@@ -169,9 +170,11 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     }
 
     // Keywords.
-    let article = page.article_text();
-    let main = normalize(&article);
-    let chrome = normalize(&page.chrome_text);
+    let article = page.article();
+    let main = page.normalized_article();
+    // The chrome is normalised only if a keyword is missing from the main text.
+    let chrome = std::cell::OnceCell::new();
+    let chrome = || chrome.get_or_init(|| normalize(&page.chrome_text));
     let mut total = 0.0;
     let mut found = 0.0;
     let mut matched_terms = Vec::new();
@@ -184,11 +187,10 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         }
         total += weight;
         let stemmable = is_stemmable(&keyword.term);
-        let found_in = |text: &str| {
-            !find_term(text, &term).is_empty() || (stemmable && find_stemmed(text, &term))
-        };
-        if !found_in(&main) {
-            if found_in(&chrome) {
+        let found_in =
+            |text: &str| contains_term(text, &term) || (stemmable && find_stemmed(text, &term));
+        if !found_in(main) {
+            if found_in(chrome()) {
                 chrome_only.push(keyword.term.clone());
             }
             ev.missing_keywords.push(keyword.term.clone());
@@ -204,7 +206,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
         return (Verdict::Unverifiable, ev);
     }
     ev.score = (found / total).clamp(0.0, 1.0);
-    ev.snippet = snippet(&article, &matched_terms);
+    ev.snippet = snippet(&article, main, &matched_terms);
     if page.is_pdf {
         ev.pdf_page = super::pdf::best_page(page, &matched_terms);
         if let Some(p) = ev.pdf_page {

@@ -24,6 +24,7 @@ use scraper::{Html, Selector};
 use serde::Serialize;
 
 use crate::model::{CharsetSource, DateSource, PageSnapshot, RedirectKind};
+use crate::text::normalize;
 
 pub use matching::{
     DEFAULT_KEYWORD_THRESHOLD, DEFAULT_WINDOW_AFTER_DAYS, DEFAULT_WINDOW_BEFORE_DAYS,
@@ -86,6 +87,23 @@ pub struct PageInfo {
     /// What the page-size limits cut or flattened to read the page, if anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_limit: Option<String>,
+    /// [`PageInfo::normalized_article`], once computed.
+    #[serde(skip)]
+    pub normalized: NormalizedCache,
+}
+
+/// The normalised article text of a page, computed on first use and kept: every claim
+/// and every soft-404 and challenge check compares against the same normalised text.
+/// Fill it only once the page's main text and headline are final (as
+/// [`read_page`] returns them). Two caches always compare equal: the cache is no part of
+/// what a page says.
+#[derive(Debug, Clone, Default)]
+pub struct NormalizedCache(std::sync::OnceLock<String>);
+
+impl PartialEq for NormalizedCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 static SEL_META_REFRESH: LazyLock<Selector> = LazyLock::new(|| {
@@ -261,12 +279,19 @@ pub fn read_page(url: &str, content_type: Option<&str>, body: &[u8]) -> PageInfo
         });
     info.headline = extracted.headline.clone();
     info.main_text = std::mem::take(&mut extracted.main_text);
-    let article = info.article_text();
-    info.challenge =
-        soft404::challenge_reason(extracted.title.as_deref(), &article, &html, &decoded.text);
-    if info.challenge.is_none() {
-        info.soft_404 = soft404::soft_404_reason(extracted.title.as_deref(), &article);
-    }
+    let title = extracted
+        .title
+        .as_deref()
+        .map(normalize)
+        .unwrap_or_default();
+    let article = info.normalized_article();
+    let challenge = soft404::challenge_reason_normalized(&title, article, &html, &decoded.text);
+    let soft_404 = challenge
+        .is_none()
+        .then(|| soft404::soft_404_reason_normalized(&title, article))
+        .flatten();
+    info.challenge = challenge;
+    info.soft_404 = soft_404;
     info.title = extracted.title;
     info.chrome_text = extracted.chrome_text;
     info
@@ -281,11 +306,16 @@ impl PageInfo {
     /// The headline and the main text, as keywords are matched against them.
     #[must_use]
     pub fn article_text(&self) -> String {
+        self.article().into_owned()
+    }
+
+    /// [`PageInfo::article_text`], borrowed when it is the main text alone.
+    pub(crate) fn article(&self) -> std::borrow::Cow<'_, str> {
         match &self.headline {
             Some(h) if !self.main_text.starts_with(h.as_str()) => {
-                format!("{h}\n{}", self.main_text)
+                format!("{h}\n{}", self.main_text).into()
             }
-            _ => self.main_text.clone(),
+            _ => self.main_text.as_str().into(),
         }
     }
 
@@ -332,6 +362,12 @@ impl PageInfo {
     #[must_use]
     pub fn fingerprint(&self) -> String {
         crate::text::fingerprint(&self.main_text)
+    }
+
+    /// [`crate::text::normalize`] of [`PageInfo::article_text`], computed once per page.
+    #[must_use]
+    pub fn normalized_article(&self) -> &str {
+        self.normalized.0.get_or_init(|| normalize(&self.article()))
     }
 }
 

@@ -8,6 +8,9 @@
 //! apart: they say nothing about the page behind them.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 use crate::model::Reason;
 use crate::text::{is_cjk, normalize};
@@ -69,6 +72,30 @@ const CHALLENGE_PHRASES: &[&str] = &[
 ];
 /// Markers of a challenge service in the raw HTML (its scripts and ids).
 const CHALLENGE_MARKUP: &[&str] = &["cf-chl", "challenge-platform", "cf_chl_opt"];
+static CHALLENGE_MARKUP_SEARCH: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(CHALLENGE_MARKUP)
+        .expect("static patterns are valid")
+});
+static GONE_SEARCH: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(GONE_PHRASES).expect("static patterns are valid"));
+static CHALLENGE_SEARCH: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(CHALLENGE_PHRASES).expect("static patterns are valid"));
+
+/// The first of `phrases` (in their order) that `text` holds: what
+/// `phrases.iter().find(|p| text.contains(p))` says, in one pass over `text`.
+fn first_phrase(
+    search: &AhoCorasick,
+    phrases: &'static [&'static str],
+    text: &str,
+) -> Option<&'static str> {
+    search
+        .find_overlapping_iter(text)
+        .map(|m| m.pattern().as_usize())
+        .min()
+        .map(|i| phrases[i])
+}
 /// class/id of captcha widgets: a challenge only when the widget is the page's content,
 /// not a comment or newsletter form beside an article.
 const CAPTCHA_WIDGETS: &[&str] = &[
@@ -92,30 +119,35 @@ fn has_weak(text: &str) -> Option<&'static str> {
     WEAK_PHRASES
         .iter()
         .copied()
-        .find(|p| crate::text::find_term(text, p).into_iter().next().is_some())
+        .find(|p| crate::text::contains_term(text, p))
 }
 
 /// Why a page reads as "gone", if it does.
+#[cfg(test)]
 pub(crate) fn soft_404_reason(title: Option<&str>, main_text: &str) -> Option<String> {
     let title = title.map(normalize).unwrap_or_default();
-    let main = normalize(main_text);
+    soft_404_reason_normalized(&title, &normalize(main_text))
+}
+
+/// [`soft_404_reason`] of a title and main text already normalised.
+pub(crate) fn soft_404_reason_normalized(title: &str, main: &str) -> Option<String> {
     let main_chars = main.chars().count();
-    if let Some(p) = GONE_PHRASES.iter().find(|p| title.contains(**p)) {
+    if let Some(p) = first_phrase(&GONE_SEARCH, GONE_PHRASES, title) {
         return Some(format!("title says {p:?}"));
     }
     if main_chars < SHORT_PAGE_CHARS
-        && let Some(p) = GONE_PHRASES.iter().find(|p| main.contains(**p))
+        && let Some(p) = first_phrase(&GONE_SEARCH, GONE_PHRASES, main)
     {
         return Some(format!("short page says {p:?}"));
     }
     if title.chars().count() <= SHORT_TITLE_CHARS
         && main_chars < SHORT_PAGE_CHARS
-        && let Some(p) = has_weak(&title)
+        && let Some(p) = has_weak(title)
     {
         return Some(format!("title says {p:?}"));
     }
     if main_chars < TINY_PAGE_CHARS
-        && let Some(p) = has_weak(&main)
+        && let Some(p) = has_weak(main)
     {
         return Some(format!("short page says {p:?}"));
     }
@@ -128,6 +160,7 @@ pub(crate) fn soft_404_reason(title: Option<&str>, main_text: &str) -> Option<St
 /// text says so, it runs a challenge service's script, or a captcha widget stands outside
 /// any form and chrome of a page with (almost) no article. A captcha in the comment form
 /// of a real article is not a challenge.
+#[cfg(test)]
 pub(crate) fn challenge_reason(
     title: Option<&str>,
     main_text: &str,
@@ -135,19 +168,28 @@ pub(crate) fn challenge_reason(
     raw_html: &str,
 ) -> Option<String> {
     let title = title.map(normalize).unwrap_or_default();
-    let main = normalize(main_text);
+    challenge_reason_normalized(&title, &normalize(main_text), html, raw_html)
+}
+
+/// [`challenge_reason`] of a title and main text already normalised.
+pub(crate) fn challenge_reason_normalized(
+    title: &str,
+    main: &str,
+    html: &scraper::Html,
+    raw_html: &str,
+) -> Option<String> {
     let main_chars = main.chars().count();
     if main_chars >= SHORT_PAGE_CHARS {
         return None;
     }
-    if let Some(p) = CHALLENGE_PHRASES.iter().find(|p| title.contains(**p)) {
+    if let Some(p) = first_phrase(&CHALLENGE_SEARCH, CHALLENGE_PHRASES, title) {
         return Some(format!("title says {p:?}"));
     }
-    if let Some(p) = CHALLENGE_PHRASES.iter().find(|p| main.contains(**p)) {
+    if let Some(p) = first_phrase(&CHALLENGE_SEARCH, CHALLENGE_PHRASES, main) {
         return Some(format!("short page says {p:?}"));
     }
-    let lower = raw_html.to_ascii_lowercase();
-    if let Some(m) = CHALLENGE_MARKUP.iter().find(|m| lower.contains(**m)) {
+    // The first marker of the list that the page holds, in any ASCII case.
+    if let Some(m) = first_phrase(&CHALLENGE_MARKUP_SEARCH, CHALLENGE_MARKUP, raw_html) {
         return Some(format!("challenge markup {m:?}"));
     }
     let widget = html
@@ -176,6 +218,10 @@ pub(crate) fn challenge_reason(
 /// `notfound`, `error`). Returns the reason code and message.
 #[must_use]
 pub fn redirect_soft_404(original_url: &str, final_url: &str) -> Option<(Reason, String)> {
+    if original_url == final_url {
+        // No redirect (the common case): nothing to parse.
+        return None;
+    }
     let original = url::Url::parse(original_url).ok()?;
     let target = url::Url::parse(final_url).ok()?;
     if original == target {

@@ -13,7 +13,7 @@ mod store;
 mod terms;
 mod weight;
 
-pub(crate) use store::{Candidates, Masks};
+pub(crate) use store::{Candidates, Masks, prefetch_segmenter};
 pub(crate) use weight::weigh;
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! claims.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use jieba_rs::Jieba;
 
@@ -19,6 +21,40 @@ use super::terms::{has_cjk, masked_ranges_with, terms_of};
 pub(super) type Entry = (u32, u8);
 /// A masked byte range.
 pub(super) type Span = (usize, usize);
+
+/// Reports up to this size (bytes of text) with Chinese text have the segmenter loaded
+/// while they are parsed ([`prefetch_segmenter`]); a larger report's parser buffers are
+/// large enough that the dictionary waits until they are freed.
+pub(crate) const PREFETCH_MAX_BYTES: usize = 4 << 20;
+
+/// The segmenter being loaded ahead, on a thread of its own.
+static PREFETCHED: Mutex<Option<JoinHandle<Jieba>>> = Mutex::new(None);
+
+/// Start loading the Chinese segmenter's dictionary on a thread of its own (it takes a
+/// few hundred milliseconds of CPU), so that it is ready when the claims' terms are
+/// found instead of being loaded after parsing. For a report whose text holds Chinese
+/// and is at most [`PREFETCH_MAX_BYTES`]; does nothing when a load is already under way.
+pub(crate) fn prefetch_segmenter(text: &str) {
+    if text.len() > PREFETCH_MAX_BYTES || !has_cjk(text) {
+        return;
+    }
+    let mut slot = PREFETCHED.lock().unwrap_or_else(PoisonError::into_inner);
+    if slot.is_none() {
+        *slot = std::thread::Builder::new()
+            .name("citecheck-segmenter".to_owned())
+            .spawn(Jieba::new)
+            .ok();
+    }
+}
+
+/// The segmenter: the one loaded ahead if there is one, else loaded now.
+fn segmenter() -> Jieba {
+    let ahead = PREFETCHED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    ahead.and_then(|h| h.join().ok()).unwrap_or_default()
+}
 
 /// Claims whose candidates are found together, spread over the worker threads.
 const BLOCK: usize = 4096;
@@ -59,8 +95,9 @@ impl Masks {
 ///
 /// [`Candidates::build`] finds the terms in blocks spread over the cores. The Chinese
 /// segmenter (its dictionary takes some 30–45 MB) is loaded for the first block with
-/// Chinese text, after parsing (not alongside the parser's buffers), and freed when the
-/// build ends, so it does not stay for the rest of a run.
+/// Chinese text, after parsing (not alongside the parser's buffers; for a small report,
+/// while it is parsed: [`prefetch_segmenter`]), and freed when the build ends, so it does
+/// not stay for the rest of a run.
 #[derive(Debug, Default)]
 pub(crate) struct Candidates {
     /// Term → id.
@@ -94,7 +131,7 @@ impl Candidates {
             let first = b * BLOCK;
             // Masking only blanks: a claim with no CJK cannot have any once masked.
             if jieba.is_none() && block.iter().any(|t| has_cjk(t)) {
-                jieba = Some(Jieba::new());
+                jieba = Some(segmenter());
             }
             let work: Vec<(&str, &[Span])> = block
                 .iter()

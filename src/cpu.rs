@@ -1,0 +1,197 @@
+//! A fixed set of CPU workers, one per core, for the CPU-bound part of a run: reading
+//! pages (decode, parse, main text, dates) and verifying claims against them.
+//!
+//! The async side only fetches; it hands each piece of CPU work to [`CpuPool::run`] and
+//! awaits the answer. Jobs wait in one queue: a worker that finishes a job takes the next
+//! one without sleeping, and only an idle worker is woken, so a busy run costs no thread
+//! hand-off per page (a blocking-pool task per page costs a wake-up and a park each).
+//! At most one job per worker runs at a time, so CPU work never exceeds the cores and
+//! never starves the fetches. A job that panics loses only its own answer.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The queue and the workers' state, behind one lock.
+#[derive(Default)]
+struct State {
+    jobs: VecDeque<Job>,
+    /// Workers waiting for a job.
+    idle: usize,
+    /// No more jobs: workers finish the queue and stop.
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    ready: Condvar,
+}
+
+/// The CPU workers of a run; dropping the pool lets them finish the queue and stop.
+pub struct CpuPool {
+    shared: Arc<Shared>,
+    workers: usize,
+}
+
+impl CpuPool {
+    /// One worker per core (as the OS reports the cores available to this process).
+    #[must_use]
+    pub fn per_core() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    }
+
+    /// A pool of `workers` threads (at least one).
+    #[must_use]
+    pub fn new(workers: usize) -> Self {
+        let workers = workers.max(1);
+        let shared = Arc::new(Shared::default());
+        let mut spawned = 0;
+        for i in 0..workers {
+            let worker = Arc::clone(&shared);
+            let started = std::thread::Builder::new()
+                .name(format!("citecheck-cpu-{i}"))
+                .spawn(move || work(&worker));
+            spawned += usize::from(started.is_ok());
+        }
+        // Not even one thread: jobs run on the caller's thread (see `submit`).
+        CpuPool {
+            shared,
+            workers: spawned,
+        }
+    }
+
+    /// The number of worker threads.
+    #[must_use]
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Run `f` on a worker and wait for its result; `None` if it panicked.
+    pub async fn run<T, F>(&self, f: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(Box::new(move || {
+            let _ = tx.send(f());
+        }));
+        rx.await.ok()
+    }
+
+    fn submit(&self, job: Job) {
+        if self.workers == 0 {
+            run_job(job);
+            return;
+        }
+        let mut state = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        state.jobs.push_back(job);
+        let wake = state.idle > 0;
+        drop(state);
+        if wake {
+            self.shared.ready.notify_one();
+        }
+    }
+}
+
+impl Drop for CpuPool {
+    fn drop(&mut self) {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .closed = true;
+        self.shared.ready.notify_all();
+    }
+}
+
+/// A worker: take jobs until the pool is closed and the queue is empty.
+fn work(shared: &Shared) {
+    loop {
+        let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut yielded = false;
+        let job = loop {
+            if let Some(job) = state.jobs.pop_front() {
+                break job;
+            }
+            if state.closed {
+                return;
+            }
+            if !yielded {
+                // Let the threads that make jobs run once before sleeping: in a busy run
+                // the next page is usually ready by then, and no wake-up is needed.
+                yielded = true;
+                drop(state);
+                std::thread::yield_now();
+                state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            state.idle += 1;
+            state = shared
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+            state.idle -= 1;
+        };
+        drop(state);
+        run_job(job);
+    }
+}
+
+fn run_job(job: Job) {
+    // A panicking job drops its sender: its caller gets `None`, the worker goes on.
+    let _ = catch_unwind(AssertUnwindSafe(job));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn runs_every_job_on_the_workers_and_survives_a_panic() {
+        let pool = Arc::new(CpuPool::new(2));
+        let main = std::thread::current().id();
+        let mut tasks = Vec::new();
+        for i in 0..200u64 {
+            let pool = Arc::clone(&pool);
+            tasks.push(tokio::spawn(async move {
+                pool.run(move || {
+                    assert_ne!(std::thread::current().id(), main);
+                    let name = std::thread::current().name().map(str::to_owned);
+                    (i * i, name)
+                })
+                .await
+            }));
+        }
+        for (i, t) in tasks.into_iter().enumerate() {
+            let (sq, name) = t.await.expect("task").expect("job ran");
+            assert_eq!(sq, (i * i) as u64);
+            assert!(name.is_some_and(|n| n.starts_with("citecheck-cpu-")));
+        }
+        let panicked: Option<()> = pool.run(|| panic!("a bad page")).await;
+        assert!(panicked.is_none());
+        assert_eq!(pool.run(|| 7).await, Some(7), "the worker survives");
+    }
+
+    #[test]
+    fn dropping_the_pool_finishes_the_queue() {
+        let pool = CpuPool::new(1);
+        let (tx, rx) = std::sync::mpsc::channel();
+        for i in 0..50 {
+            let tx = tx.clone();
+            pool.submit(Box::new(move || {
+                let _ = tx.send(i);
+            }));
+        }
+        drop(pool);
+        drop(tx);
+        assert_eq!(rx.iter().count(), 50);
+    }
+}
