@@ -15,6 +15,10 @@ use crate::model::{
 /// Parameters per statement when looking many URLs up at once.
 const CHUNK: usize = 500;
 
+/// Rows per multi-row `INSERT` (at most 14 parameters a row: well under both back ends'
+/// limits on parameters per statement).
+const ROWS_PER_STATEMENT: usize = 200;
+
 /// Statuses that count as alive / dead in SQL (see [`super::is_dead`]).
 const ALIVE_SQL: &str = "('ok','redirected')";
 const DEAD_SQL: &str = "('broken','unreachable','timeout','soft_404')";
@@ -264,104 +268,121 @@ impl Store {
     }
 
     async fn write_once(&self, run: i64, batch: &[&Record]) -> Result<(), sqlx::Error> {
+        let mut checks = Vec::new();
+        let mut citations = Vec::new();
+        let mut links = Vec::new();
+        let mut claims: Vec<&Record> = Vec::new();
+        for r in batch {
+            match r {
+                Record::Check(c) => checks.push(c.as_ref()),
+                Record::Citation(c) => citations.push(c.as_ref()),
+                Record::Link(url, state) => links.push((url, state)),
+                Record::Claim { .. } => claims.push(r),
+            }
+        }
+        // One statement may not touch a row twice (PostgreSQL): the last claim row wins.
+        claims.reverse();
+        let mut seen = std::collections::HashSet::new();
+        claims.retain(|r| seen.insert(order_key(r)));
+        claims.reverse();
+        let run_id = run;
         each_backend!(self, p => {
             async {
                 let mut tx = p.begin().await?;
-                for record in batch {
-                    match record {
-                        Record::Check(c) => {
-                            sqlx::query(
-                                "INSERT INTO checks (run_id, url, checked_at, status, \
-                                 http_status, final_url, error, elapsed_ms, link, fingerprint, \
-                                 page_changed, cached, reusable, page) \
-                                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-                            )
-                            .bind(run)
-                            .bind(&c.url)
-                            .bind(ms(c.checked_at))
-                            .bind(c.link.status.as_str())
-                            .bind(c.link.http_status.map(i64::from))
-                            .bind(c.link.final_url.as_deref())
-                            .bind(c.link.error.as_deref())
-                            .bind(i64::try_from(c.link.elapsed_ms).unwrap_or(i64::MAX))
-                            .bind(json(&c.link))
-                            .bind(c.fingerprint.as_deref())
-                            .bind(flag(c.page_changed))
-                            .bind(flag(c.link.cached))
-                            .bind(flag(c.reusable))
-                            .bind(c.page.as_ref().map(json))
-                            .execute(&mut *tx)
-                            .await?;
+                for chunk in checks.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO checks (run_id, url, checked_at, status, http_status, \
+                         final_url, error, elapsed_ms, link, fingerprint, page_changed, cached, \
+                         reusable, page) ",
+                    );
+                    q.push_values(chunk, |mut b, c| {
+                        b.push_bind(run_id)
+                            .push_bind(c.url.clone())
+                            .push_bind(ms(c.checked_at))
+                            .push_bind(c.link.status.as_str())
+                            .push_bind(c.link.http_status.map(i64::from))
+                            .push_bind(c.link.final_url.clone())
+                            .push_bind(c.link.error.clone())
+                            .push_bind(i64::try_from(c.link.elapsed_ms).unwrap_or(i64::MAX))
+                            .push_bind(json(&c.link))
+                            .push_bind(c.fingerprint.clone())
+                            .push_bind(flag(c.page_changed))
+                            .push_bind(flag(c.link.cached))
+                            .push_bind(flag(c.reusable))
+                            .push_bind(c.page.as_ref().map(json));
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                for chunk in citations.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO citations (run_id, url, claim_key, path, line, claim, \
+                         status, verdict, reason, evidence, change, failing, confirmed_dead, \
+                         archive) ",
+                    );
+                    q.push_values(chunk, |mut b, c| {
+                        b.push_bind(run_id)
+                            .push_bind(c.url.clone())
+                            .push_bind(c.claim_key.clone())
+                            .push_bind(c.path.clone())
+                            .push_bind(i64::try_from(c.line).unwrap_or(i64::MAX))
+                            .push_bind(c.claim.clone())
+                            .push_bind(c.status.map(LinkStatus::as_str))
+                            .push_bind(c.verdict.map(Verdict::as_str))
+                            .push_bind(c.reason.clone())
+                            .push_bind(c.evidence.clone())
+                            .push_bind(c.change)
+                            .push_bind(flag(c.failing))
+                            .push_bind(flag(c.confirmed_dead))
+                            .push_bind(c.archive.clone());
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                for chunk in links.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO links (url, first_seen, last_checked, last_ok, \
+                         failing_since, last_failure, failures, last_status, fingerprint) ",
+                    );
+                    q.push_values(chunk, |mut b, (url, s)| {
+                        b.push_bind((*url).clone())
+                            .push_bind(ms(s.first_seen))
+                            .push_bind(ms(s.last_checked))
+                            .push_bind(s.last_ok.map(ms))
+                            .push_bind(s.failing_since.map(ms))
+                            .push_bind(s.last_failure.map(ms))
+                            .push_bind(i64::from(s.failures))
+                            .push_bind(s.last_status.map(LinkStatus::as_str))
+                            .push_bind(s.fingerprint.clone());
+                    });
+                    q.push(
+                        " ON CONFLICT (url) DO UPDATE SET \
+                         last_checked = excluded.last_checked, last_ok = excluded.last_ok, \
+                         failing_since = excluded.failing_since, \
+                         last_failure = excluded.last_failure, failures = excluded.failures, \
+                         last_status = excluded.last_status, fingerprint = excluded.fingerprint",
+                    );
+                    q.build().execute(&mut *tx).await?;
+                }
+                for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO claims (url, claim_key, verdict, evidence, archive, checked_at) ",
+                    );
+                    q.push_values(chunk, |mut b, r| {
+                        if let Record::Claim { url, claim_key, verdict, evidence, archive, at } = r {
+                            b.push_bind(url.clone())
+                                .push_bind(claim_key.clone())
+                                .push_bind(verdict.map(Verdict::as_str))
+                                .push_bind(evidence.clone())
+                                .push_bind(archive.clone())
+                                .push_bind(ms(*at));
                         }
-                        Record::Link(url, s) => {
-                            sqlx::query(
-                                "INSERT INTO links (url, first_seen, last_checked, last_ok, \
-                                 failing_since, last_failure, failures, last_status, fingerprint) \
-                                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
-                                 ON CONFLICT (url) DO UPDATE SET \
-                                 last_checked = excluded.last_checked, \
-                                 last_ok = excluded.last_ok, \
-                                 failing_since = excluded.failing_since, \
-                                 last_failure = excluded.last_failure, \
-                                 failures = excluded.failures, \
-                                 last_status = excluded.last_status, \
-                                 fingerprint = excluded.fingerprint",
-                            )
-                            .bind(url)
-                            .bind(ms(s.first_seen))
-                            .bind(ms(s.last_checked))
-                            .bind(s.last_ok.map(ms))
-                            .bind(s.failing_since.map(ms))
-                            .bind(s.last_failure.map(ms))
-                            .bind(i64::from(s.failures))
-                            .bind(s.last_status.map(LinkStatus::as_str))
-                            .bind(s.fingerprint.as_deref())
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        Record::Claim { url, claim_key, verdict, evidence, archive, at } => {
-                            sqlx::query(
-                                "INSERT INTO claims (url, claim_key, verdict, evidence, archive, \
-                                 checked_at) VALUES ($1,$2,$3,$4,$5,$6) \
-                                 ON CONFLICT (url, claim_key) DO UPDATE SET \
-                                 verdict = excluded.verdict, evidence = excluded.evidence, \
-                                 archive = COALESCE(excluded.archive, claims.archive), \
-                                 checked_at = excluded.checked_at",
-                            )
-                            .bind(url)
-                            .bind(claim_key)
-                            .bind(verdict.map(Verdict::as_str))
-                            .bind(evidence.as_deref())
-                            .bind(archive.as_deref())
-                            .bind(ms(*at))
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        Record::Citation(c) => {
-                            sqlx::query(
-                                "INSERT INTO citations (run_id, url, claim_key, path, line, \
-                                 claim, status, verdict, reason, evidence, change, failing, \
-                                 confirmed_dead, archive) \
-                                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-                            )
-                            .bind(run)
-                            .bind(&c.url)
-                            .bind(&c.claim_key)
-                            .bind(&c.path)
-                            .bind(i64::try_from(c.line).unwrap_or(i64::MAX))
-                            .bind(&c.claim)
-                            .bind(c.status.map(LinkStatus::as_str))
-                            .bind(c.verdict.map(Verdict::as_str))
-                            .bind(c.reason.as_deref())
-                            .bind(c.evidence.as_deref())
-                            .bind(c.change)
-                            .bind(flag(c.failing))
-                            .bind(flag(c.confirmed_dead))
-                            .bind(c.archive.as_deref())
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
+                    });
+                    q.push(
+                        " ON CONFLICT (url, claim_key) DO UPDATE SET \
+                         verdict = excluded.verdict, evidence = excluded.evidence, \
+                         archive = COALESCE(excluded.archive, claims.archive), \
+                         checked_at = excluded.checked_at",
+                    );
+                    q.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await
             }

@@ -18,7 +18,7 @@ use crate::model::{CitationResult, UrlCheck, Verdict};
 use crate::pipeline::{Listener, is_failing};
 
 /// Rows per transaction at most.
-pub const BATCH_ROWS: usize = 500;
+pub const BATCH_ROWS: usize = 2000;
 /// Longest a row waits before its batch is committed.
 pub const BATCH_DELAY: Duration = Duration::from_millis(200);
 
