@@ -144,7 +144,9 @@ impl Memory for History {
             self.options.dead,
         );
         if history.change == crate::model::Change::VerdictChanged {
-            history.previous_evidence = previous.and_then(|(_, e)| e.clone());
+            history.previous_evidence = previous
+                .and_then(|(_, e)| e.as_deref())
+                .and_then(|e| serde_json::from_str(e).ok());
         }
         row.history = Some(history);
     }

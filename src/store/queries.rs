@@ -8,9 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{LinkState, Store, StoreError, at, each_backend, ms};
-use crate::model::{
-    ArchiveCopy, Evidence, LinkResult, LinkStatus, PageSnapshot, RunHealth, Verdict,
-};
+use crate::model::{ArchiveCopy, LinkResult, LinkStatus, PageSnapshot, RunHealth, Verdict};
 
 /// Parameters per statement when looking many URLs up at once.
 const CHUNK: usize = 500;
@@ -78,8 +76,9 @@ pub enum Record {
 #[derive(Debug, Clone, Default)]
 pub struct Prior {
     pub links: HashMap<String, LinkState>,
-    /// The last verdict (and its evidence) per URL and claim.
-    pub claims: HashMap<(String, String), (Verdict, Option<Evidence>)>,
+    /// The last verdict (and its evidence, as JSON: parsed only for a verdict that
+    /// changed) per URL and claim.
+    pub claims: HashMap<(String, String), (Verdict, Option<Box<str>>)>,
     /// The last archived copy that supported each claim.
     pub archives: HashMap<(String, String), ArchiveCopy>,
 }
@@ -467,8 +466,9 @@ impl Store {
                     prior.archives.insert((url.clone(), key.clone()), a);
                 }
                 if let Some(v) = verdict.as_deref().and_then(Verdict::parse) {
-                    let evidence = evidence.and_then(|e| serde_json::from_str(&e).ok());
-                    prior.claims.insert((url, key), (v, evidence));
+                    prior
+                        .claims
+                        .insert((url, key), (v, evidence.map(String::into_boxed_str)));
                 }
             }
         }
