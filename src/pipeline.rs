@@ -505,7 +505,7 @@ async fn collect(
                         link: Some(check.link.clone()),
                         verdict,
                         evidence,
-                        archive: archives.remove(&i),
+                        archive: archives.remove(&i).map(Box::new),
                         ..CitationResult::unchecked(Arc::clone(&shared.citations[i]))
                     };
                     if let Some(m) = &shared.memory {

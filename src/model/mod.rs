@@ -496,7 +496,7 @@ pub struct CitationHistory {
     /// The evidence of the previous verdict, when the verdict changed (shown in the
     /// Markdown and HTML change reports; not in JSON).
     #[serde(skip)]
-    pub previous_evidence: Option<Evidence>,
+    pub previous_evidence: Option<Box<Evidence>>,
 }
 
 /// Link health of one recorded run, for the chart of the HTML report.

@@ -38,7 +38,7 @@ pub struct CitationResult {
     /// What the archive lookup found (an archived copy to use instead, or why there is
     /// none); always present in JSON, `null` when the citation was not looked up.
     #[serde(default)]
-    pub archive: Option<ArchiveCopy>,
+    pub archive: Option<Box<ArchiveCopy>>,
 }
 
 impl CitationResult {

@@ -270,16 +270,16 @@ impl Html {
                 .as_ref()
                 .and_then(|a| a.url.as_deref())
                 .is_some_and(is_web),
-            archive_date: c.archive.as_ref().and_then(super::archive_date),
+            archive_date: c.archive.as_deref().and_then(super::archive_date),
             archive_verdict: c
                 .archive
                 .as_ref()
                 .filter(|a| a.url.is_some())
                 .map(|a| super::archive_verdict_phrase(a.verdict)),
-            archive_replaces: c.archive.as_ref().is_some_and(super::archive_replaces),
+            archive_replaces: c.archive.as_deref().is_some_and(super::archive_replaces),
             archive_none: c
                 .archive
-                .as_ref()
+                .as_deref()
                 .filter(|a| a.url.is_none())
                 .map(super::archive_advice),
             change: c.history.as_ref().map(|h| h.change.as_str()),
@@ -562,13 +562,13 @@ mod tests {
             LinkStatus::Broken,
             Some(Change::StillFailing),
         );
-        archived.archive = Some(ArchiveCopy {
+        archived.archive = Some(Box::new(ArchiveCopy {
             url: Some("https://web.archive.org/web/20180412000000/https://a.example/z".to_owned()),
             timestamp: Some(day(1)),
             status: Some(LinkStatus::Ok),
             verdict: Some(Verdict::Supported),
             ..ArchiveCopy::default()
-        });
+        }));
         let with = render(&report(
             vec![
                 row(

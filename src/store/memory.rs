@@ -146,7 +146,8 @@ impl Memory for History {
         if history.change == crate::model::Change::VerdictChanged {
             history.previous_evidence = previous
                 .and_then(|(_, e)| e.as_deref())
-                .and_then(|e| serde_json::from_str(e).ok());
+                .and_then(|e| serde_json::from_str(e).ok())
+                .map(Box::new);
         }
         row.history = Some(history);
     }
