@@ -240,11 +240,23 @@ impl Store {
     /// per claim) go last and in key order, so that two runs writing at once take their
     /// locks in one order; a deadlock or busy store that still happens is retried.
     pub async fn write(&self, run: i64, batch: &[Record]) -> Result<(), StoreError> {
+        self.write_closing(run, batch, None).await.map(|_| ())
+    }
+
+    /// [`Store::write`], and in the same transaction `close`: a statement (`$1`, `$2`
+    /// bound to its id and text) that must change exactly one row, or nothing is
+    /// written (`Ok(false)`). A distributed worker completes its work item this way.
+    pub async fn write_closing(
+        &self,
+        run: i64,
+        batch: &[Record],
+        close: Option<(&str, i64, &str)>,
+    ) -> Result<bool, StoreError> {
         let mut ordered: Vec<&Record> = batch.iter().collect();
         ordered.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
         let mut attempt = 0;
         loop {
-            match self.write_once(run, &ordered).await {
+            match self.write_once(run, &ordered, close).await {
                 Err(e) if attempt < 8 && retryable(&e) => {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5)))
@@ -255,7 +267,12 @@ impl Store {
         }
     }
 
-    async fn write_once(&self, run: i64, batch: &[&Record]) -> Result<(), sqlx::Error> {
+    async fn write_once(
+        &self,
+        run: i64,
+        batch: &[&Record],
+        close: Option<(&str, i64, &str)>,
+    ) -> Result<bool, sqlx::Error> {
         each_backend!(self, p => {
             async {
                 let mut tx = p.begin().await?;
@@ -351,7 +368,18 @@ impl Store {
                         }
                     }
                 }
-                tx.commit().await
+                if let Some((sql, id, text)) = close {
+                    let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                        .bind(id)
+                        .bind(text)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() != 1 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                }
+                tx.commit().await.map(|()| true)
             }
             .await
         })
