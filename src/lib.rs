@@ -19,6 +19,7 @@ pub mod changed;
 pub mod cli;
 pub mod config;
 pub mod dates;
+pub mod distributed;
 pub mod fetch;
 pub mod inspect;
 pub mod model;

@@ -243,14 +243,14 @@ impl Store {
         self.write_closing(run, batch, None).await.map(|_| ())
     }
 
-    /// [`Store::write`], and in the same transaction `close`: a statement (`$1`, `$2`
-    /// bound to its id and text) that must change exactly one row, or nothing is
+    /// [`Store::write`], and in the same transaction `close`: a statement (`$1` bound
+    /// to its id, `$2`… to its texts) that must change exactly one row, or nothing is
     /// written (`Ok(false)`). A distributed worker completes its work item this way.
     pub async fn write_closing(
         &self,
         run: i64,
         batch: &[Record],
-        close: Option<(&str, i64, &str)>,
+        close: Option<(&str, i64, &[&str])>,
     ) -> Result<bool, StoreError> {
         let mut ordered: Vec<&Record> = batch.iter().collect();
         ordered.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
@@ -271,7 +271,7 @@ impl Store {
         &self,
         run: i64,
         batch: &[&Record],
-        close: Option<(&str, i64, &str)>,
+        close: Option<(&str, i64, &[&str])>,
     ) -> Result<bool, sqlx::Error> {
         each_backend!(self, p => {
             async {
@@ -368,12 +368,12 @@ impl Store {
                         }
                     }
                 }
-                if let Some((sql, id, text)) = close {
-                    let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-                        .bind(id)
-                        .bind(text)
-                        .execute(&mut *tx)
-                        .await?;
+                if let Some((sql, id, texts)) = close {
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(id);
+                    for t in texts {
+                        q = q.bind(*t);
+                    }
+                    let done = q.execute(&mut *tx).await?;
                     if done.rows_affected() != 1 {
                         tx.rollback().await?;
                         return Ok(false);

@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS work_items (
     results TEXT,
     UNIQUE (run_id, url_key)
 );
-CREATE INDEX IF NOT EXISTS work_items_by_state ON work_items (run_id, state, host);
+CREATE INDEX IF NOT EXISTS work_items_by_run ON work_items (run_id, state);
+CREATE INDEX IF NOT EXISTS work_items_by_host ON work_items (host, state);
+-- Times in microseconds (the database's clock, so that machines' clocks need not agree).
 CREATE TABLE IF NOT EXISTS fleet_hosts (
     host TEXT PRIMARY KEY,
     next_allowed_at BIGINT NOT NULL DEFAULT 0,
