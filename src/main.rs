@@ -84,7 +84,8 @@ fn run() -> Result<u8> {
         Command::Report(a) => report_cmd(&a),
         Command::Inspect(a) => inspect_cmd(&a),
         Command::Runs(a) => store_cmd(&a.store, |store| async move {
-            let runs = store.runs(a.limit).await?;
+            let mut runs = store.runs(a.limit).await?;
+            citecheck::distributed::fill_progress(&store, &mut runs).await;
             Ok(citecheck::output::history::Doc::Runs(runs))
         }),
         Command::History(a) => store_cmd(&a.store, |store| async move {

@@ -261,6 +261,20 @@ pub async fn progress(pool: &PgPool, run: i64) -> Result<Option<Progress>, sqlx:
         }))
 }
 
+/// Fill in the progress of the distributed runs among `runs` (a PostgreSQL store only;
+/// a failure leaves them as they are).
+pub async fn fill_progress(store: &Store, runs: &mut [crate::store::queries::RunRow]) {
+    let Some(pool) = store.postgres() else {
+        return;
+    };
+    for r in runs {
+        match progress(pool, r.id).await {
+            Ok(p) => r.items = p,
+            Err(e) => tracing::warn!("progress of run {}: {e}", r.id),
+        }
+    }
+}
+
 /// One leased work item.
 struct Item {
     id: i64,

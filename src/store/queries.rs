@@ -81,6 +81,10 @@ pub struct RunRow {
     pub complete: bool,
     pub citations: i64,
     pub failures: i64,
+    /// The work items of a distributed run (done, leased, left, failed); absent for
+    /// other runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<crate::distributed::Progress>,
 }
 
 /// One check in a URL's timeline (JSON of `citecheck history`).
@@ -190,6 +194,7 @@ fn run_row((id, started, finished, complete, citations, failures): RunTuple) -> 
         complete: complete != 0,
         citations,
         failures,
+        items: None,
     }
 }
 
