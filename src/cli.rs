@@ -330,6 +330,9 @@ pub struct WorkerArgs {
     /// Requests in flight at once (and so work items), over all hosts.
     #[arg(long, value_name = "N")]
     pub max_concurrency: Option<usize>,
+    /// Work items held at once [default: distributed.items_in_flight, else 256].
+    #[arg(long, value_name = "N")]
+    pub items_in_flight: Option<usize>,
     /// Do not look up archived copies of dead or drifted citations.
     #[arg(long, env = "CITECHECK_NO_ARCHIVE")]
     pub no_archive: bool,
@@ -342,6 +345,7 @@ impl WorkerArgs {
         crate::config::Overrides {
             store: self.store.clone(),
             max_concurrency: self.max_concurrency,
+            items_in_flight: self.items_in_flight,
             no_archive: self.no_archive,
             progress: Some(false),
             ..crate::config::Overrides::default()
@@ -457,6 +461,7 @@ impl CheckArgs {
             save_evidence: self.save_evidence.clone(),
             lease_timeout: self.lease_timeout.clone(),
             max_attempts: self.max_attempts,
+            items_in_flight: None,
         }
     }
 }

@@ -308,6 +308,8 @@ pub struct Overrides {
     pub lease_timeout: Option<String>,
     /// `--max-attempts N` (distributed runs).
     pub max_attempts: Option<u32>,
+    /// `--items-in-flight N` (distributed workers).
+    pub items_in_flight: Option<usize>,
 }
 
 /// The history store settings of a run.

@@ -330,10 +330,9 @@ fn distributed_store(config: &Config) -> Result<String> {
         anyhow::bail!("distributed runs need a PostgreSQL store (give --store postgres://…)");
     };
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(citecheck::distributed::DistError::NotPostgres(
-            citecheck::store::redact(&url),
-        )
-        .into());
+        return Err(
+            citecheck::distributed::DistError::NotPostgres(citecheck::store::redact(&url)).into(),
+        );
     }
     Ok(url)
 }
@@ -341,13 +340,17 @@ fn distributed_store(config: &Config) -> Result<String> {
 /// The exit code of a finished report.
 fn exit_code(report: &RunReport, config: &Config, signal: u8) -> u8 {
     if !report.complete {
-        if signal == 0 { EXIT_INTERRUPTED } else { signal }
+        if signal == 0 {
+            EXIT_INTERRUPTED
+        } else {
+            signal
+        }
     } else if !report.errors.is_empty() {
         EXIT_ERROR
     } else if report
         .citations
         .iter()
-        .any(|c| pipeline::is_failing(c, &config))
+        .any(|c| pipeline::is_failing(c, config))
     {
         EXIT_FAILING
     } else {

@@ -473,13 +473,7 @@ async fn look_up(
         if archive::wanted(&done.link, Some(*v), Some(e)) {
             let c = &citations[*i];
             let copy = archive
-                .find(
-                    &ctx.resolver,
-                    &ctx.verify,
-                    &c.claim,
-                    &c.url,
-                    &done.link,
-                )
+                .find(&ctx.resolver, &ctx.verify, &c.claim, &c.url, &done.link)
                 .await;
             done.archive.push((*i, copy));
         }

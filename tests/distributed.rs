@@ -209,7 +209,15 @@ fn three_workers_check_every_url_once_and_agree_with_one_process() {
     // One process, with a store of its own (so that the history fields compare too).
     let alone = pg.database();
     let out = citecheck()
-        .args(["check", &r, "--config", &cfg, "--format", "json", "--no-progress"])
+        .args([
+            "check",
+            &r,
+            "--config",
+            &cfg,
+            "--format",
+            "json",
+            "--no-progress",
+        ])
         .args(["--store", &alone])
         .output()
         .unwrap();
@@ -221,7 +229,9 @@ fn three_workers_check_every_url_once_and_agree_with_one_process() {
     // The planner, then three workers (and the planner works too, by default; here
     // it only plans so the three share all of it).
     let run = plan(&store, &cfg, &r, &[]);
-    let workers: Vec<Child> = (0..3).map(|_| worker(&store, &cfg, run, &[])).collect();
+    let workers: Vec<Child> = (0..3)
+        .map(|_| worker(&store, &cfg, run, &["--items-in-flight", "4"]))
+        .collect();
     let done: Vec<usize> = workers.into_iter().map(finish).collect();
     assert_eq!(done.iter().sum::<usize>(), urls, "{done:?}");
     assert!(
@@ -316,13 +326,22 @@ fn distributed_with_sqlite_is_a_clear_error() {
     let r = report(dir.path(), "r.md", &format!("- {CLAIM} http://h0.test/x\n"));
     let db = format!("sqlite://{}", dir.path().join("h.db").display());
     for args in [
-        vec!["check", r.to_str().unwrap(), "--store", &db, "--distributed"],
+        vec![
+            "check",
+            r.to_str().unwrap(),
+            "--store",
+            &db,
+            "--distributed",
+        ],
         vec!["worker", "--store", &db],
     ] {
         let out = citecheck().args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains("PostgreSQL") && err.contains("SQLite"), "{err}");
+        assert!(
+            err.contains("PostgreSQL") && err.contains("SQLite"),
+            "{err}"
+        );
     }
     assert!(!dir.path().join("h.db").exists());
 }
@@ -372,7 +391,7 @@ fn politeness_holds_across_three_workers() {
     let run = plan(&store, &cfg, &r, &[]);
     // Two items in flight per worker: no single worker can take all of it.
     let workers: Vec<Child> = (0..3)
-        .map(|_| worker(&store, &cfg, run, &["--max-concurrency", "2"]))
+        .map(|_| worker(&store, &cfg, run, &["--items-in-flight", "2"]))
         .collect();
     let done: Vec<usize> = workers.into_iter().map(finish).collect();
     assert_eq!(done.iter().sum::<usize>(), hosts * 10);
@@ -465,4 +484,34 @@ fn a_killed_worker_loses_its_leases_to_the_others() {
     assert_eq!(rows.len(), urls + urls.div_ceil(5));
     assert_eq!(usize::try_from(citations).unwrap(), rows.len());
     assert!(rows.iter().all(|c| c["link"]["status"] == "ok"));
+}
+
+#[test]
+fn a_slow_item_keeps_its_lease_by_the_heartbeat() {
+    let Some(pg) = common::pg::server() else {
+        return;
+    };
+    let store = pg.database();
+    // Pages take 2.5 s, the lease only 1 s: without the heartbeat a second worker would
+    // take every item over and fetch it again.
+    let (s, _) = stamped(Duration::from_millis(2500));
+    let dir = tempfile::tempdir().unwrap();
+    let r = web_report(dir.path(), s.addr.port(), 2, 1, &[""]);
+    let cfg = config(dir.path(), 2, "host_rate = 10.0\ntimeout = 10\n");
+    let run = plan(&store, &cfg, &r, &["--lease-timeout", "1s"]);
+    let first = worker(&store, &cfg, run, &[]);
+    std::thread::sleep(Duration::from_millis(800));
+    let second = worker(&store, &cfg, run, &[]);
+    let done = finish(first) + finish(second);
+    assert_eq!(done, 2);
+    let by_host = s.by_host();
+    assert!(by_host.values().all(|v| v.len() == 1), "{by_host:?}");
+    let attempts: Vec<i64> = sql(&store, async |p| {
+        sqlx::query_scalar("SELECT attempts FROM work_items WHERE run_id = $1")
+            .bind(run)
+            .fetch_all(&p)
+            .await
+            .unwrap()
+    });
+    assert_eq!(attempts, [1, 1]);
 }

@@ -58,7 +58,11 @@ impl PgFleet {
 }
 
 impl FleetGate for PgFleet {
-    fn take_turn<'a>(&'a self, host: &'a str, gap: Duration) -> BoxFuture<'a, Result<(), Duration>> {
+    fn take_turn<'a>(
+        &'a self,
+        host: &'a str,
+        gap: Duration,
+    ) -> BoxFuture<'a, Result<(), Duration>> {
         Box::pin(async move {
             match self.try_take(host, gap).await {
                 Ok(None) => Ok(()),

@@ -47,6 +47,8 @@ use crate::store::{Store, StoreError, writer};
 pub const DEFAULT_LEASE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default `[distributed] max_attempts`.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Default `[distributed] items_in_flight`.
+pub const DEFAULT_ITEMS_IN_FLIGHT: usize = 256;
 /// How often an idle worker looks for work again.
 pub const POLL: Duration = Duration::from_millis(200);
 
@@ -61,6 +63,9 @@ pub struct DistributedFile {
     pub lease_timeout: Option<String>,
     /// Leases of one item at most before it counts as failed.
     pub max_attempts: Option<u32>,
+    /// Work items one worker holds at once (each waits for its host's turn; requests in
+    /// flight stay bounded by `fetch.max_concurrency`).
+    pub items_in_flight: Option<usize>,
 }
 
 /// The validated `[distributed]` settings.
@@ -68,6 +73,7 @@ pub struct DistributedFile {
 pub struct DistributedOptions {
     pub lease_timeout: Duration,
     pub max_attempts: u32,
+    pub items_in_flight: usize,
 }
 
 impl Default for DistributedOptions {
@@ -75,6 +81,7 @@ impl Default for DistributedOptions {
         DistributedOptions {
             lease_timeout: DEFAULT_LEASE_TIMEOUT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            items_in_flight: DEFAULT_ITEMS_IN_FLIGHT,
         }
     }
 }
@@ -98,9 +105,17 @@ impl DistributedFile {
         if !(1..=100).contains(&max_attempts) {
             return Err(invalid("distributed.max_attempts", "between 1 and 100"));
         }
+        let items_in_flight = a
+            .items_in_flight
+            .or(self.items_in_flight)
+            .unwrap_or(DEFAULT_ITEMS_IN_FLIGHT);
+        if !(1..=100_000).contains(&items_in_flight) {
+            return Err(invalid("distributed.items_in_flight", "between 1 and 100000"));
+        }
         Ok(DistributedOptions {
             lease_timeout,
             max_attempts,
+            items_in_flight,
         })
     }
 }
@@ -151,7 +166,11 @@ fn db(store: &Store, e: &sqlx::Error) -> DistError {
 }
 
 /// Plan a run over `extraction`: the run, and one work item per distinct URL. Its id.
-pub async fn plan(store: &Store, config: &Config, extraction: Extraction) -> Result<i64, DistError> {
+pub async fn plan(
+    store: &Store,
+    config: &Config,
+    extraction: Extraction,
+) -> Result<i64, DistError> {
     let pool = postgres(store)?;
     let mut items: Vec<(String, String, String, usize, Vec<ItemCitation>)> = Vec::new();
     let mut by_key = std::collections::HashMap::new();
@@ -200,10 +219,14 @@ pub async fn plan(store: &Store, config: &Config, extraction: Extraction) -> Res
         .bind(serde_json::to_string(&info).unwrap_or_default())
         .execute(&mut *tx)
         .await?;
+        let mut per_host: std::collections::HashMap<&str, i64> = Default::default();
+        for (_, _, host, _, _) in &items {
+            *per_host.entry(host.as_str()).or_default() += 1;
+        }
         for chunk in items.chunks(1000) {
             let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO work_items (run_id, url_key, url, host, concurrency, citations, \
-                 max_attempts) ",
+                "INSERT INTO work_items (run_id, url_key, url, host, concurrency, priority, \
+                 citations, max_attempts) ",
             );
             q.push_values(chunk, |mut b, (key, url, host, concurrency, citations)| {
                 b.push_bind(run)
@@ -211,6 +234,7 @@ pub async fn plan(store: &Store, config: &Config, extraction: Extraction) -> Res
                     .push_bind(url)
                     .push_bind(host)
                     .push_bind(i64::try_from(*concurrency).unwrap_or(i64::MAX))
+                    .push_bind(per_host.get(host.as_str()).copied().unwrap_or(0))
                     .push_bind(serde_json::to_string(citations).unwrap_or_default())
                     .push_bind(i64::from(opts.max_attempts));
             });
@@ -329,7 +353,10 @@ pub async fn work(
 ) -> Result<Worked, DistError> {
     let pool = postgres(store)?.clone();
     if let Some(r) = run
-        && progress(&pool, r).await.map_err(|e| db(store, &e))?.is_none()
+        && progress(&pool, r)
+            .await
+            .map_err(|e| db(store, &e))?
+            .is_none()
     {
         return Err(DistError::NoSuchRun(r));
     }
@@ -354,7 +381,7 @@ impl Worker {
         follow: bool,
         stop: impl std::future::Future<Output = ()> + Send,
     ) -> Result<Worked, DistError> {
-        let cap = self.config.fetch.max_concurrency.max(1);
+        let cap = self.config.distributed.items_in_flight.max(1);
         let mut inflight: JoinSet<Option<bool>> = JoinSet::new();
         let mut worked = Worked::default();
         let mut stop = std::pin::pin!(stop);
@@ -435,12 +462,14 @@ impl Worker {
             .execute(&mut *tx)
             .await?;
         let lease = format!(
-            "WITH pick AS (SELECT w.id FROM work_items w \
-               WHERE ($1::BIGINT IS NULL OR w.run_id = $1) \
-               AND (w.state = 'queued' OR (w.state = 'leased' AND w.leased_until < {NOW_MS})) \
-               AND (SELECT COUNT(*) FROM work_items b WHERE b.host = w.host \
-                    AND b.state = 'leased' AND b.leased_until >= {NOW_MS}) < w.concurrency \
-               ORDER BY w.run_id, w.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+            "WITH busy AS (SELECT host, COUNT(*) AS n FROM work_items \
+               WHERE state = 'leased' AND leased_until >= {NOW_MS} GROUP BY host), \
+             pick AS (SELECT w.id FROM work_items w LEFT JOIN busy b ON b.host = w.host \
+               WHERE w.state IN ('queued', 'leased') \
+               AND ($1::BIGINT IS NULL OR w.run_id = $1) \
+               AND (w.state = 'queued' OR w.leased_until < {NOW_MS}) \
+               AND COALESCE(b.n, 0) < w.concurrency \
+               ORDER BY w.priority DESC, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED) \
              UPDATE work_items w SET state = 'leased', leased_by = $2, \
                leased_until = {NOW_MS} + d.lease_timeout_ms, attempts = w.attempts + 1 \
              FROM pick, dist_runs d WHERE w.id = pick.id AND d.run_id = w.run_id \

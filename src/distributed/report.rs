@@ -70,13 +70,12 @@ pub async fn report(store: &Store, run: i64) -> Result<RunReport, DistError> {
         return Err(DistError::NoSuchRun(run));
     };
     let info: PlanInfo = serde_json::from_str(&plan).unwrap_or_default();
-    let items: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT state, results FROM work_items WHERE run_id = $1 ORDER BY id",
-    )
-    .bind(run)
-    .fetch_all(pool)
-    .await
-    .map_err(|e| db(store, &e))?;
+    let items: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT state, results FROM work_items WHERE run_id = $1 ORDER BY id")
+            .bind(run)
+            .fetch_all(pool)
+            .await
+            .map_err(|e| db(store, &e))?;
     let mut rows: Vec<(usize, CitationResult)> = Vec::new();
     let mut open = false;
     for (state, results) in items {

@@ -13,6 +13,8 @@ CREATE TABLE IF NOT EXISTS work_items (
     url TEXT NOT NULL,
     host TEXT NOT NULL,
     concurrency BIGINT NOT NULL,
+    -- Items of the same host in the run: the busiest hosts are leased first.
+    priority BIGINT NOT NULL DEFAULT 0,
     citations TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'queued',
     leased_by TEXT,
@@ -25,7 +27,9 @@ CREATE TABLE IF NOT EXISTS work_items (
     UNIQUE (run_id, url_key)
 );
 CREATE INDEX IF NOT EXISTS work_items_by_run ON work_items (run_id, state);
-CREATE INDEX IF NOT EXISTS work_items_by_host ON work_items (host, state);
+CREATE INDEX IF NOT EXISTS work_items_by_state ON work_items (state, host);
+CREATE INDEX IF NOT EXISTS work_items_open ON work_items (priority DESC, id)
+    WHERE state IN ('queued', 'leased');
 -- Times in microseconds (the database's clock, so that machines' clocks need not agree).
 CREATE TABLE IF NOT EXISTS fleet_hosts (
     host TEXT PRIMARY KEY,
