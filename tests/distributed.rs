@@ -515,3 +515,48 @@ fn a_slow_item_keeps_its_lease_by_the_heartbeat() {
     });
     assert_eq!(attempts, [1, 1]);
 }
+
+#[test]
+fn workers_reconnect_after_postgresql_restarts() {
+    let Some(pg) = common::pg::Dedicated::start() else {
+        return;
+    };
+    let store = pg.database();
+    let s = web();
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = 4;
+    let r = web_report(dir.path(), s.addr.port(), hosts, 6, &["slow"]);
+    let cfg = config(
+        dir.path(),
+        hosts,
+        "host_rate = 20.0\nhost_concurrency = 1\nmax_concurrency = 4\n",
+    );
+    let run = plan(&store, &cfg, &r, &["--lease-timeout", "3s"]);
+    let workers: Vec<Child> = (0..2).map(|_| worker(&store, &cfg, run, &[])).collect();
+    let t0 = Instant::now();
+    while s.log.hits().len() < 6 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no request came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The database goes away mid-run (connections cut) and comes back 2 s later.
+    pg.down();
+    std::thread::sleep(Duration::from_secs(2));
+    pg.up();
+    let done: usize = workers.into_iter().map(finish).sum();
+    let urls = hosts * 6;
+    let report = report_json(&store, run);
+    assert_eq!(report["complete"], true, "{report:#}");
+    let rows = report["citations"].as_array().unwrap();
+    assert_eq!(rows.len(), urls + urls.div_ceil(5));
+    assert!(rows.iter().all(|c| c["link"]["status"] == "ok"));
+    // Each item's results are kept once, whoever finished it.
+    let citations: i64 = sql(&store, async |p| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM citations WHERE run_id = $1")
+            .bind(run)
+            .fetch_one(&p)
+            .await
+            .unwrap()
+    });
+    assert_eq!(usize::try_from(citations).unwrap(), rows.len());
+    assert_eq!(done, urls);
+}

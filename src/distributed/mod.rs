@@ -110,7 +110,10 @@ impl DistributedFile {
             .or(self.items_in_flight)
             .unwrap_or(DEFAULT_ITEMS_IN_FLIGHT);
         if !(1..=100_000).contains(&items_in_flight) {
-            return Err(invalid("distributed.items_in_flight", "between 1 and 100000"));
+            return Err(invalid(
+                "distributed.items_in_flight",
+                "between 1 and 100000",
+            ));
         }
         Ok(DistributedOptions {
             lease_timeout,
