@@ -348,8 +348,11 @@ fn distributed_with_sqlite_is_a_clear_error() {
 
 /// A stamped server whose paths start with `/hN/`: each answer takes `delay`, and the
 /// most requests in flight at once per host are counted.
-fn stamped(delay: Duration) -> (StampedServer, Arc<Mutex<HashMap<String, (usize, usize)>>>) {
-    let flight: Arc<Mutex<HashMap<String, (usize, usize)>>> = Arc::default();
+/// Per host: requests in flight now, and the most at once.
+type Flight = Arc<Mutex<HashMap<String, (usize, usize)>>>;
+
+fn stamped(delay: Duration) -> (StampedServer, Flight) {
+    let flight: Flight = Arc::default();
     let f = Arc::clone(&flight);
     let s = StampedServer::start(Duration::ZERO, move |path: &str| -> StampedAnswer {
         let host = path.split('/').nth(1).unwrap_or_default().to_owned();
