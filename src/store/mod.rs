@@ -343,11 +343,12 @@ mod tests {
             let Backend::Sqlite(p) = &again.backend else {
                 unreachable!()
             };
-            let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM citecheck_schema")
-                .fetch_all(p)
-                .await
-                .unwrap();
-            assert_eq!(versions, [SCHEMA_VERSION]);
+            let versions: Vec<i64> =
+                sqlx::query_scalar("SELECT version FROM citecheck_schema ORDER BY version")
+                    .fetch_all(p)
+                    .await
+                    .unwrap();
+            assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
             sqlx::query("INSERT INTO citecheck_schema (version) VALUES (99)")
                 .execute(p)
                 .await
