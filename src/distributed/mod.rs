@@ -363,7 +363,13 @@ pub async fn work(
     {
         return Err(DistError::NoSuchRun(r));
     }
-    let ctx = UrlContext::new(config)?.with_fleet(Arc::new(fleet::PgFleet::new(pool.clone())));
+    // The fleet's turns are taken by every request in flight: a pool of their own, so
+    // that they never queue behind result writes.
+    let turns = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(u32::try_from(config.fetch.max_concurrency.clamp(2, 16)).unwrap_or(8))
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_lazy_with((*pool.connect_options()).clone());
+    let ctx = UrlContext::new(config)?.with_fleet(Arc::new(fleet::PgFleet::new(turns)));
     let worker = Arc::new(Worker {
         store: store.clone(),
         pool,
