@@ -634,6 +634,7 @@ fn distributed(scale: f64) -> String {
             ideal / wall
         )
         .expect("write");
+        eprintln!("{out}");
     }
     // Politeness lifted: how fast the queue itself goes.
     let fast = start_web(Duration::ZERO);
@@ -650,7 +651,7 @@ fn distributed(scale: f64) -> String {
             )
         }),
     );
-    let extra = "host_rate = 1000000.0\nhost_concurrency = 64\nmax_concurrency = 64\n\
+    let extra = "host_rate = 10000.0\nhost_concurrency = 64\nmax_concurrency = 64\n\
                  soft404_probe = false\n";
     let config = config_for(fast, fast_hosts, extra);
     write!(out, " politeness lifted, {n} URLs over {fast_hosts} hosts:").expect("write");

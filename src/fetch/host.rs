@@ -100,6 +100,12 @@ impl Schedule {
         self.crawl_delay = Some(delay);
     }
 
+    /// The turn just taken was not used (the fleet's turn is not due): the next one is
+    /// due at `at`, when the fleet's is.
+    pub(crate) fn defer_to(&mut self, at: Instant) {
+        self.next_at = Some(at);
+    }
+
     /// The least time between two requests (the interval, or a longer crawl delay).
     pub(crate) fn gap(&self) -> Duration {
         self.crawl_delay
@@ -157,6 +163,11 @@ impl Host {
     /// Keep at least `delay` between two requests to this host (robots.txt).
     pub(crate) fn set_crawl_delay(&self, delay: Duration) {
         self.schedule().set_crawl_delay(delay);
+    }
+
+    /// The turn taken was given back (the fleet's is not due): the next is due at `at`.
+    pub(crate) fn defer_to(&self, at: Instant) {
+        self.schedule().defer_to(at);
     }
 
     /// The least time between two requests to this host.

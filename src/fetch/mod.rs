@@ -288,7 +288,8 @@ impl Fetcher {
     }
 
     /// The in-process gate of `host`, then the fleet's turn (if any) taken last: a
-    /// fleet turn not yet due gives the gate back and the wait starts over.
+    /// fleet turn not yet due gives the gate back, the host's next turn is moved to when
+    /// the fleet's is due (rather than a whole interval later), and the wait starts over.
     async fn enter<'a>(&'a self, host: &host::Host, key: &str) -> host::Gate<'a> {
         loop {
             let gate = host.enter(&self.global).await;
@@ -298,8 +299,8 @@ impl Fetcher {
             match fleet.take_turn(key, host.gap()).await {
                 Ok(()) => return gate,
                 Err(wait) => {
+                    host.defer_to(Instant::now() + wait);
                     drop(gate);
-                    tokio::time::sleep(wait).await;
                 }
             }
         }
