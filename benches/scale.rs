@@ -21,6 +21,10 @@
 //!   slots; 200 hosts sharing 8), 100 ms answers, 5 requests/s per host: the smallest
 //!   gap between two arrivals at one host, against the rule (>= 1/rate - 5 ms).
 //! - `extract`: extraction speed on a large generated Markdown report, MB/s.
+//! - `distributed`: the `schedule` run planned into a PostgreSQL store (started as the
+//!   tests start theirs) and worked on by 1, 2 and 4 worker processes: efficiency
+//!   against the ideal schedule; then politeness lifted (100 hosts, no latency): items
+//!   per second as workers are added, until PostgreSQL is the limit.
 //!
 //! The local test web is one HTTP server on 127.0.0.1 that answers for every host name;
 //! host names reach it through `fetch.resolve` (fixed answers, like curl's `--resolve`),
@@ -36,6 +40,10 @@ use axum::response::IntoResponse;
 use citecheck::config::{Config, FileConfig};
 use citecheck::pipeline::NoListener;
 use citecheck::report::{ExtractOptions, extract_paths, extract_str};
+
+#[path = "../tests/common/pg.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod pg;
 
 const LATENCY_MS: u64 = 50;
 
@@ -757,6 +765,151 @@ fn extract() -> String {
     )
 }
 
+/// A worker process of the `distributed` scenario: work on `run` in the store `db`
+/// against the test web at `addr` (`hosts` names, settings `extra`); prints its items.
+fn dist_child(args: &[String]) {
+    let [db, run, addr, hosts, extra] = args else {
+        panic!("--dist-child DB RUN ADDR HOSTS EXTRA");
+    };
+    let addr: SocketAddr = addr.parse().expect("addr");
+    let config = config_for(addr, hosts.parse().expect("hosts"), extra);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(64)
+        .build()
+        .expect("runtime");
+    let worked = rt.block_on(async {
+        let store = citecheck::store::Store::open(db).await.expect("store");
+        let w = citecheck::distributed::work(
+            &store,
+            &config,
+            Some(run.parse().expect("run")),
+            false,
+            std::future::pending(),
+        )
+        .await
+        .expect("work");
+        store.close().await;
+        w
+    });
+    println!("{}", worked.done);
+}
+
+/// Plan `path` into a fresh database of `pg`, then time `workers` worker processes on
+/// it; seconds and items done.
+fn dist_round(
+    pg: &pg::Postgres,
+    path: &std::path::Path,
+    config: &Config,
+    addr: SocketAddr,
+    hosts: usize,
+    extra: &str,
+    workers: usize,
+) -> (f64, usize) {
+    let db = pg.database();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let run = rt.block_on(async {
+        let store = citecheck::store::Store::open(&db).await.expect("store");
+        let extraction = extract_paths(&[path.to_owned()], &config.extract);
+        let run = citecheck::distributed::plan(&store, config, extraction)
+            .await
+            .expect("plan");
+        store.close().await;
+        run
+    });
+    let exe = std::env::current_exe().expect("exe");
+    let t0 = Instant::now();
+    let children: Vec<std::process::Child> = (0..workers)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args(["--dist-child", &db, &run.to_string(), &addr.to_string()])
+                .args([&hosts.to_string(), extra])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("worker")
+        })
+        .collect();
+    let done = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().expect("worker");
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<usize>()
+                .unwrap_or(0)
+        })
+        .sum();
+    (t0.elapsed().as_secs_f64(), done)
+}
+
+fn distributed(scale: f64) -> String {
+    let Some(pg) = pg::server() else {
+        return "distributed: skipped (no PostgreSQL)".to_owned();
+    };
+    let urls = (10_000.0 * scale) as usize;
+    let hosts = ((500.0 * scale) as usize).max(20);
+    let addr = start_web(Duration::from_millis(LATENCY_MS));
+    let sizes = skewed_hosts(urls, hosts);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = addr.port();
+    let lines = sizes.iter().enumerate().flat_map(|(h, n)| {
+        (0..*n)
+            .map(move |i| format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}"))
+    });
+    let path = write_report(dir.path(), lines);
+    let config = config_for(addr, hosts, "");
+    let busiest = *sizes.iter().max().unwrap_or(&0);
+    let ideal = busiest as f64 / config.fetch.host_rate + LATENCY_MS as f64 / 1000.0;
+    let mut out = format!(
+        "distributed: {} URLs over {} hosts (busiest {busiest}), {LATENCY_MS} ms latency, \
+         default politeness, ideal {ideal:.1} s:",
+        sizes.iter().sum::<usize>(),
+        sizes.len()
+    );
+    for workers in [1, 2, 4] {
+        let (wall, done) = dist_round(pg, &path, &config, addr, hosts, "", workers);
+        write!(
+            out,
+            " {workers} worker(s) {wall:.1} s, efficiency {:.3} ({done} items);",
+            ideal / wall
+        )
+        .expect("write");
+        eprintln!("{out}");
+    }
+    // Politeness lifted: how fast the queue itself goes.
+    let fast = start_web(Duration::ZERO);
+    let n = (20_000.0 * scale) as usize;
+    let fast_hosts = 100;
+    let port = fast.port();
+    let fast_dir = tempfile::tempdir().expect("tempdir");
+    let path = write_report(
+        fast_dir.path(),
+        (0..n).map(|i| {
+            format!(
+                "- 4月12日，单位发布通知{i}。 http://h{}.test:{port}/n/{i}",
+                i % fast_hosts
+            )
+        }),
+    );
+    let extra = "host_rate = 10000.0\nhost_concurrency = 64\nmax_concurrency = 64\n\
+                 soft404_probe = false\n";
+    let config = config_for(fast, fast_hosts, extra);
+    write!(out, " politeness lifted, {n} URLs over {fast_hosts} hosts:").expect("write");
+    for workers in [1, 2, 4] {
+        let (wall, done) = dist_round(pg, &path, &config, fast, fast_hosts, extra, workers);
+        write!(
+            out,
+            " {workers} worker(s) {:.0} items/s ({done} items);",
+            done as f64 / wall
+        )
+        .expect("write");
+    }
+    out
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -764,6 +917,10 @@ fn main() {
         .collect();
     if let Some(i) = args.iter().position(|a| a == "--rusage-child") {
         rusage_child(&args[i + 1], &args[i + 2], &args[i + 3..]);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--dist-child") {
+        dist_child(&args[i + 1..]);
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--memory-child") {
@@ -786,6 +943,7 @@ fn main() {
         "store",
         "contention",
         "schedule",
+        "distributed",
     ];
     let chosen: Vec<&str> = if args.is_empty() {
         all.to_vec()
@@ -803,6 +961,7 @@ fn main() {
             "store" => store(),
             "fifty_hosts" => fifty_hosts(),
             "contention" => contention(scale),
+            "distributed" => distributed(scale),
             _ => schedule(scale),
         };
         println!("{line}");

@@ -35,6 +35,10 @@ pub enum Command {
     Diff(DiffArgs),
     /// Drop old runs from the history store, keeping the last check of every URL.
     Prune(PruneArgs),
+    /// Work on the items of distributed runs in a shared PostgreSQL store.
+    Worker(WorkerArgs),
+    /// Render the report of a distributed run from the store (partial runs marked so).
+    Report(ReportArgs),
 }
 
 /// Output format of the history commands.
@@ -291,6 +295,97 @@ pub struct CheckArgs {
     /// DIR (`citecheck inspect FILE.warc --url URI` reads one back).
     #[arg(long, value_name = "DIR")]
     pub save_evidence: Option<PathBuf>,
+    /// Plan the run as a work queue in the (PostgreSQL) store and work on it like any
+    /// `citecheck worker`; the report is rendered from the store once every item is done.
+    #[arg(long)]
+    pub distributed: bool,
+    /// With --distributed: only plan the run and print its id (workers do the rest).
+    #[arg(long, requires = "distributed")]
+    pub plan_only: bool,
+    /// With --distributed: a worker's lease on an item lasts this long without a
+    /// heartbeat (`60s`, `2m`) [default: distributed.lease_timeout, else 60s].
+    #[arg(long, value_name = "DURATION")]
+    pub lease_timeout: Option<String>,
+    /// With --distributed: leases of one item at most before it counts as failed
+    /// [default: distributed.max_attempts, else 3].
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
+}
+
+/// `citecheck worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The shared store (`postgres://…`).
+    #[arg(long, value_name = "URL", env = "CITECHECK_STORE")]
+    pub store: Option<String>,
+    /// Work only on this run [default: every distributed run with work left].
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<i64>,
+    /// When no work is left, wait for new runs instead of exiting.
+    #[arg(long)]
+    pub follow: bool,
+    /// Read settings from FILE instead of ./config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Requests in flight at once (and so work items), over all hosts.
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
+    /// Work items held at once [default: distributed.items_in_flight, else 256].
+    #[arg(long, value_name = "N")]
+    pub items_in_flight: Option<usize>,
+    /// Do not look up archived copies of dead or drifted citations.
+    #[arg(long, env = "CITECHECK_NO_ARCHIVE")]
+    pub no_archive: bool,
+}
+
+impl WorkerArgs {
+    /// The settings given as flags, for [`crate::config::Config::resolve`].
+    #[must_use]
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            store: self.store.clone(),
+            max_concurrency: self.max_concurrency,
+            items_in_flight: self.items_in_flight,
+            no_archive: self.no_archive,
+            progress: Some(false),
+            ..crate::config::Overrides::default()
+        }
+    }
+}
+
+/// `citecheck report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run (a distributed run) whose report to render.
+    #[arg(long, value_name = "RUN")]
+    pub run: i64,
+    /// The store (`postgres://…`).
+    #[arg(long, value_name = "URL", env = "CITECHECK_STORE")]
+    pub store: Option<String>,
+    /// Output format [default: markdown].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write a report in FORMAT to PATH (`-` = stdout); repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
+    pub reports: Vec<ReportTarget>,
+    /// Read settings from FILE instead of ./config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// The settings given as flags, for [`crate::config::Config::resolve`].
+    #[must_use]
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            store: self.store.clone(),
+            progress: Some(false),
+            ..crate::config::Overrides::default()
+        }
+    }
 }
 
 /// A `--flag` / `--no-flag` pair: `None` when neither is given (the file decides).
@@ -364,6 +459,9 @@ impl CheckArgs {
             no_archive: self.no_archive,
             archive_endpoints: self.archive_endpoint.clone(),
             save_evidence: self.save_evidence.clone(),
+            lease_timeout: self.lease_timeout.clone(),
+            max_attempts: self.max_attempts,
+            items_in_flight: None,
         }
     }
 }

@@ -47,7 +47,7 @@ pub enum ConfigError {
     Invalid { key: String, reason: String },
 }
 
-fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.to_owned(),
         reason: reason.into(),
@@ -239,6 +239,7 @@ pub struct FileConfig {
     pub store: StoreFile,
     pub history: HistoryFile,
     pub archive: ArchiveFile,
+    pub distributed: crate::distributed::DistributedFile,
 }
 
 impl FileConfig {
@@ -303,6 +304,12 @@ pub struct Overrides {
     pub archive_endpoints: Vec<String>,
     /// `--save-evidence DIR`.
     pub save_evidence: Option<PathBuf>,
+    /// `--lease-timeout DURATION` (distributed runs).
+    pub lease_timeout: Option<String>,
+    /// `--max-attempts N` (distributed runs).
+    pub max_attempts: Option<u32>,
+    /// `--items-in-flight N` (distributed workers).
+    pub items_in_flight: Option<usize>,
 }
 
 /// The history store settings of a run.
@@ -372,6 +379,8 @@ pub struct Config {
     pub archive: ArchiveOptions,
     /// Keep every page verified as WARC records in this directory (`--save-evidence`).
     pub evidence_dir: Option<PathBuf>,
+    /// `[distributed]`: the work queue of runs over several machines.
+    pub distributed: crate::distributed::DistributedOptions,
 }
 
 impl Config {
@@ -423,6 +432,7 @@ impl Config {
             },
             progress: a.progress.unwrap_or(true),
             store: validate_store(&file.store, &file.history, a)?,
+            distributed: file.distributed.validate(a)?,
         })
     }
 }

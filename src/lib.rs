@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod cpu;
 pub mod dates;
+pub mod distributed;
 pub mod fetch;
 pub mod inspect;
 pub mod model;

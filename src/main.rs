@@ -78,10 +78,14 @@ fn run() -> Result<u8> {
                 EXIT_ERROR
             })
         }
+        Command::Check(a) if a.distributed => check_distributed(&a),
         Command::Check(a) => check(&a),
+        Command::Worker(a) => worker_cmd(&a),
+        Command::Report(a) => report_cmd(&a),
         Command::Inspect(a) => inspect_cmd(&a),
         Command::Runs(a) => store_cmd(&a.store, |store| async move {
-            let runs = store.runs(a.limit).await?;
+            let mut runs = store.runs(a.limit).await?;
+            citecheck::distributed::fill_progress(&store, &mut runs).await;
             Ok(citecheck::output::history::Doc::Runs(runs))
         }),
         Command::History(a) => store_cmd(&a.store, |store| async move {
@@ -315,6 +319,156 @@ fn check(a: &CheckArgs) -> Result<u8> {
         .any(|c| pipeline::is_failing(c, &config))
     {
         EXIT_FAILING
+    } else {
+        EXIT_OK
+    })
+}
+
+/// The store URL of a distributed command: PostgreSQL, or the clear error (exit 2).
+fn distributed_store(config: &Config) -> Result<String> {
+    let Some(url) = config.store.url.clone() else {
+        anyhow::bail!("distributed runs need a PostgreSQL store (give --store postgres://…)");
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(
+            citecheck::distributed::DistError::NotPostgres(citecheck::store::redact(&url)).into(),
+        );
+    }
+    Ok(url)
+}
+
+/// The exit code of a finished report.
+fn exit_code(report: &RunReport, config: &Config, signal: u8) -> u8 {
+    if !report.complete {
+        if signal == 0 {
+            EXIT_INTERRUPTED
+        } else {
+            signal
+        }
+    } else if !report.errors.is_empty() {
+        EXIT_ERROR
+    } else if report
+        .citations
+        .iter()
+        .any(|c| pipeline::is_failing(c, config))
+    {
+        EXIT_FAILING
+    } else {
+        EXIT_OK
+    }
+}
+
+/// `check --distributed`: plan the run into the store, then work on it like any worker
+/// (unless `--plan-only`) and render the report from the store.
+fn check_distributed(a: &CheckArgs) -> Result<u8> {
+    let file = FileConfig::load(a.common.config.as_deref())?;
+    let config = Config::resolve(file, &a.overrides())?;
+    let url = distributed_store(&config)?;
+    let targets = targets(&a.common)?;
+    let outs = if a.plan_only {
+        Vec::new()
+    } else {
+        open_outputs(&targets)?
+    };
+    let changed = changed_lines(&a.common)?;
+    let mut extraction = extract_paths(&a.common.paths, &config.extract);
+    if let Some(c) = &changed {
+        c.filter(&mut extraction);
+    }
+    let rt = runtime()?;
+    let signalled = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+    let result = rt.block_on(async {
+        let store = Store::open(&url).await?;
+        let run = citecheck::distributed::plan(&store, &config, extraction).await?;
+        if a.plan_only {
+            store.close().await;
+            return Ok::<_, anyhow::Error>((run, None));
+        }
+        eprintln!("citecheck: run {run} planned; working on it (more workers: citecheck worker --run {run})");
+        let first = interrupt_on_signals();
+        let seen = std::sync::Arc::clone(&signalled);
+        let stop = async move {
+            seen.store(first.await, std::sync::atomic::Ordering::SeqCst);
+        };
+        citecheck::distributed::work(&store, &config, Some(run), false, stop).await?;
+        let report = citecheck::distributed::report::report(&store, run).await?;
+        store.close().await;
+        Ok((run, Some(report)))
+    })?;
+    rt.shutdown_background();
+    let (run, report) = result;
+    let Some(report) = report else {
+        println!("{run}");
+        return Ok(EXIT_OK);
+    };
+    write_all(&report, &config, outs)?;
+    let signal = signalled.load(std::sync::atomic::Ordering::SeqCst);
+    Ok(exit_code(&report, &config, signal))
+}
+
+/// `citecheck worker`: work on distributed runs until none has work left (or, with
+/// `--follow`, until a signal).
+fn worker_cmd(a: &citecheck::cli::WorkerArgs) -> Result<u8> {
+    let file = FileConfig::load(a.config.as_deref())?;
+    let config = Config::resolve(file, &a.overrides())?;
+    let url = distributed_store(&config)?;
+    let rt = runtime()?;
+    let worked = rt.block_on(async {
+        let store = Store::open(&url).await?;
+        let first = interrupt_on_signals();
+        let stop = async move {
+            first.await;
+        };
+        let worked = citecheck::distributed::work(&store, &config, a.run, a.follow, stop).await;
+        store.close().await;
+        Ok::<_, anyhow::Error>(worked?)
+    })?;
+    rt.shutdown_background();
+    eprintln!(
+        "citecheck: worker done: {} items checked{}",
+        worked.done,
+        if worked.lost > 0 {
+            format!(", {} taken over by other workers", worked.lost)
+        } else {
+            String::new()
+        }
+    );
+    Ok(EXIT_OK)
+}
+
+/// `citecheck report --run ID`: the report of a distributed run, from the store.
+fn report_cmd(a: &citecheck::cli::ReportArgs) -> Result<u8> {
+    let file = FileConfig::load(a.config.as_deref())?;
+    let config = Config::resolve(file, &a.overrides())?;
+    let url = distributed_store(&config)?;
+    let common = CommonArgs {
+        paths: Vec::new(),
+        format: a.format,
+        output: a.output.clone(),
+        reports: a.reports.clone(),
+        changed_since: None,
+        config: None,
+        base_url: None,
+    };
+    let targets = targets(&common)?;
+    let outs = open_outputs(&targets)?;
+    let rt = runtime()?;
+    let report = rt.block_on(async {
+        let store = Store::open(&url).await?;
+        let report = citecheck::distributed::report::report(&store, a.run).await;
+        store.close().await;
+        Ok::<_, anyhow::Error>(report?)
+    })?;
+    rt.shutdown_background();
+    if !report.complete {
+        eprintln!(
+            "citecheck: run {} is not complete: {} citations not checked yet",
+            a.run, report.unchecked
+        );
+    }
+    write_all(&report, &config, outs)?;
+    Ok(if report.complete {
+        exit_code(&report, &config, 0)
     } else {
         EXIT_OK
     })

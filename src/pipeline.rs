@@ -288,15 +288,94 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
     }
 }
 
-/// Shared state of the host tasks.
-struct Shared {
+/// What checking one URL needs, shared by every URL of a run: the resolver (with the
+/// politeness state of every host), the verifier's options and the archive lookups.
+/// [`check_with`] runs its host tasks over one; a distributed worker
+/// ([`crate::distributed`]) checks the URLs of its work items with [`UrlContext::check_url`].
+pub struct UrlContext {
     resolver: Resolver,
-    citations: Vec<Arc<Citation>>,
     verify: VerifyOptions,
-    stop: AtomicBool,
-    memory: Option<Arc<dyn Memory>>,
     /// The archive lookups (`None` with `--no-archive`).
     archive: Option<Archive>,
+}
+
+impl UrlContext {
+    /// The context of a run under `config` (its own client, evidence sink if asked).
+    pub fn new(config: &Config) -> Result<Self, FetchError> {
+        let mut resolver = Resolver::new(&config.fetch)?;
+        if let Some(dir) = &config.evidence_dir {
+            let sink =
+                crate::warc::WarcSink::create(dir).map_err(|source| FetchError::Evidence {
+                    dir: dir.clone(),
+                    source,
+                })?;
+            resolver = resolver.with_evidence(Arc::new(sink));
+        }
+        Ok(UrlContext {
+            resolver,
+            verify: config.verify,
+            archive: Archive::new(&config.archive),
+        })
+    }
+
+    /// Every request also waits for the fleet's turn of its host (distributed runs).
+    #[must_use]
+    pub fn with_fleet(mut self, gate: Arc<dyn crate::fetch::host::FleetGate>) -> Self {
+        self.resolver = self.resolver.with_fleet(gate);
+        self
+    }
+
+    /// Check one URL as a run does: decide it without the network if it cannot be
+    /// fetched, else resolve it (or reuse a fresh earlier result of `memory`), verify
+    /// every citing claim, look up archived copies of dead or drifted citations. The
+    /// check and one row per citation, in the order of `citations`.
+    pub async fn check_url(
+        &self,
+        citations: &[Arc<Citation>],
+        memory: Option<&dyn Memory>,
+    ) -> Option<(UrlCheck, Vec<CitationResult>)> {
+        let first = citations.first()?;
+        let job = Job {
+            key: url_key(&first.url),
+            url: first.url.clone(),
+            citations: (0..citations.len()).collect(),
+        };
+        let done = match self.resolver.fetcher().precheck(&job.url) {
+            Err(link) => Done {
+                verdicts: unverifiable(&job.citations, &link),
+                key: job.key,
+                citations: job.citations,
+                link,
+                fingerprint: None,
+                page: None,
+                archive: Vec::new(),
+            },
+            Ok(_) => {
+                let done = Box::pin(process(self, citations, memory, job)).await;
+                if wants_archive(self, &done) {
+                    look_up(self, citations, memory, &AtomicBool::new(false), done).await
+                } else {
+                    done
+                }
+            }
+        };
+        let (check, rows) = fold(done, citations, memory);
+        Some((check, rows.into_iter().map(|(_, r)| r).collect()))
+    }
+}
+
+/// Shared state of the host tasks.
+struct Shared {
+    ctx: UrlContext,
+    citations: Vec<Arc<Citation>>,
+    stop: AtomicBool,
+    memory: Option<Arc<dyn Memory>>,
+}
+
+impl Shared {
+    fn memory(&self) -> Option<&dyn Memory> {
+        self.memory.as_deref()
+    }
 }
 
 /// One task per host: resolve and verify its URLs, at most the host's concurrency at once.
@@ -324,13 +403,21 @@ fn run(
                         if shared.stop.load(Ordering::Relaxed) {
                             return None;
                         }
-                        Some(Box::pin(process(&shared, job)).await)
+                        Some(
+                            Box::pin(process(
+                                &shared.ctx,
+                                &shared.citations,
+                                shared.memory(),
+                                job,
+                            ))
+                            .await,
+                        )
                     }
                 })
                 .buffer_unordered(concurrency)
                 .for_each(|done| {
                     if let Some(done) = done {
-                        let _ = if wants_archive(&shared, &done) {
+                        let _ = if wants_archive(&shared.ctx, &done) {
                             archive_tx.send(done)
                         } else {
                             tx.send(done)
@@ -345,8 +432,8 @@ fn run(
 }
 
 /// Whether any citation of `done` is to be looked up in the archives.
-fn wants_archive(shared: &Shared, done: &Done) -> bool {
-    shared.archive.is_some()
+fn wants_archive(ctx: &UrlContext, done: &Done) -> bool {
+    ctx.archive.is_some()
         && done
             .verdicts
             .iter()
@@ -363,7 +450,16 @@ async fn archive_stage(
     futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|d| (d, rx)) })
         .map(|done| {
             let shared = Arc::clone(&shared);
-            async move { look_up(&shared, done).await }
+            async move {
+                look_up(
+                    &shared.ctx,
+                    &shared.citations,
+                    shared.memory(),
+                    &shared.stop,
+                    done,
+                )
+                .await
+            }
         })
         .buffer_unordered(ARCHIVE_IN_FLIGHT)
         .for_each(|done| {
@@ -375,32 +471,28 @@ async fn archive_stage(
 
 /// Find the archived copy of every dead or drifted citation of one URL (none once the
 /// run is stopping).
-async fn look_up(shared: &Shared, mut done: Done) -> Done {
-    let Some(archive) = &shared.archive else {
+async fn look_up(
+    ctx: &UrlContext,
+    citations: &[Arc<Citation>],
+    memory: Option<&dyn Memory>,
+    stop: &AtomicBool,
+    mut done: Done,
+) -> Done {
+    let Some(archive) = &ctx.archive else {
         return done;
     };
     for (i, v, e) in &done.verdicts {
-        if shared.stop.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) {
             break;
         }
         if archive::wanted(&done.link, Some(*v), Some(e)) {
-            let c = &shared.citations[*i];
-            if let Some(copy) = shared
-                .memory
-                .as_ref()
-                .and_then(|m| m.archived(&done.key, c))
-            {
+            let c = &citations[*i];
+            if let Some(copy) = memory.and_then(|m| m.archived(&done.key, c)) {
                 done.archive.push((*i, copy));
                 continue;
             }
             let copy = archive
-                .find(
-                    &shared.resolver,
-                    &shared.verify,
-                    &c.claim,
-                    &c.url,
-                    &done.link,
-                )
+                .find(&ctx.resolver, &ctx.verify, &c.claim, &c.url, &done.link)
                 .await;
             done.archive.push((*i, copy));
         }
@@ -427,22 +519,13 @@ pub async fn check_with(
     interrupt: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<RunReport, FetchError> {
     let started = Instant::now();
-    let mut resolver = Resolver::new(&config.fetch)?;
-    if let Some(dir) = &config.evidence_dir {
-        let sink = crate::warc::WarcSink::create(dir).map_err(|source| FetchError::Evidence {
-            dir: dir.clone(),
-            source,
-        })?;
-        resolver = resolver.with_evidence(Arc::new(sink));
-    }
-    let mut plan = plan(extraction, &resolver);
+    let ctx = UrlContext::new(config)?;
+    let mut plan = plan(extraction, &ctx.resolver);
     let shared = Arc::new(Shared {
-        resolver,
+        ctx,
         citations: std::mem::take(&mut plan.citations),
-        verify: config.verify,
         stop: AtomicBool::new(false),
         memory,
-        archive: Archive::new(&config.archive),
     });
     let (tx, rx) = mpsc::unbounded_channel::<Done>();
     for done in std::mem::take(&mut plan.decided) {
@@ -487,30 +570,9 @@ async fn collect(
         tokio::select! {
             done = rx.recv() => {
                 let Some(done) = done else { break };
-                let check = UrlCheck {
-                    url: done.key,
-                    link: done.link,
-                    verdicts: done.verdicts.iter().map(|(_, v, _)| *v).collect(),
-                    fingerprint: done.fingerprint,
-                    page: done.page,
-                    checked_at: shared.memory.as_ref().map_or_else(Utc::now, |m| m.now()),
-                };
+                let (check, rows) = fold(done, &shared.citations, shared.memory());
                 let mut kept = listener.url_checked(&check);
-                let mut verdicts: HashMap<usize, (Verdict, Evidence)> =
-                    done.verdicts.into_iter().map(|(i, v, e)| (i, (v, e))).collect();
-                let mut archives: HashMap<usize, ArchiveCopy> = done.archive.into_iter().collect();
-                for i in done.citations {
-                    let (verdict, evidence) = verdicts.remove(&i).unzip();
-                    let mut row = CitationResult {
-                        link: Some(check.link.clone()),
-                        verdict,
-                        evidence,
-                        archive: archives.remove(&i).map(Box::new),
-                        ..CitationResult::unchecked(Arc::clone(&shared.citations[i]))
-                    };
-                    if let Some(m) = &shared.memory {
-                        m.annotate(&check, &mut row);
-                    }
+                for (i, row) in rows {
                     if is_failing(&row, config) {
                         failing += 1;
                     }
@@ -556,6 +618,47 @@ async fn collect(
     }
 }
 
+/// The check of one URL and its rows (with their indices), from what was found.
+fn fold(
+    done: Done,
+    citations: &[Arc<Citation>],
+    memory: Option<&dyn Memory>,
+) -> (UrlCheck, Vec<(usize, CitationResult)>) {
+    let check = UrlCheck {
+        url: done.key,
+        link: done.link,
+        verdicts: done.verdicts.iter().map(|(_, v, _)| *v).collect(),
+        fingerprint: done.fingerprint,
+        page: done.page,
+        checked_at: memory.map_or_else(Utc::now, Memory::now),
+    };
+    let mut verdicts: HashMap<usize, (Verdict, Evidence)> = done
+        .verdicts
+        .into_iter()
+        .map(|(i, v, e)| (i, (v, e)))
+        .collect();
+    let mut archives: HashMap<usize, ArchiveCopy> = done.archive.into_iter().collect();
+    let rows = done
+        .citations
+        .into_iter()
+        .map(|i| {
+            let (verdict, evidence) = verdicts.remove(&i).unzip();
+            let mut row = CitationResult {
+                link: Some(check.link.clone()),
+                verdict,
+                evidence,
+                archive: archives.remove(&i).map(Box::new),
+                ..CitationResult::unchecked(Arc::clone(&citations[i]))
+            };
+            if let Some(m) = memory {
+                m.annotate(&check, &mut row);
+            }
+            (i, row)
+        })
+        .collect();
+    (check, rows)
+}
+
 fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, Evidence)> {
     citations
         .iter()
@@ -587,17 +690,22 @@ struct Verified {
 
 /// Resolve one URL (or reuse a fresh earlier result) and verify every citing claim
 /// against its page.
-async fn process(shared: &Shared, job: Job) -> Done {
+async fn process(
+    ctx: &UrlContext,
+    citations: &[Arc<Citation>],
+    memory: Option<&dyn Memory>,
+    job: Job,
+) -> Done {
     // Claims are verified on the CPU worker that reads the page: one trip per page, and
     // no CPU work on the async side. The fingerprint and the snapshot for the history
     // store are taken there too.
     let claims: Vec<(usize, Arc<Citation>)> = job
         .citations
         .iter()
-        .map(|&i| (i, Arc::clone(&shared.citations[i])))
+        .map(|&i| (i, Arc::clone(&citations[i])))
         .collect();
-    let opts = shared.verify;
-    let wants_pages = shared.memory.as_ref().is_some_and(|m| m.wants_pages());
+    let opts = ctx.verify;
+    let wants_pages = memory.is_some_and(Memory::wants_pages);
     let work: PageWork<Verified> = Arc::new(move |page| Verified {
         verdicts: claims
             .iter()
@@ -609,7 +717,7 @@ async fn process(shared: &Shared, job: Job) -> Done {
         fingerprint: Some(page.fingerprint()),
         snapshot: wants_pages.then(|| page.snapshot()),
     });
-    let cached = match &shared.memory {
+    let cached = match memory {
         Some(m) => m.cached(&job.key).await,
         None => None,
     };
@@ -626,7 +734,7 @@ async fn process(shared: &Shared, job: Job) -> Done {
         }
         None => {
             let (Resolved { link, page }, verified) =
-                shared.resolver.resolve_then(&job.url, work).await;
+                ctx.resolver.resolve_then(&job.url, work).await;
             (link, verified.filter(|_| page.is_some()))
         }
     };

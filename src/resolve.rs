@@ -68,6 +68,13 @@ impl Resolver {
         })
     }
 
+    /// Every request also takes the fleet's turn of its host (distributed runs).
+    #[must_use]
+    pub fn with_fleet(mut self, gate: Arc<dyn crate::fetch::host::FleetGate>) -> Self {
+        self.fetcher = self.fetcher.with_fleet(gate);
+        self
+    }
+
     /// Keep every page read (live, or an archived capture) in `sink` as WARC records.
     #[must_use]
     pub fn with_evidence(mut self, sink: Arc<WarcSink>) -> Self {

@@ -272,7 +272,8 @@ fn extraction_time_grows_linearly_with_the_input() {
             .min()
             .unwrap()
     };
-    let shapes: [(&str, fn(usize) -> String); 3] = [
+    type Shape = (&'static str, fn(usize) -> String);
+    let shapes: [Shape; 3] = [
         ("URLs in one sentence", |n| {
             (0..n)
                 .map(|i| format!("word https://a.example.com/{i} "))

@@ -99,6 +99,34 @@ impl Schedule {
     pub(crate) fn set_crawl_delay(&mut self, delay: Duration) {
         self.crawl_delay = Some(delay);
     }
+
+    /// The turn just taken was not used (the fleet's turn is not due): the next one is
+    /// due at `at`, when the fleet's is.
+    pub(crate) fn defer_to(&mut self, at: Instant) {
+        self.next_at = Some(at);
+    }
+
+    /// The least time between two requests (the interval, or a longer crawl delay).
+    pub(crate) fn gap(&self) -> Duration {
+        self.crawl_delay
+            .map_or(self.interval, |d| d.max(self.interval))
+    }
+}
+
+/// Politeness shared with other machines (distributed runs, [`crate::distributed`]): on
+/// top of the in-process gate, a request takes the fleet's turn of its host last, and a
+/// `Retry-After` seen here holds the host for the whole fleet. The single-machine path
+/// has none.
+pub trait FleetGate: Send + Sync {
+    /// Take the fleet's turn of `host` now if it is due (the next one is due `gap`
+    /// later, for every machine); if not, how long to wait before asking again.
+    fn take_turn<'a>(
+        &'a self,
+        host: &'a str,
+        gap: Duration,
+    ) -> futures::future::BoxFuture<'a, Result<(), Duration>>;
+    /// Nothing leaves for `host` on any machine for `wait` from now.
+    fn back_off<'a>(&'a self, host: &'a str, wait: Duration) -> futures::future::BoxFuture<'a, ()>;
 }
 
 /// `1 / rate`, for a rate already validated to a sane range.
@@ -135,6 +163,16 @@ impl Host {
     /// Keep at least `delay` between two requests to this host (robots.txt).
     pub(crate) fn set_crawl_delay(&self, delay: Duration) {
         self.schedule().set_crawl_delay(delay);
+    }
+
+    /// The turn taken was given back (the fleet's is not due): the next is due at `at`.
+    pub(crate) fn defer_to(&self, at: Instant) {
+        self.schedule().defer_to(at);
+    }
+
+    /// The least time between two requests to this host.
+    pub(crate) fn gap(&self) -> Duration {
+        self.schedule().gap()
     }
 
     /// A connection opened for a request of this host is ready: it leaves now.

@@ -10,7 +10,7 @@ mod classify;
 mod decode;
 mod dns;
 mod guard;
-mod host;
+pub mod host;
 pub mod options;
 mod robots;
 
@@ -181,6 +181,8 @@ pub struct Fetcher {
     overrides: Arc<HashMap<String, std::net::IpAddr>>,
     /// Local answers for names that a proxy will carry, once per name per run.
     proxied_names: OnceMap<Option<Vec<std::net::IpAddr>>>,
+    /// The fleet's politeness (distributed runs only).
+    fleet: Option<Arc<dyn host::FleetGate>>,
 }
 
 /// Values computed once per key (per host) and shared by every request that needs them.
@@ -274,7 +276,42 @@ impl Fetcher {
             proxies,
             overrides,
             proxied_names: OnceMap::new(),
+            fleet: None,
         })
+    }
+
+    /// Every request also takes the fleet's turn of its host (distributed runs).
+    #[must_use]
+    pub fn with_fleet(mut self, gate: Arc<dyn host::FleetGate>) -> Self {
+        self.fleet = Some(gate);
+        self
+    }
+
+    /// The in-process gate of `host`, then the fleet's turn (if any) taken last: a
+    /// fleet turn not yet due gives the gate back, the host's next turn is moved to when
+    /// the fleet's is due (rather than a whole interval later), and the wait starts over.
+    async fn enter<'a>(&'a self, host: &host::Host, key: &str) -> host::Gate<'a> {
+        loop {
+            let gate = host.enter(&self.global).await;
+            let Some(fleet) = &self.fleet else {
+                return gate;
+            };
+            match fleet.take_turn(key, host.gap()).await {
+                Ok(()) => return gate,
+                Err(wait) => {
+                    host.defer_to(Instant::now() + wait);
+                    drop(gate);
+                }
+            }
+        }
+    }
+
+    /// Hold `host` until `until` here, and for the fleet.
+    async fn back_off(&self, host: &host::Host, key: &str, wait: Duration) {
+        host.back_off_until(Instant::now() + wait);
+        if let Some(fleet) = &self.fleet {
+            fleet.back_off(key, wait).await;
+        }
     }
 
     /// The private-address rule for a name a proxy may carry: the client resolves
@@ -584,10 +621,11 @@ impl Fetcher {
 
     /// One request, with retries for transient failures.
     async fn request(&self, url: &Url) -> Attempted {
-        let host = self.hosts.get(&host_key(url));
+        let key = host_key(url);
+        let host = self.hosts.get(&key);
         let mut attempt = 0;
         loop {
-            let gate = host.enter(&self.global).await;
+            let gate = self.enter(&host, &key).await;
             let sending = tokio::time::timeout(self.config.timeout, self.send(url));
             let res = host::SENDING.scope(Arc::clone(&host), sending).await;
             drop(gate);
@@ -646,7 +684,7 @@ impl Fetcher {
             // A `Retry-After` holds the whole host, also when this request retries no more:
             // the next request to it waits too (no storm of fresh requests after a 429).
             if let Some(ra) = retry_after {
-                host.back_off_until(Instant::now() + ra);
+                self.back_off(&host, &key, ra).await;
             }
             if attempt >= self.config.max_retries {
                 let tries = attempt + 1;
@@ -665,7 +703,7 @@ impl Fetcher {
                 let delay = backoff(self.config.retry_base, attempt, rand::random::<f64>());
                 if http_status == Some(429) {
                     // Too many requests: the whole host waits, not only this request.
-                    host.back_off_until(Instant::now() + delay);
+                    self.back_off(&host, &key, delay).await;
                 } else {
                     tokio::time::sleep(delay).await;
                 }

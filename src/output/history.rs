@@ -74,10 +74,14 @@ impl Doc {
                             .to_string()),
                         r.citations,
                         r.failures,
-                        if r.complete {
-                            "yes"
-                        } else {
-                            "no (interrupted)"
+                        match (r.complete, r.items) {
+                            (true, _) => "yes".to_owned(),
+                            // A distributed run: how far its work items are.
+                            (false, Some(p)) => format!(
+                                "no ({} done, {} leased, {} left, {} failed items)",
+                                p.done, p.leased, p.left, p.failed
+                            ),
+                            (false, None) => "no (interrupted)".to_owned(),
                         }
                     )?;
                 }

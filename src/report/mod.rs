@@ -71,7 +71,7 @@ pub struct Document {
 }
 
 /// A report file that could not be read; the run goes on without it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct InputError {
     /// The file or directory that could not be read.
     #[serde(serialize_with = "crate::model::lossy_path")]

@@ -47,7 +47,7 @@ pub use history::{
 pub const DEFAULT_STORE_URL: &str = "sqlite://.citecheck/history.db";
 
 /// The schema version this binary creates and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Largest main text kept per page for the cache (bytes).
 pub const SNAPSHOT_MAX_MAIN_BYTES: usize = 256 * 1024;
@@ -55,11 +55,19 @@ pub const SNAPSHOT_MAX_MAIN_BYTES: usize = 256 * 1024;
 pub const SNAPSHOT_MAX_CHROME_BYTES: usize = 32 * 1024;
 
 /// The embedded migrations: version, SQLite script, PostgreSQL script.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("migrations/0001_sqlite.sql"),
-    include_str!("migrations/0001_postgres.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("migrations/0001_sqlite.sql"),
+        include_str!("migrations/0001_postgres.sql"),
+    ),
+    // The work queue and fleet politeness of distributed runs (`crate::distributed`).
+    (
+        2,
+        include_str!("migrations/0002_sqlite.sql"),
+        include_str!("migrations/0002_postgres.sql"),
+    ),
+];
 
 /// A store that cannot be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +167,15 @@ impl Store {
         let store = Store { backend, name };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The PostgreSQL pool, when the store is PostgreSQL (distributed runs need it).
+    #[must_use]
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match &self.backend {
+            Backend::Postgres(p) => Some(p),
+            Backend::Sqlite(_) => None,
+        }
     }
 
     /// The store's URL, password hidden.
@@ -326,11 +343,12 @@ mod tests {
             let Backend::Sqlite(p) = &again.backend else {
                 unreachable!()
             };
-            let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM citecheck_schema")
-                .fetch_all(p)
-                .await
-                .unwrap();
-            assert_eq!(versions, [SCHEMA_VERSION]);
+            let versions: Vec<i64> =
+                sqlx::query_scalar("SELECT version FROM citecheck_schema ORDER BY version")
+                    .fetch_all(p)
+                    .await
+                    .unwrap();
+            assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
             sqlx::query("INSERT INTO citecheck_schema (version) VALUES (99)")
                 .execute(p)
                 .await

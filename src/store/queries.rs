@@ -92,6 +92,10 @@ pub struct RunRow {
     pub complete: bool,
     pub citations: i64,
     pub failures: i64,
+    /// The work items of a distributed run (done, leased, left, failed); absent for
+    /// other runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<crate::distributed::Progress>,
 }
 
 /// One check in a URL's timeline (JSON of `citecheck history`).
@@ -201,6 +205,7 @@ fn run_row((id, started, finished, complete, citations, failures): RunTuple) -> 
         complete: complete != 0,
         citations,
         failures,
+        items: None,
     }
 }
 
@@ -251,11 +256,23 @@ impl Store {
     /// per claim) go last and in key order, so that two runs writing at once take their
     /// locks in one order; a deadlock or busy store that still happens is retried.
     pub async fn write(&self, run: i64, batch: &[Record]) -> Result<(), StoreError> {
+        self.write_closing(run, batch, None).await.map(|_| ())
+    }
+
+    /// [`Store::write`], and in the same transaction `close`: a statement (`$1` bound
+    /// to its id, `$2`… to its texts) that must change exactly one row, or nothing is
+    /// written (`Ok(false)`). A distributed worker completes its work item this way.
+    pub async fn write_closing(
+        &self,
+        run: i64,
+        batch: &[Record],
+        close: Option<(&str, i64, &[&str])>,
+    ) -> Result<bool, StoreError> {
         let mut ordered: Vec<&Record> = batch.iter().collect();
         ordered.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
         let mut attempt = 0;
         loop {
-            match self.write_once(run, &ordered).await {
+            match self.write_once(run, &ordered, close).await {
                 Err(e) if attempt < 8 && retryable(&e) => {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5)))
@@ -266,7 +283,12 @@ impl Store {
         }
     }
 
-    async fn write_once(&self, run: i64, batch: &[&Record]) -> Result<(), sqlx::Error> {
+    async fn write_once(
+        &self,
+        run: i64,
+        batch: &[&Record],
+        close: Option<(&str, i64, &[&str])>,
+    ) -> Result<bool, sqlx::Error> {
         let mut checks = Vec::new();
         let mut citations = Vec::new();
         let mut links = Vec::new();
@@ -383,7 +405,18 @@ impl Store {
                     );
                     q.build().execute(&mut *tx).await?;
                 }
-                tx.commit().await
+                if let Some((sql, id, texts)) = close {
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(id);
+                    for t in texts {
+                        q = q.bind(*t);
+                    }
+                    let done = q.execute(&mut *tx).await?;
+                    if done.rows_affected() != 1 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                }
+                tx.commit().await.map(|()| true)
             }
             .await
         })

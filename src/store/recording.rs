@@ -99,7 +99,7 @@ impl Recording {
 }
 
 /// The settings that affect results, as recorded with each run.
-fn settings(config: &Config) -> String {
+pub fn settings(config: &Config) -> String {
     let f = &config.fetch;
     serde_json::json!({
         "user_agent": f.user_agent,

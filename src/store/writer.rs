@@ -85,101 +85,129 @@ fn reusable(check: &UrlCheck) -> bool {
 
 impl Listener for StoreListener {
     fn url_checked(&mut self, check: &UrlCheck) -> io::Result<()> {
-        let next = self.history.after(check);
-        if !is_check(check.link.status) {
-            // Not a check of the link (excluded, invalid): nothing to count, but the URL
-            // is known from now on, so the next run does not call it a new link.
-            if self.history.before(&check.url).is_none() {
-                self.send(Record::Link(check.url.clone(), next));
-            }
-            return Ok(());
-        }
-        let page_changed = match (
-            self.history
-                .before(&check.url)
-                .and_then(|p| p.fingerprint.as_deref()),
-            check.fingerprint.as_deref(),
-        ) {
-            (Some(a), Some(b)) => a != b,
-            _ => false,
-        };
-        let reusable = reusable(check);
-        self.send(Record::Check(Box::new(CheckRecord {
-            url: check.url.clone(),
-            checked_at: check.checked_at,
-            link: check.link.clone(),
-            fingerprint: check.fingerprint.clone(),
-            page_changed,
-            reusable,
-            page: check
-                .page
-                .clone()
-                .filter(|_| reusable)
-                .map(|p| p.bounded(SNAPSHOT_MAX_MAIN_BYTES, SNAPSHOT_MAX_CHROME_BYTES)),
-        })));
-        if !check.link.cached {
-            self.send(Record::Link(check.url.clone(), next));
+        for r in check_records(&self.history, check) {
+            self.send(r);
         }
         Ok(())
     }
 
     fn checked(&mut self, row: &CitationResult) -> io::Result<()> {
-        let c = &row.citation;
-        let url = crate::pipeline::url_key(&c.url);
-        let key = claim_key(c);
-        let status = row.link.as_ref().map(|l| l.status);
-        if row.verdict.is_some() && status.is_some_and(is_check) {
-            self.send(Record::Claim {
-                url: url.clone(),
-                claim_key: key.clone(),
-                verdict: row.verdict,
-                evidence: row
-                    .evidence
-                    .as_ref()
-                    .and_then(|e| serde_json::to_string(e).ok()),
-                archive: row
-                    .archive
-                    .as_ref()
-                    .filter(|a| a.url.is_some() && a.verdict == Some(Verdict::Supported))
-                    .and_then(|a| serde_json::to_string(a).ok()),
-                at: self.history_now(),
-            });
+        for r in row_records(&self.history, &self.config, row) {
+            self.send(r);
         }
-        self.send(Record::Citation(Box::new(CitationRecord {
-            url,
-            claim_key: key,
-            path: c.source.path.to_string_lossy().into_owned(),
-            line: c.source.line,
-            claim: c.claim.text.clone(),
-            status,
-            verdict: row.verdict,
-            reason: row
-                .evidence
-                .as_ref()
-                .and_then(|e| e.reason)
-                .or_else(|| row.link.as_ref().and_then(|l| l.reason))
-                .map(|r| r.as_str().to_owned()),
-            evidence: row
-                .evidence
-                .as_ref()
-                .and_then(|e| serde_json::to_string(e).ok()),
-            change: row.history.as_ref().map(|h| h.change.as_str()),
-            failing: is_failing(row, &self.config),
-            confirmed_dead: row.history.as_ref().is_some_and(|h| h.confirmed_dead),
-            archive: row
-                .archive
-                .as_ref()
-                .and_then(|a| serde_json::to_string(a).ok()),
-        })));
         Ok(())
     }
 }
 
-impl StoreListener {
-    fn history_now(&self) -> chrono::DateTime<chrono::Utc> {
-        use crate::pipeline::Memory;
-        self.history.now()
+/// The records of one checked URL and its rows, as the listener sends them (a
+/// distributed worker writes them with the completion of its work item).
+#[must_use]
+pub fn records(
+    history: &History,
+    config: &Config,
+    check: &UrlCheck,
+    rows: &[CitationResult],
+) -> Vec<Record> {
+    let mut out = check_records(history, check);
+    for row in rows {
+        out.extend(row_records(history, config, row));
     }
+    out
+}
+
+/// The records of one checked URL: its check and its per-URL summary.
+fn check_records(history: &History, check: &UrlCheck) -> Vec<Record> {
+    let next = history.after(check);
+    if !is_check(check.link.status) {
+        // Not a check of the link (excluded, invalid): nothing to count, but the URL is
+        // known from now on, so the next run does not call it a new link.
+        return if history.before(&check.url).is_none() {
+            vec![Record::Link(check.url.clone(), next)]
+        } else {
+            Vec::new()
+        };
+    }
+    let page_changed = match (
+        history
+            .before(&check.url)
+            .and_then(|p| p.fingerprint.as_deref()),
+        check.fingerprint.as_deref(),
+    ) {
+        (Some(a), Some(b)) => a != b,
+        _ => false,
+    };
+    let reusable = reusable(check);
+    let mut out = vec![Record::Check(Box::new(CheckRecord {
+        url: check.url.clone(),
+        checked_at: check.checked_at,
+        link: check.link.clone(),
+        fingerprint: check.fingerprint.clone(),
+        page_changed,
+        reusable,
+        page: check
+            .page
+            .clone()
+            .filter(|_| reusable)
+            .map(|p| p.bounded(SNAPSHOT_MAX_MAIN_BYTES, SNAPSHOT_MAX_CHROME_BYTES)),
+    }))];
+    if !check.link.cached {
+        out.push(Record::Link(check.url.clone(), next));
+    }
+    out
+}
+
+/// The records of one citation row: the citation, and its claim's last verdict.
+fn row_records(history: &History, config: &Config, row: &CitationResult) -> Vec<Record> {
+    use crate::pipeline::Memory;
+    let mut out = Vec::new();
+    let c = &row.citation;
+    let url = crate::pipeline::url_key(&c.url);
+    let key = claim_key(c);
+    let status = row.link.as_ref().map(|l| l.status);
+    if row.verdict.is_some() && status.is_some_and(is_check) {
+        out.push(Record::Claim {
+            url: url.clone(),
+            claim_key: key.clone(),
+            verdict: row.verdict,
+            evidence: row
+                .evidence
+                .as_ref()
+                .and_then(|e| serde_json::to_string(e).ok()),
+            archive: row
+                .archive
+                .as_ref()
+                .filter(|a| a.url.is_some() && a.verdict == Some(Verdict::Supported))
+                .and_then(|a| serde_json::to_string(a).ok()),
+            at: history.now(),
+        });
+    }
+    out.push(Record::Citation(Box::new(CitationRecord {
+        url,
+        claim_key: key,
+        path: c.source.path.to_string_lossy().into_owned(),
+        line: c.source.line,
+        claim: c.claim.text.clone(),
+        status,
+        verdict: row.verdict,
+        reason: row
+            .evidence
+            .as_ref()
+            .and_then(|e| e.reason)
+            .or_else(|| row.link.as_ref().and_then(|l| l.reason))
+            .map(|r| r.as_str().to_owned()),
+        evidence: row
+            .evidence
+            .as_ref()
+            .and_then(|e| serde_json::to_string(e).ok()),
+        change: row.history.as_ref().map(|h| h.change.as_str()),
+        failing: is_failing(row, config),
+        confirmed_dead: row.history.as_ref().is_some_and(|h| h.confirmed_dead),
+        archive: row
+            .archive
+            .as_ref()
+            .and_then(|a| serde_json::to_string(a).ok()),
+    })));
+    out
 }
 
 /// Commit records in batches of at most [`BATCH_ROWS`], none waiting longer than

@@ -194,3 +194,133 @@ fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
+
+/// A PostgreSQL server of one test's own, that the test may stop and start again (the
+/// shared [`server`] must stay up for the other tests). Removed when dropped.
+pub struct Dedicated {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    owner: Option<(u32, u32)>,
+}
+
+impl Dedicated {
+    /// A new cluster, started; `None` (said loudly) when PostgreSQL is not installed.
+    pub fn start() -> Option<Dedicated> {
+        let Some(bin) = find_bin() else {
+            eprintln!("\n*** SKIPPED: no PostgreSQL server binaries for a dedicated server ***\n");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let owner = nix::unistd::Uid::effective().is_root().then(|| {
+            let user = nix::unistd::User::from_name("postgres")
+                .ok()
+                .flatten()
+                .expect("a postgres user");
+            std::os::unix::fs::chown(dir.path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+                .expect("chown");
+            (user.uid.as_raw(), user.gid.as_raw())
+        });
+        let d = Dedicated {
+            bin,
+            dir,
+            port: free_port(),
+            owner,
+        };
+        let out = d
+            .command("initdb")
+            .arg("-D")
+            .arg(d.data())
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .output()
+            .expect("initdb");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        d.up();
+        Some(d)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, name: &str) -> Command {
+        let mut c = Command::new(self.bin.join(name));
+        if let Some((uid, gid)) = self.owner {
+            c.uid(uid).gid(gid);
+        }
+        c.current_dir(self.dir.path());
+        c.stdin(Stdio::null());
+        c
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT` (no database).
+    pub fn base(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}", self.port)
+    }
+
+    /// A fresh, empty database; its URL.
+    pub fn database(&self) -> String {
+        let n = DATABASES.fetch_add(1, Ordering::SeqCst);
+        let name = format!("citecheck_own_{}_{n}", std::process::id());
+        let out = self
+            .command("createdb")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                &name,
+            ])
+            .output()
+            .expect("createdb");
+        assert!(
+            out.status.success(),
+            "createdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!("{}/{name}", self.base())
+    }
+
+    /// Start the server (again) and wait until it answers.
+    pub fn up(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-l", "server.log", "-w", "-o", &opts, "start"])
+            .output()
+            .expect("pg_ctl start");
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Stop the server at once (`-m immediate`: connections are cut as in a crash).
+    pub fn down(&self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-w", "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+impl Drop for Dedicated {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
