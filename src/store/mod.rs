@@ -196,58 +196,43 @@ impl Store {
     async fn migrate(&self) -> Result<(), StoreError> {
         const VERSION_TABLE: &str =
             "CREATE TABLE IF NOT EXISTS citecheck_schema (version BIGINT NOT NULL)";
-        let result: Result<Result<(), StoreError>, sqlx::Error> = async {
-            Ok(match &self.backend {
-                Backend::Sqlite(p) => {
-                    let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                    sqlx::query(VERSION_TABLE).execute(&mut *tx).await?;
-                    let found: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(version) FROM citecheck_schema")
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    match self.pending(found.unwrap_or(0)) {
-                        Err(e) => Err(e),
-                        Ok(todo) => {
-                            for (version, sql, _) in todo {
-                                sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-                                sqlx::query("INSERT INTO citecheck_schema (version) VALUES ($1)")
-                                    .bind(version)
-                                    .execute(&mut *tx)
-                                    .await?;
-                            }
-                            tx.commit().await?;
-                            Ok(())
-                        }
-                    }
+        // SQLite: take the write lock first; PostgreSQL: an advisory lock. The scripts
+        // differ per back end; the rest is one text for both.
+        let postgres = matches!(self.backend, Backend::Postgres(_));
+        let (begin, lock) = if postgres {
+            ("BEGIN", Some("SELECT pg_advisory_xact_lock(727012345)"))
+        } else {
+            ("BEGIN IMMEDIATE", None)
+        };
+        let result: Result<Result<(), StoreError>, sqlx::Error> = each_backend!(self, p => {
+            async {
+                let mut tx = p.begin_with(begin).await?;
+                if let Some(lock) = lock {
+                    sqlx::query(lock).execute(&mut *tx).await?;
                 }
-                Backend::Postgres(p) => {
-                    let mut tx = p.begin().await?;
-                    sqlx::query("SELECT pg_advisory_xact_lock(727012345)")
+                sqlx::query(VERSION_TABLE).execute(&mut *tx).await?;
+                let found: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(version) FROM citecheck_schema")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let todo = match self.pending(found.unwrap_or(0)) {
+                    Err(e) => return Ok(Err(e)),
+                    Ok(todo) => todo,
+                };
+                for (version, sqlite, pg) in todo {
+                    sqlx::raw_sql(if postgres { *pg } else { *sqlite })
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query(VERSION_TABLE).execute(&mut *tx).await?;
-                    let found: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(version) FROM citecheck_schema")
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    match self.pending(found.unwrap_or(0)) {
-                        Err(e) => Err(e),
-                        Ok(todo) => {
-                            for (version, _, sql) in todo {
-                                sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-                                sqlx::query("INSERT INTO citecheck_schema (version) VALUES ($1)")
-                                    .bind(version)
-                                    .execute(&mut *tx)
-                                    .await?;
-                            }
-                            tx.commit().await?;
-                            Ok(())
-                        }
-                    }
+                    sqlx::query("INSERT INTO citecheck_schema (version) VALUES ($1)")
+                        .bind(version)
+                        .execute(&mut *tx)
+                        .await?;
                 }
-            })
-        }
-        .await;
+                tx.commit().await?;
+                Ok(Ok(()))
+            }
+            .await
+        });
         result.map_err(|e| StoreError::Open {
             store: self.name.clone(),
             message: short(&e),
