@@ -258,7 +258,20 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn schedule(scale: f64) -> String {
+/// The schedule scenarios' web: 10,000 URLs over 500 hosts at `scale`, skewed, with
+/// latency; its report, config, host sizes and the ideal time (busiest host ÷ rate).
+struct SkewedWeb {
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+    path: PathBuf,
+    config: Config,
+    sizes: Vec<usize>,
+    hosts: usize,
+    busiest: usize,
+    ideal: f64,
+}
+
+fn skewed_web(scale: f64) -> SkewedWeb {
     let urls = (10_000.0 * scale) as usize;
     let hosts = ((500.0 * scale) as usize).max(20);
     let addr = start_web(Duration::from_millis(LATENCY_MS));
@@ -273,6 +286,29 @@ fn schedule(scale: f64) -> String {
     let config = config_for(addr, hosts, "");
     let busiest = *sizes.iter().max().unwrap_or(&0);
     let ideal = busiest as f64 / config.fetch.host_rate + LATENCY_MS as f64 / 1000.0;
+    SkewedWeb {
+        addr,
+        dir,
+        path,
+        config,
+        sizes,
+        hosts,
+        busiest,
+        ideal,
+    }
+}
+
+fn schedule(scale: f64) -> String {
+    let SkewedWeb {
+        addr: _,
+        dir: _dir,
+        path,
+        config,
+        sizes,
+        hosts: _,
+        busiest,
+        ideal,
+    } = skewed_web(scale);
     let t0 = Instant::now();
     let report = run_check(&path, &config);
     let wall = t0.elapsed().as_secs_f64();
@@ -849,20 +885,16 @@ fn distributed(scale: f64) -> String {
     let Some(pg) = pg::server() else {
         return "distributed: skipped (no PostgreSQL)".to_owned();
     };
-    let urls = (10_000.0 * scale) as usize;
-    let hosts = ((500.0 * scale) as usize).max(20);
-    let addr = start_web(Duration::from_millis(LATENCY_MS));
-    let sizes = skewed_hosts(urls, hosts);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = addr.port();
-    let lines = sizes.iter().enumerate().flat_map(|(h, n)| {
-        (0..*n)
-            .map(move |i| format!("- 4月12日，单位{h}发布通知{i}。 http://h{h}.test:{port}/n/{i}"))
-    });
-    let path = write_report(dir.path(), lines);
-    let config = config_for(addr, hosts, "");
-    let busiest = *sizes.iter().max().unwrap_or(&0);
-    let ideal = busiest as f64 / config.fetch.host_rate + LATENCY_MS as f64 / 1000.0;
+    let SkewedWeb {
+        addr,
+        dir: _dir,
+        path,
+        config,
+        sizes,
+        hosts,
+        busiest,
+        ideal,
+    } = skewed_web(scale);
     let mut out = format!(
         "distributed: {} URLs over {} hosts (busiest {busiest}), {LATENCY_MS} ms latency, \
          default politeness, ideal {ideal:.1} s:",

@@ -705,6 +705,8 @@ async fn process(
         .map(|&i| (i, Arc::clone(&citations[i])))
         .collect();
     let opts = ctx.verify;
+    // Only a run with a history store compares pages across runs or keeps them.
+    let remembers = memory.is_some();
     let wants_pages = memory.is_some_and(Memory::wants_pages);
     let work: PageWork<Verified> = Arc::new(move |page| Verified {
         verdicts: claims
@@ -714,7 +716,7 @@ async fn process(
                 (*i, v, e)
             })
             .collect(),
-        fingerprint: Some(page.fingerprint()),
+        fingerprint: remembers.then(|| page.fingerprint()),
         snapshot: wants_pages.then(|| page.snapshot()),
     });
     let cached = match memory {

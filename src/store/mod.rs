@@ -54,6 +54,14 @@ pub const SNAPSHOT_MAX_MAIN_BYTES: usize = 256 * 1024;
 /// Largest text outside the main text kept per page for the cache (bytes).
 pub const SNAPSHOT_MAX_CHROME_BYTES: usize = 32 * 1024;
 
+/// Tries of an open or migration that finds the store busy (another run at it).
+const BUSY_RETRIES: u32 = 40;
+
+/// The pause before try `attempt` (20 ms doubling to 320 ms: ≈ 12 s in all).
+fn busy_pause(attempt: u32) -> Duration {
+    Duration::from_millis(20 << attempt.min(4))
+}
+
 /// The embedded migrations: version, SQLite script, PostgreSQL script.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -145,12 +153,23 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(60))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(60))
-                .connect_with(options)
-                .await
-                .map_err(|e| open_err(short(&e)))?;
+            // A new file opened by two runs at once: switching it to WAL may find it busy
+            // without waiting; try again, as for any busy store.
+            let mut attempt = 0;
+            let pool = loop {
+                match SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect_with(options.clone())
+                    .await
+                {
+                    Err(e) if attempt < BUSY_RETRIES && queries::retryable(&e) => {
+                        attempt += 1;
+                        tokio::time::sleep(busy_pause(attempt)).await;
+                    }
+                    r => break r.map_err(|e| open_err(short(&e)))?,
+                }
+            };
             Backend::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options: PgConnectOptions = url.parse().map_err(|e| open_err(short(&e)))?;
@@ -204,35 +223,45 @@ impl Store {
         } else {
             ("BEGIN IMMEDIATE", None)
         };
-        let result: Result<Result<(), StoreError>, sqlx::Error> = each_backend!(self, p => {
-            async {
-                let mut tx = p.begin_with(begin).await?;
-                if let Some(lock) = lock {
-                    sqlx::query(lock).execute(&mut *tx).await?;
+        let mut attempt = 0;
+        let result = loop {
+            let result: Result<Result<(), StoreError>, sqlx::Error> = each_backend!(self, p => {
+                async {
+                    let mut tx = p.begin_with(begin).await?;
+                    if let Some(lock) = lock {
+                        sqlx::query(lock).execute(&mut *tx).await?;
+                    }
+                    sqlx::query(VERSION_TABLE).execute(&mut *tx).await?;
+                    let found: Option<i64> =
+                        sqlx::query_scalar("SELECT MAX(version) FROM citecheck_schema")
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    let todo = match self.pending(found.unwrap_or(0)) {
+                        Err(e) => return Ok(Err(e)),
+                        Ok(todo) => todo,
+                    };
+                    for (version, sqlite, pg) in todo {
+                        sqlx::raw_sql(if postgres { *pg } else { *sqlite })
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("INSERT INTO citecheck_schema (version) VALUES ($1)")
+                            .bind(version)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(Ok(()))
                 }
-                sqlx::query(VERSION_TABLE).execute(&mut *tx).await?;
-                let found: Option<i64> =
-                    sqlx::query_scalar("SELECT MAX(version) FROM citecheck_schema")
-                        .fetch_one(&mut *tx)
-                        .await?;
-                let todo = match self.pending(found.unwrap_or(0)) {
-                    Err(e) => return Ok(Err(e)),
-                    Ok(todo) => todo,
-                };
-                for (version, sqlite, pg) in todo {
-                    sqlx::raw_sql(if postgres { *pg } else { *sqlite })
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("INSERT INTO citecheck_schema (version) VALUES ($1)")
-                        .bind(version)
-                        .execute(&mut *tx)
-                        .await?;
+                .await
+            });
+            match result {
+                Err(e) if attempt < BUSY_RETRIES && queries::retryable(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(busy_pause(attempt)).await;
                 }
-                tx.commit().await?;
-                Ok(Ok(()))
+                r => break r,
             }
-            .await
-        });
+        };
         result.map_err(|e| StoreError::Open {
             store: self.name.clone(),
             message: short(&e),

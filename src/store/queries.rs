@@ -164,7 +164,7 @@ fn order_key(r: &Record) -> (u8, &str, &str) {
 }
 
 /// A deadlock, serialization failure or busy database: worth another try.
-fn retryable(e: &sqlx::Error) -> bool {
+pub(crate) fn retryable(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .and_then(|d| d.code())
         .is_some_and(|c| matches!(c.as_ref(), "40P01" | "40001" | "5" | "517" | "6"))
@@ -275,8 +275,7 @@ impl Store {
             match self.write_once(run, &ordered, close).await {
                 Err(e) if attempt < 8 && retryable(&e) => {
                     attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5)))
-                        .await;
+                    tokio::time::sleep(super::busy_pause(attempt)).await;
                 }
                 r => return r.map_err(|e| self.err(&e)),
             }

@@ -35,6 +35,8 @@ pub struct StoreListener {
     history: Arc<History>,
     config: Config,
     tx: Option<mpsc::UnboundedSender<Record>>,
+    /// The key of the URL whose rows come next (rows follow their `url_checked`).
+    url: String,
 }
 
 /// Start the writer task for run `run`; the listener feeds it, and the handle yields
@@ -52,6 +54,7 @@ pub fn start(
         StoreListener {
             history,
             config,
+            url: String::new(),
             tx: Some(tx),
         },
         task,
@@ -85,6 +88,7 @@ fn reusable(check: &UrlCheck) -> bool {
 
 impl Listener for StoreListener {
     fn url_checked(&mut self, check: &UrlCheck) -> io::Result<()> {
+        self.url.clone_from(&check.url);
         for r in check_records(&self.history, check) {
             self.send(r);
         }
@@ -92,7 +96,7 @@ impl Listener for StoreListener {
     }
 
     fn checked(&mut self, row: &CitationResult) -> io::Result<()> {
-        for r in row_records(&self.history, &self.config, row) {
+        for r in row_records(&self.history, &self.config, &self.url, row) {
             self.send(r);
         }
         Ok(())
@@ -110,7 +114,7 @@ pub fn records(
 ) -> Vec<Record> {
     let mut out = check_records(history, check);
     for row in rows {
-        out.extend(row_records(history, config, row));
+        out.extend(row_records(history, config, &check.url, row));
     }
     out
 }
@@ -157,11 +161,11 @@ fn check_records(history: &History, check: &UrlCheck) -> Vec<Record> {
 }
 
 /// The records of one citation row: the citation, and its claim's last verdict.
-fn row_records(history: &History, config: &Config, row: &CitationResult) -> Vec<Record> {
+fn row_records(history: &History, config: &Config, url: &str, row: &CitationResult) -> Vec<Record> {
     use crate::pipeline::Memory;
     let mut out = Vec::new();
     let c = &row.citation;
-    let url = crate::pipeline::url_key(&c.url);
+    let url = url.to_owned();
     let key = claim_key(c);
     let status = row.link.as_ref().map(|l| l.status);
     if row.verdict.is_some() && status.is_some_and(is_check) {
