@@ -666,7 +666,10 @@ fn throughput(scale: f64) -> String {
 /// `addr` (which runs in the parent, so its memory is not counted), recorded in the
 /// history store at `store` when given.
 fn memory_child(addr: SocketAddr, store: Option<&str>) {
-    let n = 100_000;
+    let n: usize = std::env::var("BENCH_MEMORY_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let hosts: usize = std::env::var("BENCH_MEMORY_HOSTS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -316,7 +316,7 @@ fn check(a: &CheckArgs) -> Result<u8> {
     } else if report
         .citations
         .iter()
-        .any(|c| pipeline::is_failing(c, &config))
+        .any(|c| pipeline::is_failing(&c, &config))
     {
         EXIT_FAILING
     } else {
@@ -350,7 +350,7 @@ fn exit_code(report: &RunReport, config: &Config, signal: u8) -> u8 {
     } else if report
         .citations
         .iter()
-        .any(|c| pipeline::is_failing(c, config))
+        .any(|c| pipeline::is_failing(&c, config))
     {
         EXIT_FAILING
     } else {

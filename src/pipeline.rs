@@ -30,8 +30,8 @@ use crate::archive::{self, Archive};
 use crate::config::Config;
 use crate::fetch::{FetchError, host_key, without_fragment};
 use crate::model::{
-    ArchiveCopy, Citation, CitationResult, Evidence, LinkResult, Mode, PageSnapshot, Reason,
-    RunReport, UncitedClaim, UrlCheck, Verdict,
+    ArchiveCopy, Citation, CitationResult, Evidence, LinkResult, Mode, PageSnapshot, Reason, Rows,
+    RunReport, Spool, UncitedClaim, UrlCheck, Verdict,
 };
 use crate::report::{Extraction, InputError};
 use crate::resolve::{PageWork, Resolved, Resolver};
@@ -163,14 +163,12 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
     urls.sort_unstable();
     urls.dedup();
     let urls = urls.len();
-    let mut citations = Vec::new();
+    let mut citations = Rows::default();
     let mut uncited = Vec::new();
     for d in extraction.documents {
-        citations.extend(
-            d.citations
-                .into_iter()
-                .map(|c| CitationResult::unchecked(Arc::new(c))),
-        );
+        for c in d.citations {
+            citations.push(CitationResult::unchecked(Arc::new(c)));
+        }
         uncited.extend(d.uncited);
     }
     RunReport {
@@ -556,7 +554,8 @@ async fn collect(
         shared.stop.store(true, Ordering::Relaxed);
         hosts.abort_all();
     }
-    let mut results: Vec<Option<CitationResult>> = vec![None; shared.citations.len()];
+    // Finished rows go to the spool: a large run keeps most of them in a spill file.
+    let mut results = Spool::new(shared.citations.len(), Spool::keep_from_env());
     let mut failing = 0;
     let mut interrupt = Box::pin(interrupt);
     let mut deadline: Option<Instant> = None;
@@ -577,7 +576,7 @@ async fn collect(
                         failing += 1;
                     }
                     kept = kept.and(listener.checked(&row));
-                    results[i] = Some(row);
+                    results.put(i, row);
                     if kept.is_err() && !stopped {
                         // Nothing more could be kept (a full disk): stop now.
                         stopped = true;
@@ -599,8 +598,8 @@ async fn collect(
         }
     }
     hosts.abort_all();
-    let total = results.len();
-    let rows: Vec<CitationResult> = results.into_iter().flatten().collect();
+    let total = shared.citations.len();
+    let rows = results.into_rows();
     let unchecked = total - rows.len();
     RunReport {
         mode: Mode::Check,

@@ -97,7 +97,7 @@ pub async fn report(store: &Store, run: i64) -> Result<RunReport, DistError> {
         mode: Mode::Check,
         generated_at: chrono::Utc::now(),
         complete: !open && unchecked == 0,
-        citations,
+        citations: citations.into(),
         unchecked,
         uncited: info.uncited,
         errors: info.errors,

@@ -5,6 +5,7 @@
 //! [`Evidence`], and the output stage serialises all of it. Nothing here does I/O; the
 //! serde field names are the stable JSON contract documented in the README.
 
+mod rows;
 mod run;
 
 use std::fmt;
@@ -432,6 +433,7 @@ impl fmt::Display for CharsetSource {
 }
 
 pub use crate::reason::Reason;
+pub use rows::{Rows, SPILL_AFTER, Spool};
 pub use run::{CitationResult, Mode, RunReport, Summary};
 
 /// How a citation's result changed since the previous recorded run (JSON

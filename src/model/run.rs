@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{
-    ArchiveCopy, Change, Citation, CitationHistory, Evidence, LinkResult, LinkStatus, RunHealth,
-    UncitedClaim, Verdict,
+    ArchiveCopy, Change, Citation, CitationHistory, Evidence, LinkResult, LinkStatus, Rows,
+    RunHealth, UncitedClaim, Verdict,
 };
 use crate::report::InputError;
 
@@ -63,7 +63,8 @@ pub struct RunReport {
     pub generated_at: DateTime<Utc>,
     /// False when the run was interrupted: only the citations checked so far are listed.
     pub complete: bool,
-    pub citations: Vec<CitationResult>,
+    /// In citation order; for a large run mostly in a spill file ([`Rows`]).
+    pub citations: Rows,
     /// Citations never checked because the run was interrupted.
     pub unchecked: usize,
     pub uncited: Vec<UncitedClaim>,
@@ -128,8 +129,10 @@ impl RunReport {
         let changes = recorded.then(|| {
             let mut by_change: BTreeMap<&'static str, usize> =
                 Change::ALL.iter().map(|c| (c.as_str(), 0)).collect();
-            for h in self.citations.iter().filter_map(|c| c.history.as_ref()) {
-                *by_change.entry(h.change.as_str()).or_insert(0) += 1;
+            for c in &self.citations {
+                if let Some(h) = &c.history {
+                    *by_change.entry(h.change.as_str()).or_insert(0) += 1;
+                }
             }
             by_change
         });

@@ -77,7 +77,7 @@ impl Github {
 
     fn summary(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         let s = report.summary();
-        let failing: Vec<&CitationResult> = report
+        let failing: Vec<std::borrow::Cow<'_, CitationResult>> = report
             .citations
             .iter()
             .filter(|c| severity(c, &self.fail_on) == Severity::Failure)
@@ -150,7 +150,7 @@ impl Github {
 impl Formatter for Github {
     fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         for c in &report.citations {
-            if let Some(line) = self.command(c, severity(c, &self.fail_on)) {
+            if let Some(line) = self.command(&c, severity(&c, &self.fail_on)) {
                 writeln!(out, "{line}")?;
             }
         }

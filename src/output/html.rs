@@ -370,7 +370,7 @@ impl Formatter for Html {
         }
         let mut groups: BTreeMap<String, Vec<Row>> = BTreeMap::new();
         for (i, c) in report.citations.iter().enumerate() {
-            let row = self.row(i, c);
+            let row = self.row(i, &c);
             groups.entry(row.path.clone()).or_default().push(row);
         }
         let groups: Vec<Group> = groups
@@ -493,7 +493,7 @@ mod tests {
             mode: Mode::Check,
             generated_at: Utc.with_ymd_and_hms(2026, 11, 28, 19, 30, 0).unwrap(),
             complete: true,
-            citations,
+            citations: citations.into(),
             unchecked: 0,
             uncited: Vec::new(),
             errors: Vec::new(),

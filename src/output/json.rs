@@ -5,7 +5,8 @@ use std::io::{self, Write};
 use chrono::SecondsFormat;
 use serde::Serialize;
 
-use super::{CitationResult, Formatter, Mode, RunReport, Summary};
+use super::{Formatter, Mode, RunReport, Summary};
+use crate::model::Rows;
 use crate::model::UncitedClaim;
 use crate::report::InputError;
 
@@ -23,7 +24,7 @@ struct Doc<'a> {
     mode: Mode,
     complete: bool,
     summary: Summary,
-    citations: &'a [CitationResult],
+    citations: &'a Rows,
     uncited_claims: &'a [UncitedClaim],
     errors: &'a [InputError],
 }

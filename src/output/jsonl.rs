@@ -66,7 +66,7 @@ impl Formatter for JsonLines {
     fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         write_line(out, &run_line(report.mode, report.generated_at))?;
         for c in &report.citations {
-            write_line(out, &Line::Citation(c))?;
+            write_line(out, &Line::Citation(&c))?;
         }
         write_line(out, &end_line(report))
     }

@@ -66,7 +66,8 @@ impl Junit {
 
 impl Formatter for Junit {
     fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-        let mut by_file: BTreeMap<String, Vec<&CitationResult>> = BTreeMap::new();
+        let mut by_file: BTreeMap<String, Vec<std::borrow::Cow<'_, CitationResult>>> =
+            BTreeMap::new();
         for c in &report.citations {
             by_file
                 .entry(self.location.show(&c.citation.source.path))
@@ -79,7 +80,7 @@ impl Formatter for Junit {
         for (path, citations) in by_file {
             let mut suite = TestSuite::new(path);
             suite.set_timestamp(report.generated_at.fixed_offset());
-            suite.add_test_cases(citations.into_iter().map(|c| self.case(c, report.mode)));
+            suite.add_test_cases(citations.iter().map(|c| self.case(c, report.mode)));
             junit.add_test_suite(suite);
         }
         if !report.errors.is_empty() {

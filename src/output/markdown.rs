@@ -1,8 +1,9 @@
 //! The Markdown report (default): a broken-link report an editor can act on.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::PathBuf;
 
 use chrono::SecondsFormat;
 
@@ -26,14 +27,18 @@ pub(crate) fn cell(text: &str, max_chars: usize) -> String {
     s.replace('|', "\\|")
 }
 
-fn by_file<'a>(
-    items: impl Iterator<Item = &'a CitationResult>,
-) -> BTreeMap<&'a Path, Vec<&'a CitationResult>> {
-    let mut map: BTreeMap<&Path, Vec<&CitationResult>> = BTreeMap::new();
+/// A row as a formatter holds it: borrowed, or read back from the spill file.
+type Row<'a> = Cow<'a, CitationResult>;
+
+fn by_file<'a>(items: impl Iterator<Item = Row<'a>>) -> BTreeMap<PathBuf, Vec<Row<'a>>> {
+    let mut map: BTreeMap<PathBuf, Vec<Row<'a>>> = BTreeMap::new();
     for c in items {
-        map.entry(c.citation.source.path.as_path())
-            .or_default()
-            .push(c);
+        match map.get_mut(c.citation.source.path.as_path()) {
+            Some(list) => list.push(c),
+            None => {
+                map.insert(c.citation.source.path.clone(), vec![c]);
+            }
+        }
     }
     map
 }
@@ -118,7 +123,7 @@ impl Markdown {
     /// history store): new failures, verdicts that changed (with both evidences),
     /// recovered links, then links confirmed dead after repeated failures.
     fn changes(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-        let with_change = |c: Change| -> Vec<&CitationResult> {
+        let with_change = |c: Change| -> Vec<Row<'_>> {
             report
                 .citations
                 .iter()
@@ -189,7 +194,7 @@ impl Markdown {
             &with_change(Change::Recovered),
             out,
         )?;
-        let dead: Vec<&CitationResult> = report
+        let dead: Vec<Row<'_>> = report
             .citations
             .iter()
             .filter(|r| r.history.as_ref().is_some_and(|h| h.confirmed_dead))
@@ -206,15 +211,15 @@ impl Markdown {
     fn section(
         title: &str,
         intro: &str,
-        items: &[&CitationResult],
+        items: &[Row<'_>],
         out: &mut dyn Write,
-        part: impl Fn(&[&CitationResult], &mut dyn Write) -> io::Result<()>,
+        part: impl Fn(&[Row<'_>], &mut dyn Write) -> io::Result<()>,
     ) -> io::Result<()> {
         if items.is_empty() {
             return Ok(());
         }
         writeln!(out, "## {title} ({})\n\n{intro}\n", items.len())?;
-        for (path, list) in by_file(items.iter().copied()) {
+        for (path, list) in by_file(items.iter().map(|c| Cow::Borrowed(&**c))) {
             writeln!(out, "### {}\n", path.display())?;
             part(&list, out)?;
             writeln!(out)?;
@@ -225,7 +230,7 @@ impl Markdown {
     fn link_table(
         title: &str,
         intro: &str,
-        items: &[&CitationResult],
+        items: &[Row<'_>],
         out: &mut dyn Write,
     ) -> io::Result<()> {
         Self::section(title, intro, items, out, |list, out| {
@@ -252,9 +257,8 @@ impl Markdown {
     }
 
     /// Under a link table: what the archive lookup found for each of its rows.
-    fn archive_lines(list: &[&CitationResult], out: &mut dyn Write) -> io::Result<()> {
-        let looked_up: Vec<&&CitationResult> =
-            list.iter().filter(|c| c.archive.is_some()).collect();
+    fn archive_lines(list: &[Row<'_>], out: &mut dyn Write) -> io::Result<()> {
+        let looked_up: Vec<&Row<'_>> = list.iter().filter(|c| c.archive.is_some()).collect();
         if looked_up.is_empty() {
             return Ok(());
         }
@@ -275,7 +279,7 @@ impl Markdown {
     fn verdict_section(
         title: &str,
         intro: &str,
-        items: &[&CitationResult],
+        items: &[Row<'_>],
         out: &mut dyn Write,
     ) -> io::Result<()> {
         Self::section(title, intro, items, out, |list, out| {
@@ -412,14 +416,14 @@ impl Formatter for Markdown {
             Self::extract_table(report, out)?;
             return Self::tail(report, out);
         }
-        let with_status = |pred: &dyn Fn(LinkStatus) -> bool| -> Vec<&CitationResult> {
+        let with_status = |pred: &dyn Fn(LinkStatus) -> bool| -> Vec<Row<'_>> {
             report
                 .citations
                 .iter()
                 .filter(|c| c.link.as_ref().is_some_and(|l| pred(l.status)))
                 .collect()
         };
-        let with_verdict = |v: Verdict| -> Vec<&CitationResult> {
+        let with_verdict = |v: Verdict| -> Vec<Row<'_>> {
             report
                 .citations
                 .iter()

@@ -153,14 +153,14 @@ impl Formatter for Sarif {
         let mut seen: HashMap<(String, String, Reason), usize> = HashMap::new();
         let mut results = Vec::new();
         for c in &report.citations {
-            for r in reasons(c) {
+            for r in reasons(&c) {
                 let key = (
                     self.location.show(&c.citation.source.path),
                     c.citation.url.clone(),
                     r,
                 );
                 let n = seen.entry(key).or_insert(0);
-                results.push(self.result(c, r, *n));
+                results.push(self.result(&c, r, *n));
                 *n += 1;
             }
         }

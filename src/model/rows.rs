@@ -1,0 +1,494 @@
+//! The rows of a run, in citation order — held in memory, or for a large run mostly in a
+//! spill file, so that a run of 100,000 citations does not keep every finished row (link,
+//! verdict, evidence, history) in memory until its reports are written.
+//!
+//! A [`Spool`] takes rows as they are finished, in any order: the first
+//! [`Spool::keep_in_memory`] stay in memory, the rest are written to an unnamed temporary
+//! file (`TMPDIR`; gone when the process ends, however it ends) as one compact JSON record
+//! each, with only the shared citation kept in memory. A row that cannot be written (a
+//! full disk) stays in memory instead, and spilling stops: nothing finished is ever lost.
+//! [`Rows::iter`] reads the spilled rows back one at a time, so a formatter streaming the
+//! rows holds one at a time.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ArchiveCopy, Citation, CitationHistory, CitationResult, Evidence, LinkResult, Verdict,
+};
+
+/// Rows a run keeps in memory before it spills the rest (`CITECHECK_SPILL_AFTER`
+/// overrides; `0` spills every row).
+pub const SPILL_AFTER: usize = 2_000;
+
+/// One row: in memory, or its result part in the spill file.
+#[derive(Clone)]
+enum Slot {
+    Mem(Box<CitationResult>),
+    Spilled {
+        citation: Arc<Citation>,
+        at: u64,
+        len: u32,
+    },
+}
+
+/// The rows of a run, in citation order.
+#[derive(Clone, Default)]
+pub struct Rows {
+    slots: Vec<Slot>,
+    file: Option<Arc<File>>,
+}
+
+impl fmt::Debug for Rows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rows")
+            .field("len", &self.slots.len())
+            .field("spilled", &self.spilled())
+            .finish()
+    }
+}
+
+/// What is written of a row (the citation stays in memory).
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    link: &'a Option<LinkResult>,
+    verdict: Option<Verdict>,
+    evidence: &'a Option<Evidence>,
+    history: &'a Option<CitationHistory>,
+    /// Not part of the JSON of `history`, but the change reports show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_evidence: Option<&'a Evidence>,
+    archive: &'a Option<Box<ArchiveCopy>>,
+}
+
+#[derive(Deserialize)]
+struct RecordIn {
+    link: Option<LinkResult>,
+    verdict: Option<Verdict>,
+    evidence: Option<Evidence>,
+    history: Option<CitationHistory>,
+    #[serde(default)]
+    previous_evidence: Option<Box<Evidence>>,
+    archive: Option<Box<ArchiveCopy>>,
+}
+
+impl Rows {
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Rows whose result lives in the spill file.
+    #[must_use]
+    pub fn spilled(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Spilled { .. }))
+            .count()
+    }
+
+    /// Add a row at the end, in memory.
+    pub fn push(&mut self, row: CitationResult) {
+        self.slots.push(Slot::Mem(Box::new(row)));
+    }
+
+    /// The rows in order: borrowed when in memory, read back when spilled. A spilled row
+    /// that cannot be read back (the temporary file damaged under us) is given as not
+    /// checked, with a warning on stderr, rather than ending the report.
+    #[must_use]
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            rows: self,
+            next: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    fn read(
+        &self,
+        citation: &Arc<Citation>,
+        at: u64,
+        len: u32,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<CitationResult> {
+        let file = self
+            .file
+            .as_deref()
+            .ok_or_else(|| io::Error::other("no spill file"))?;
+        buf.resize(len as usize, 0);
+        read_at(file, buf, at)?;
+        let r: RecordIn = serde_json::from_slice(buf).map_err(io::Error::other)?;
+        let mut history = r.history;
+        if let Some(h) = &mut history {
+            h.previous_evidence = r.previous_evidence;
+        }
+        Ok(CitationResult {
+            citation: Arc::clone(citation),
+            link: r.link,
+            verdict: r.verdict,
+            evidence: r.evidence,
+            history,
+            archive: r.archive,
+        })
+    }
+}
+
+/// The rows of [`Rows`] in order ([`Rows::iter`]).
+pub struct Iter<'a> {
+    rows: &'a Rows,
+    next: usize,
+    buf: Vec<u8>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Cow<'a, CitationResult>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let slot = self.rows.slots.get(self.next)?;
+        self.next += 1;
+        Some(match slot {
+            Slot::Mem(row) => Cow::Borrowed(&**row),
+            Slot::Spilled { citation, at, len } => Cow::Owned(
+                self.rows
+                    .read(citation, *at, *len, &mut self.buf)
+                    .unwrap_or_else(|e| {
+                        eprintln!(
+                            "citecheck: the result of {} (line {}) could not be read back \
+                             from the temporary spill file: {e}",
+                            citation.url, citation.source.line
+                        );
+                        CitationResult::unchecked(Arc::clone(citation))
+                    }),
+            ),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.rows.slots.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a Rows {
+    type Item = Cow<'a, CitationResult>;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl From<Vec<CitationResult>> for Rows {
+    fn from(rows: Vec<CitationResult>) -> Self {
+        rows.into_iter().collect()
+    }
+}
+
+impl FromIterator<CitationResult> for Rows {
+    fn from_iter<I: IntoIterator<Item = CitationResult>>(iter: I) -> Self {
+        Rows {
+            slots: iter.into_iter().map(|r| Slot::Mem(Box::new(r))).collect(),
+            file: None,
+        }
+    }
+}
+
+impl Serialize for Rows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// Takes the finished rows of a run in any order and gives them back as [`Rows`] in
+/// citation order; spills all but the first `keep_in_memory` to a temporary file.
+pub struct Spool {
+    slots: Vec<Option<Slot>>,
+    keep_in_memory: usize,
+    in_memory: usize,
+    /// The spill file and the end of what was written; `None` until needed, and again
+    /// for good once a write failed.
+    file: Option<(Arc<File>, u64)>,
+    /// Spilling was given up (no temporary file, or a write failed).
+    given_up: bool,
+    buf: Vec<u8>,
+}
+
+impl Spool {
+    /// A spool for `total` rows that keeps at most `keep_in_memory` in memory.
+    #[must_use]
+    pub fn new(total: usize, keep_in_memory: usize) -> Self {
+        Spool {
+            slots: std::iter::repeat_with(|| None).take(total).collect(),
+            keep_in_memory,
+            in_memory: 0,
+            file: None,
+            given_up: false,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The number of rows kept in memory from the environment (`CITECHECK_SPILL_AFTER`),
+    /// else [`SPILL_AFTER`].
+    #[must_use]
+    pub fn keep_from_env() -> usize {
+        std::env::var("CITECHECK_SPILL_AFTER")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(SPILL_AFTER)
+    }
+
+    /// Row `i` is finished. Out of range is a caller's bug and is ignored.
+    pub fn put(&mut self, i: usize, row: CitationResult) {
+        if i >= self.slots.len() {
+            return;
+        }
+        let slot = if self.in_memory < self.keep_in_memory || self.given_up {
+            None
+        } else {
+            self.spill(&row)
+        };
+        self.slots[i] = Some(slot.unwrap_or_else(|| {
+            self.in_memory += 1;
+            Slot::Mem(Box::new(row))
+        }));
+    }
+
+    /// Write `row`'s result to the spill file; `None` (and no more spilling) when that is
+    /// not possible.
+    fn spill(&mut self, row: &CitationResult) -> Option<Slot> {
+        if self.file.is_none() {
+            match tempfile::tempfile() {
+                Ok(f) => self.file = Some((Arc::new(f), 0)),
+                Err(e) => {
+                    self.give_up(&e);
+                    return None;
+                }
+            }
+        }
+        self.buf.clear();
+        let record = RecordOut {
+            link: &row.link,
+            verdict: row.verdict,
+            evidence: &row.evidence,
+            history: &row.history,
+            previous_evidence: row
+                .history
+                .as_ref()
+                .and_then(|h| h.previous_evidence.as_deref()),
+            archive: &row.archive,
+        };
+        if let Err(e) = serde_json::to_writer(&mut self.buf, &record) {
+            self.give_up(&io::Error::other(e));
+            return None;
+        }
+        let (file, end) = self.file.as_mut()?;
+        let (at, len) = (*end, u32::try_from(self.buf.len()).ok()?);
+        if let Err(e) = write_at(file, &self.buf, at) {
+            self.give_up(&e);
+            return None;
+        }
+        *end += u64::from(len);
+        Some(Slot::Spilled {
+            citation: Arc::clone(&row.citation),
+            at,
+            len,
+        })
+    }
+
+    fn give_up(&mut self, e: &io::Error) {
+        if !self.given_up {
+            tracing::warn!("results are kept in memory: the temporary spill file failed: {e}");
+        }
+        self.given_up = true;
+    }
+
+    /// The finished rows in citation order (rows never finished are left out).
+    #[must_use]
+    pub fn into_rows(self) -> Rows {
+        Rows {
+            slots: self.slots.into_iter().flatten().collect(),
+            file: self.file.map(|(f, _)| f),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, buf: &[u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, at)
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(not(unix))]
+fn write_at(_file: &File, _buf: &[u8], _at: u64) -> io::Result<()> {
+    Err(io::Error::other(
+        "spilling rows needs positioned writes (Unix)",
+    ))
+}
+
+#[cfg(not(unix))]
+fn read_at(_file: &File, _buf: &mut [u8], _at: u64) -> io::Result<()> {
+    Err(io::Error::other(
+        "spilling rows needs positioned reads (Unix)",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use super::*;
+    use crate::model::{
+        ArchiveReason, Change, Claim, DateSource, Keyword, LinkStatus, Reason, Redirect,
+        RedirectKind, SourceSpan,
+    };
+
+    /// A row with every field of its result filled, differing by `i`.
+    fn row(i: usize) -> CitationResult {
+        let when = Utc.with_ymd_and_hms(2026, 11, 1, 8, 30, 0).unwrap();
+        let evidence = Evidence {
+            matched_keywords: vec![format!("国务院{i}"), "policy".to_owned()],
+            missing_keywords: vec!["missing".to_owned()],
+            page_date: NaiveDate::from_ymd_opt(2018, 4, 12),
+            page_date_source: Some(DateSource::JsonLd),
+            claim_date_found: true,
+            page_date_in_window: Some(false),
+            snippet: Some(format!("…第{i}号 \"quoted\"\n line…")),
+            score: 2.0 / 3.0 + i as f64 * 1e-9,
+            pdf_page: Some(i),
+            notes: vec!["a note".to_owned()],
+            reason: Some(Reason::PageDateOutsideWindow),
+            page_title: Some("标题 & <title>".to_owned()),
+        };
+        CitationResult {
+            citation: Arc::new(Citation {
+                source: SourceSpan {
+                    path: PathBuf::from("reports/a.md"),
+                    page: None,
+                    line: i + 1,
+                },
+                url: format!("https://example.org/{i}"),
+                written_url: format!("https://example.org/{i}"),
+                claim: Claim {
+                    text: format!("4月12日，国务院 {i}"),
+                    keywords: vec![Keyword {
+                        term: "国务院".to_owned(),
+                        weight: 1.0,
+                    }],
+                    ..Claim::default()
+                },
+                context: None,
+                repairs: Vec::new(),
+                suggestions: Vec::new(),
+            }),
+            link: Some(LinkResult {
+                status: LinkStatus::Redirected,
+                http_status: Some(200),
+                final_url: Some(format!("https://example.org/{i}/")),
+                redirects: vec![Redirect {
+                    url: format!("https://example.org/{i}"),
+                    status: 301,
+                    kind: RedirectKind::Http,
+                }],
+                reason: None,
+                error: Some("cut short".to_owned()),
+                elapsed_ms: 17 + i as u64,
+                cached: i % 2 == 0,
+            }),
+            verdict: Some(Verdict::Partial),
+            evidence: Some(evidence.clone()),
+            history: Some(CitationHistory {
+                first_seen: when,
+                last_ok: Some(when),
+                failing_since: None,
+                failures: 2,
+                confirmed_dead: i % 3 == 0,
+                previous_status: Some(LinkStatus::Ok),
+                previous_verdict: Some(Verdict::Supported),
+                page_changed: true,
+                change: Change::VerdictChanged,
+                previous_evidence: Some(Box::new(Evidence {
+                    score: 1.0,
+                    ..evidence.clone()
+                })),
+            }),
+            archive: Some(Box::new(ArchiveCopy {
+                url: Some("https://web.archive.org/web/2018/x".to_owned()),
+                timestamp: Some(when),
+                status: Some(LinkStatus::Ok),
+                verdict: Some(Verdict::Supported),
+                evidence: Some(evidence),
+                tried: 2,
+                reason: Some(ArchiveReason::NoCaptures),
+                error: None,
+                endpoint: Some("https://web.archive.org".to_owned()),
+                elapsed_ms: 5,
+                remembered: true,
+            })),
+        }
+    }
+
+    #[test]
+    fn spilled_rows_come_back_equal_and_in_citation_order() {
+        let n = 50;
+        let mut spool = Spool::new(n + 2, 10);
+        // Finished out of order, as hosts finish; two rows never finished.
+        for i in (0..n).rev() {
+            spool.put(i, row(i));
+        }
+        let rows = spool.into_rows();
+        assert_eq!(rows.len(), n, "unfinished rows are left out");
+        assert_eq!(rows.spilled(), n - 10, "all but ten went to the spill file");
+        let back: Vec<CitationResult> = rows.iter().map(std::borrow::Cow::into_owned).collect();
+        let want: Vec<CitationResult> = (0..n).map(row).collect();
+        assert_eq!(back, want, "every field, previous evidence included");
+        // A second pass reads the same rows again, and clones share the file.
+        let again = rows.clone();
+        assert_eq!(again.iter().nth(n - 1).unwrap().into_owned(), row(n - 1));
+        // As the JSON report writes them: exactly as from memory.
+        let mem: Rows = want.into();
+        assert_eq!(mem.spilled(), 0);
+        assert_eq!(
+            serde_json::to_string(&rows).unwrap(),
+            serde_json::to_string(&mem).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_spill_file_that_cannot_be_written_keeps_the_rows_in_memory() {
+        let mut spool = Spool::new(3, 0);
+        // A spill "file" that refuses writes: a read-only handle.
+        let ro = File::open(std::env::current_exe().unwrap()).unwrap();
+        spool.file = Some((Arc::new(ro), 0));
+        for i in 0..3 {
+            spool.put(i, row(i));
+        }
+        let rows = spool.into_rows();
+        assert_eq!(
+            rows.spilled(),
+            0,
+            "nothing claimed spilled that was not written"
+        );
+        let back: Vec<CitationResult> = rows.iter().map(std::borrow::Cow::into_owned).collect();
+        assert_eq!(back, (0..3).map(row).collect::<Vec<_>>());
+    }
+}
