@@ -200,10 +200,10 @@ pub fn is_failing(c: &CitationResult, config: &Config) -> bool {
         })
 }
 
-/// One distinct URL and the citations (indices into [`Plan::citations`]) that cite it.
+/// One distinct URL and the citations (indices into [`Plan::citations`]) that cite it;
+/// the URL as requested is the first citation's.
 struct Job {
     key: String,
-    url: String,
     citations: Vec<usize>,
 }
 
@@ -251,7 +251,6 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
                 by_key.insert(key.clone(), jobs.len());
                 jobs.push(Job {
                     key,
-                    url: c.url.clone(),
                     citations: vec![i],
                 });
             }
@@ -261,7 +260,10 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
     let mut queues: HashMap<String, Vec<Job>> = HashMap::new();
     let mut decided = Vec::new();
     for job in jobs {
-        match resolver.fetcher().precheck(&job.url) {
+        match resolver
+            .fetcher()
+            .precheck(&citations[job.citations[0]].url)
+        {
             Err(link) => decided.push(Done {
                 verdicts: unverifiable(&job.citations, &link),
                 key: job.key,
@@ -335,10 +337,9 @@ impl UrlContext {
         let first = citations.first()?;
         let job = Job {
             key: url_key(&first.url),
-            url: first.url.clone(),
             citations: (0..citations.len()).collect(),
         };
-        let done = match self.resolver.fetcher().precheck(&job.url) {
+        let done = match self.resolver.fetcher().precheck(&first.url) {
             Err(link) => Done {
                 verdicts: unverifiable(&job.citations, &link),
                 key: job.key,
@@ -734,8 +735,10 @@ async fn process(
             (link, Some(verified))
         }
         None => {
-            let (Resolved { link, page }, verified) =
-                ctx.resolver.resolve_then(&job.url, work).await;
+            let (Resolved { link, page }, verified) = ctx
+                .resolver
+                .resolve_then(&citations[job.citations[0]].url, work)
+                .await;
             (link, verified.filter(|_| page.is_some()))
         }
     };

@@ -86,7 +86,7 @@ fn english_markdown() {
     assert_eq!(got, want);
     // Query strings kept as written; keywords without date digits.
     let who = &doc.citations[0];
-    let terms: Vec<&str> = who.claim.keywords.iter().map(|k| k.term.as_str()).collect();
+    let terms: Vec<&str> = who.claim.keywords.iter().map(|k| &*k.term).collect();
     assert!(terms.contains(&"World Health Organization"), "{terms:?}");
     assert!(
         !terms.iter().any(|t| t.contains("2018") || *t == "April"),

@@ -49,7 +49,7 @@ fn seed_as_pdf_gives_the_markdown_citations() {
             .keywords
             .iter()
             .take(5)
-            .map(|k| k.term.as_str())
+            .map(|k| &*k.term)
             .collect();
         let want_kw: Vec<&str> = want["keywords"]
             .as_array()

@@ -47,7 +47,9 @@ impl fmt::Display for SourceSpan {
 /// A distinctive term a supporting page must contain, with its weight in `0.0..=1.0`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Keyword {
-    pub term: String,
+    /// Shared by every claim with the same term (one allocation per distinct term of a
+    /// run, not one per claim).
+    pub term: std::sync::Arc<str>,
     pub weight: f64,
 }
 

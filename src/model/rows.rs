@@ -391,7 +391,7 @@ mod tests {
                 claim: Claim {
                     text: format!("4月12日，国务院 {i}"),
                     keywords: vec![Keyword {
-                        term: "国务院".to_owned(),
+                        term: "国务院".into(),
                         weight: 1.0,
                     }],
                     ..Claim::default()

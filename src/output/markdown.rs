@@ -344,7 +344,7 @@ impl Markdown {
                     .keywords
                     .iter()
                     .take(5)
-                    .map(|k| k.term.as_str())
+                    .map(|k| &*k.term)
                     .collect();
                 writeln!(
                     out,

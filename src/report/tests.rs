@@ -122,7 +122,7 @@ fn seed_reads_the_same_as_text_and_markdown() {
         .citations
         .iter()
         .flat_map(|c| c.claim.keywords.iter())
-        .filter(|k| k.term == "互联网+")
+        .filter(|k| &*k.term == "互联网+")
         .map(|k| k.weight)
         .fold(0.0_f64, f64::max);
     assert!(w < 0.3, "{w}");

@@ -165,7 +165,7 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
     if let Some((reason, note)) = unusable {
         ev.notes.push(note);
         ev.reason = Some(reason);
-        ev.missing_keywords = claim.keywords.iter().map(|k| k.term.clone()).collect();
+        ev.missing_keywords = claim.keywords.iter().map(|k| k.term.to_string()).collect();
         return (Verdict::Unverifiable, ev);
     }
 
@@ -191,12 +191,12 @@ pub fn verify(claim: &Claim, page: &PageInfo, opts: &VerifyOptions) -> (Verdict,
             |text: &str| contains_term(text, &term) || (stemmable && find_stemmed(text, &term));
         if !found_in(main) {
             if found_in(chrome()) {
-                chrome_only.push(keyword.term.clone());
+                chrome_only.push(keyword.term.to_string());
             }
-            ev.missing_keywords.push(keyword.term.clone());
+            ev.missing_keywords.push(keyword.term.to_string());
         } else {
             found += weight;
-            ev.matched_keywords.push(keyword.term.clone());
+            ev.matched_keywords.push(keyword.term.to_string());
             matched_terms.push((term, weight));
         }
     }

@@ -11,7 +11,7 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 
 fn kw(term: &str, weight: f64) -> Keyword {
     Keyword {
-        term: term.to_owned(),
+        term: term.into(),
         weight,
     }
 }

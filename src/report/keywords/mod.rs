@@ -36,7 +36,10 @@ mod tests {
         let text = "On 12 April 2018, the “Quokka Harbour” bridge opened. http://127.0.0.1:1/news/bridge.html";
         let kws = keywords(&[text]);
         assert_eq!(kws.len(), 1);
-        assert!(kws[0].iter().any(|k| k.term == "Quokka Harbour"), "{kws:?}");
+        assert!(
+            kws[0].iter().any(|k| &*k.term == "Quokka Harbour"),
+            "{kws:?}"
+        );
         assert!(kws[0].iter().all(|k| !k.term.contains("http")), "{kws:?}");
     }
 
@@ -49,9 +52,12 @@ mod tests {
         ];
         let kws = keywords(&texts);
         assert_eq!(kws.len(), 3);
-        assert!(kws[0].iter().any(|k| k.term == "Alpha Station"), "{kws:?}");
+        assert!(
+            kws[0].iter().any(|k| &*k.term == "Alpha Station"),
+            "{kws:?}"
+        );
         assert!(kws[1].iter().any(|k| k.term.contains("峰会")), "{kws:?}");
-        assert!(kws[2].iter().any(|k| k.term == "Bravo Tunnel"), "{kws:?}");
+        assert!(kws[2].iter().any(|k| &*k.term == "Bravo Tunnel"), "{kws:?}");
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub(crate) fn weigh(cands: &Candidates, texts: &[&str]) -> Vec<Vec<Keyword>> {
     let n = cands.len().max(1) as f64;
     let idf_max = (1.0 + n).ln();
     let mut scored: Vec<(u32, f64)> = Vec::new();
+    // Each distinct term is allocated once, when a claim first keeps it.
+    let mut shared: Vec<Option<std::sync::Arc<str>>> = vec![None; terms.len()];
     cands
         .claims()
         .map(|(entries, _)| {
@@ -93,7 +95,9 @@ pub(crate) fn weigh(cands: &Candidates, texts: &[&str]) -> Vec<Vec<Keyword>> {
                 .iter()
                 .take(MAX_KEYWORDS)
                 .map(|&(id, weight)| Keyword {
-                    term: terms[id as usize].to_string(),
+                    term: std::sync::Arc::clone(
+                        shared[id as usize].get_or_insert_with(|| terms[id as usize].into()),
+                    ),
                     weight,
                 })
                 .collect()
@@ -122,7 +126,7 @@ mod tests {
         ];
         let texts = ["“互联网+医疗”", "“互联网+教育”", "“互联网+”"];
         let w = weigh_terms(all, &texts);
-        assert_eq!(w[0][0].term, "医疗");
+        assert_eq!(&*w[0][0].term, "医疗");
         assert!(w[0][1].weight < w[0][0].weight);
         assert!(w.iter().flatten().all(|k| (0.0..=1.0).contains(&k.weight)));
         let single = weigh_terms(vec![vec![("x".to_string(), 1.0)]], &["x"]);
