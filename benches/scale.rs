@@ -538,6 +538,9 @@ fn throughput(scale: f64) -> String {
             "--config",
             &config.to_string_lossy(),
             "--no-progress",
+            // Like lychee, no history store (the default one would be in the working
+            // directory and grow with every round).
+            "--no-store",
             "--format",
             "json",
             "--output",

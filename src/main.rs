@@ -315,8 +315,8 @@ fn check(a: &CheckArgs) -> Result<u8> {
         EXIT_ERROR
     } else if report
         .citations
-        .iter()
-        .any(|c| pipeline::is_failing(&c, &config))
+        .briefs()
+        .any(|b| pipeline::is_failing_brief(&b, &config))
     {
         EXIT_FAILING
     } else {
@@ -349,8 +349,8 @@ fn exit_code(report: &RunReport, config: &Config, signal: u8) -> u8 {
         EXIT_ERROR
     } else if report
         .citations
-        .iter()
-        .any(|c| pipeline::is_failing(&c, config))
+        .briefs()
+        .any(|b| pipeline::is_failing_brief(&b, config))
     {
         EXIT_FAILING
     } else {

@@ -30,8 +30,8 @@ use crate::archive::{self, Archive};
 use crate::config::Config;
 use crate::fetch::{FetchError, host_key, without_fragment};
 use crate::model::{
-    ArchiveCopy, Citation, CitationResult, Evidence, LinkResult, Mode, PageSnapshot, Reason, Rows,
-    RunReport, Spool, UncitedClaim, UrlCheck, Verdict,
+    ArchiveCopy, Brief, Citation, CitationResult, Evidence, LinkResult, Mode, PageSnapshot, Reason,
+    Rows, RunReport, Spool, UncitedClaim, UrlCheck, Verdict,
 };
 use crate::report::{Extraction, InputError};
 use crate::resolve::{PageWork, Resolved, Resolver};
@@ -190,14 +190,17 @@ pub fn extract_report(extraction: Extraction) -> RunReport {
 /// Whether a citation result makes the exit code 1 under `config.fail_on`.
 #[must_use]
 pub fn is_failing(c: &CitationResult, config: &Config) -> bool {
+    is_failing_brief(&Brief::of(c), config)
+}
+
+/// [`is_failing`] from a row's [`Brief`] (all it looks at).
+#[must_use]
+pub fn is_failing_brief(b: &Brief, config: &Config) -> bool {
     let f = &config.fail_on;
-    c.link
-        .as_ref()
-        .is_some_and(|l| f.statuses.contains(&l.status))
-        || c.verdict.is_some_and(|v| f.verdicts.contains(&v))
-        || c.history.as_ref().is_some_and(|h| {
-            (f.confirmed_dead && h.confirmed_dead) || f.changes.contains(&h.change)
-        })
+    b.status.is_some_and(|s| f.statuses.contains(&s))
+        || b.verdict.is_some_and(|v| f.verdicts.contains(&v))
+        || (f.confirmed_dead && b.confirmed_dead)
+        || b.change.is_some_and(|c| f.changes.contains(&c))
 }
 
 /// One distinct URL and the citations (indices into [`Plan::citations`]) that cite it;

@@ -435,7 +435,7 @@ impl fmt::Display for CharsetSource {
 }
 
 pub use crate::reason::Reason;
-pub use rows::{Rows, SPILL_AFTER, Spool};
+pub use rows::{Brief, Rows, SPILL_AFTER, Spool};
 pub use run::{CitationResult, Mode, RunReport, Summary};
 
 /// How a citation's result changed since the previous recorded run (JSON

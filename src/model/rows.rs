@@ -19,12 +19,37 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ArchiveCopy, Citation, CitationHistory, CitationResult, Evidence, LinkResult, Verdict,
+    ArchiveCopy, Change, Citation, CitationHistory, CitationResult, Evidence, LinkResult,
+    LinkStatus, Verdict,
 };
 
 /// Rows a run keeps in memory before it spills the rest (`CITECHECK_SPILL_AFTER`
 /// overrides; `0` spills every row).
 pub const SPILL_AFTER: usize = 2_000;
+
+/// What the summary and the exit code need of a row, kept in memory for spilled rows so
+/// that counting does not read the spill file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Brief {
+    pub status: Option<LinkStatus>,
+    pub verdict: Option<Verdict>,
+    /// `None` without a history.
+    pub change: Option<Change>,
+    pub confirmed_dead: bool,
+}
+
+impl Brief {
+    /// The brief of `row`.
+    #[must_use]
+    pub fn of(row: &CitationResult) -> Brief {
+        Brief {
+            status: row.link.as_ref().map(|l| l.status),
+            verdict: row.verdict,
+            change: row.history.as_ref().map(|h| h.change),
+            confirmed_dead: row.history.as_ref().is_some_and(|h| h.confirmed_dead),
+        }
+    }
+}
 
 /// One row: in memory, or its result part in the spill file.
 #[derive(Clone)]
@@ -34,6 +59,7 @@ enum Slot {
         citation: Arc<Citation>,
         at: u64,
         len: u32,
+        brief: Brief,
     },
 }
 
@@ -99,6 +125,14 @@ impl Rows {
             .count()
     }
 
+    /// The brief of every row, in order, without reading the spill file.
+    pub fn briefs(&self) -> impl Iterator<Item = Brief> + '_ {
+        self.slots.iter().map(|s| match s {
+            Slot::Mem(row) => Brief::of(row),
+            Slot::Spilled { brief, .. } => *brief,
+        })
+    }
+
     /// Add a row at the end, in memory.
     pub fn push(&mut self, row: CitationResult) {
         self.slots.push(Slot::Mem(Box::new(row)));
@@ -160,7 +194,9 @@ impl<'a> Iterator for Iter<'a> {
         self.next += 1;
         Some(match slot {
             Slot::Mem(row) => Cow::Borrowed(&**row),
-            Slot::Spilled { citation, at, len } => Cow::Owned(
+            Slot::Spilled {
+                citation, at, len, ..
+            } => Cow::Owned(
                 self.rows
                     .read(citation, *at, *len, &mut self.buf)
                     .unwrap_or_else(|e| {
@@ -214,18 +250,24 @@ impl Serialize for Rows {
 }
 
 /// Takes the finished rows of a run in any order and gives them back as [`Rows`] in
-/// citation order; spills all but the first `keep_in_memory` to a temporary file.
+/// citation order; spills all but the first `keep_in_memory` to a temporary file, in
+/// batches of about [`BATCH_BYTES`] (a row stays in memory until its batch is written).
 pub struct Spool {
     slots: Vec<Option<Slot>>,
     keep_in_memory: usize,
     in_memory: usize,
-    /// The spill file and the end of what was written; `None` until needed, and again
-    /// for good once a write failed.
+    /// The spill file and the end of what was written; `None` until needed.
     file: Option<(Arc<File>, u64)>,
     /// Spilling was given up (no temporary file, or a write failed).
     given_up: bool,
-    buf: Vec<u8>,
+    /// Records of the rows in `pending`, one after another, not written yet.
+    batch: Vec<u8>,
+    /// The rows of `batch`: index and row, and each record's length.
+    pending: Vec<(usize, CitationResult, u32)>,
 }
+
+/// Bytes of records written to the spill file at once.
+const BATCH_BYTES: usize = 64 << 10;
 
 impl Spool {
     /// A spool for `total` rows that keeps at most `keep_in_memory` in memory.
@@ -237,7 +279,8 @@ impl Spool {
             in_memory: 0,
             file: None,
             given_up: false,
-            buf: Vec::new(),
+            batch: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -256,30 +299,11 @@ impl Spool {
         if i >= self.slots.len() {
             return;
         }
-        let slot = if self.in_memory < self.keep_in_memory || self.given_up {
-            None
-        } else {
-            self.spill(&row)
-        };
-        self.slots[i] = Some(slot.unwrap_or_else(|| {
-            self.in_memory += 1;
-            Slot::Mem(Box::new(row))
-        }));
-    }
-
-    /// Write `row`'s result to the spill file; `None` (and no more spilling) when that is
-    /// not possible.
-    fn spill(&mut self, row: &CitationResult) -> Option<Slot> {
-        if self.file.is_none() {
-            match tempfile::tempfile() {
-                Ok(f) => self.file = Some((Arc::new(f), 0)),
-                Err(e) => {
-                    self.give_up(&e);
-                    return None;
-                }
-            }
+        if self.in_memory < self.keep_in_memory || self.given_up {
+            self.keep(i, row);
+            return;
         }
-        self.buf.clear();
+        let before = self.batch.len();
         let record = RecordOut {
             link: &row.link,
             verdict: row.verdict,
@@ -291,34 +315,80 @@ impl Spool {
                 .and_then(|h| h.previous_evidence.as_deref()),
             archive: &row.archive,
         };
-        if let Err(e) = serde_json::to_writer(&mut self.buf, &record) {
-            self.give_up(&io::Error::other(e));
-            return None;
+        let len = serde_json::to_writer(&mut self.batch, &record)
+            .ok()
+            .and_then(|()| u32::try_from(self.batch.len() - before).ok());
+        let Some(len) = len else {
+            // Not representable as a record (cannot happen for our types): keep it.
+            self.batch.truncate(before);
+            self.keep(i, row);
+            return;
+        };
+        self.pending.push((i, row, len));
+        if self.batch.len() >= BATCH_BYTES {
+            self.flush();
         }
-        let (file, end) = self.file.as_mut()?;
-        let (at, len) = (*end, u32::try_from(self.buf.len()).ok()?);
-        if let Err(e) = write_at(file, &self.buf, at) {
-            self.give_up(&e);
-            return None;
-        }
-        *end += u64::from(len);
-        Some(Slot::Spilled {
-            citation: Arc::clone(&row.citation),
-            at,
-            len,
-        })
     }
 
-    fn give_up(&mut self, e: &io::Error) {
-        if !self.given_up {
-            tracing::warn!("results are kept in memory: the temporary spill file failed: {e}");
+    fn keep(&mut self, i: usize, row: CitationResult) {
+        self.in_memory += 1;
+        self.slots[i] = Some(Slot::Mem(Box::new(row)));
+    }
+
+    /// Write the pending batch; its rows become spilled, or on failure stay in memory
+    /// (and spilling stops).
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
         }
-        self.given_up = true;
+        let written = self.write_batch();
+        let pending = std::mem::take(&mut self.pending);
+        self.batch.clear();
+        match written {
+            Ok(mut at) => {
+                for (i, row, len) in pending {
+                    self.slots[i] = Some(Slot::Spilled {
+                        brief: Brief::of(&row),
+                        citation: row.citation,
+                        at,
+                        len,
+                    });
+                    at += u64::from(len);
+                }
+            }
+            Err(e) => {
+                if !self.given_up {
+                    tracing::warn!(
+                        "results are kept in memory: the temporary spill file failed: {e}"
+                    );
+                }
+                self.given_up = true;
+                for (i, row, _) in pending {
+                    self.keep(i, row);
+                }
+            }
+        }
+    }
+
+    /// Append the batch to the spill file (created on first use); where it starts.
+    fn write_batch(&mut self) -> io::Result<u64> {
+        if self.file.is_none() {
+            self.file = Some((Arc::new(tempfile::tempfile()?), 0));
+        }
+        let (file, end) = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("no file"))?;
+        write_at(file, &self.batch, *end)?;
+        let at = *end;
+        *end += self.batch.len() as u64;
+        Ok(at)
     }
 
     /// The finished rows in citation order (rows never finished are left out).
     #[must_use]
-    pub fn into_rows(self) -> Rows {
+    pub fn into_rows(mut self) -> Rows {
+        self.flush();
         Rows {
             slots: self.slots.into_iter().flatten().collect(),
             file: self.file.map(|(f, _)| f),
@@ -449,18 +519,29 @@ mod tests {
 
     #[test]
     fn spilled_rows_come_back_equal_and_in_citation_order() {
-        let n = 50;
+        // Enough rows for several batches of the spill file.
+        let n = 300;
         let mut spool = Spool::new(n + 2, 10);
         // Finished out of order, as hosts finish; two rows never finished.
         for i in (0..n).rev() {
             spool.put(i, row(i));
         }
+        assert!(
+            spool.file.as_ref().is_some_and(|(_, end)| *end > 0),
+            "batches written"
+        );
         let rows = spool.into_rows();
         assert_eq!(rows.len(), n, "unfinished rows are left out");
         assert_eq!(rows.spilled(), n - 10, "all but ten went to the spill file");
         let back: Vec<CitationResult> = rows.iter().map(std::borrow::Cow::into_owned).collect();
         let want: Vec<CitationResult> = (0..n).map(row).collect();
         assert_eq!(back, want, "every field, previous evidence included");
+        let briefs: Vec<Brief> = want.iter().map(Brief::of).collect();
+        assert_eq!(
+            rows.briefs().collect::<Vec<_>>(),
+            briefs,
+            "briefs kept in memory"
+        );
         // A second pass reads the same rows again, and clones share the file.
         let again = rows.clone();
         assert_eq!(again.iter().nth(n - 1).unwrap().into_owned(), row(n - 1));

@@ -116,32 +116,27 @@ impl RunReport {
                 by_verdict.insert(v.as_str(), 0);
             }
         }
-        for c in &self.citations {
-            if let Some(l) = &c.link {
-                *by_status.entry(l.status.as_str()).or_insert(0) += 1;
+        // From the rows' briefs: counting never reads rows back from the spill file.
+        let mut any_history = false;
+        let mut by_change: BTreeMap<&'static str, usize> =
+            Change::ALL.iter().map(|c| (c.as_str(), 0)).collect();
+        let mut dead = 0;
+        for b in self.citations.briefs() {
+            if let Some(s) = b.status {
+                *by_status.entry(s.as_str()).or_insert(0) += 1;
             }
-            if let Some(v) = c.verdict {
+            if let Some(v) = b.verdict {
                 *by_verdict.entry(v.as_str()).or_insert(0) += 1;
             }
-        }
-        let recorded =
-            !self.history_runs.is_empty() || self.citations.iter().any(|c| c.history.is_some());
-        let changes = recorded.then(|| {
-            let mut by_change: BTreeMap<&'static str, usize> =
-                Change::ALL.iter().map(|c| (c.as_str(), 0)).collect();
-            for c in &self.citations {
-                if let Some(h) = &c.history {
-                    *by_change.entry(h.change.as_str()).or_insert(0) += 1;
-                }
+            if let Some(c) = b.change {
+                any_history = true;
+                *by_change.entry(c.as_str()).or_insert(0) += 1;
             }
-            by_change
-        });
-        let confirmed_dead = recorded.then(|| {
-            self.citations
-                .iter()
-                .filter(|c| c.history.as_ref().is_some_and(|h| h.confirmed_dead))
-                .count()
-        });
+            dead += usize::from(b.confirmed_dead);
+        }
+        let recorded = !self.history_runs.is_empty() || any_history;
+        let changes = recorded.then_some(by_change);
+        let confirmed_dead = recorded.then_some(dead);
         Summary {
             citations: self.citations.len(),
             urls: self.urls,
