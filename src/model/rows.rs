@@ -63,6 +63,15 @@ enum Slot {
     },
 }
 
+impl Slot {
+    fn brief(&self) -> Brief {
+        match self {
+            Slot::Mem(row) => Brief::of(row),
+            Slot::Spilled { brief, .. } => *brief,
+        }
+    }
+}
+
 /// The rows of a run, in citation order.
 #[derive(Clone, Default)]
 pub struct Rows {
@@ -127,10 +136,7 @@ impl Rows {
 
     /// The brief of every row, in order, without reading the spill file.
     pub fn briefs(&self) -> impl Iterator<Item = Brief> + '_ {
-        self.slots.iter().map(|s| match s {
-            Slot::Mem(row) => Brief::of(row),
-            Slot::Spilled { brief, .. } => *brief,
-        })
+        self.slots.iter().map(Slot::brief)
     }
 
     /// Add a row at the end, in memory.
@@ -147,6 +153,35 @@ impl Rows {
             rows: self,
             next: 0,
             buf: Vec::new(),
+        }
+    }
+
+    /// The rows whose [`Brief`] passes `keep`, in order; only those are read back.
+    pub fn select<'a, F: Fn(&Brief) -> bool>(
+        &'a self,
+        keep: F,
+    ) -> impl Iterator<Item = Cow<'a, CitationResult>> + use<'a, F> {
+        let mut buf = Vec::new();
+        self.slots
+            .iter()
+            .filter(move |s| keep(&s.brief()))
+            .map(move |s| self.load(s, &mut buf))
+    }
+
+    /// The row of `slot`: borrowed, or read back (see [`Rows::iter`]).
+    fn load<'a>(&'a self, slot: &'a Slot, buf: &mut Vec<u8>) -> Cow<'a, CitationResult> {
+        match slot {
+            Slot::Mem(row) => Cow::Borrowed(&**row),
+            Slot::Spilled {
+                citation, at, len, ..
+            } => Cow::Owned(self.read(citation, *at, *len, buf).unwrap_or_else(|e| {
+                eprintln!(
+                    "citecheck: the result of {} (line {}) could not be read back from the \
+                     temporary spill file: {e}",
+                    citation.url, citation.source.line
+                );
+                CitationResult::unchecked(Arc::clone(citation))
+            })),
         }
     }
 
@@ -192,23 +227,7 @@ impl<'a> Iterator for Iter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let slot = self.rows.slots.get(self.next)?;
         self.next += 1;
-        Some(match slot {
-            Slot::Mem(row) => Cow::Borrowed(&**row),
-            Slot::Spilled {
-                citation, at, len, ..
-            } => Cow::Owned(
-                self.rows
-                    .read(citation, *at, *len, &mut self.buf)
-                    .unwrap_or_else(|e| {
-                        eprintln!(
-                            "citecheck: the result of {} (line {}) could not be read back \
-                             from the temporary spill file: {e}",
-                            citation.url, citation.source.line
-                        );
-                        CitationResult::unchecked(Arc::clone(citation))
-                    }),
-            ),
-        })
+        Some(self.rows.load(slot, &mut self.buf))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -126,8 +126,7 @@ impl Markdown {
         let with_change = |c: Change| -> Vec<Row<'_>> {
             report
                 .citations
-                .iter()
-                .filter(|r| r.history.as_ref().is_some_and(|h| h.change == c))
+                .select(move |b| b.change == Some(c))
                 .collect()
         };
         Self::link_table(
@@ -194,11 +193,7 @@ impl Markdown {
             &with_change(Change::Recovered),
             out,
         )?;
-        let dead: Vec<Row<'_>> = report
-            .citations
-            .iter()
-            .filter(|r| r.history.as_ref().is_some_and(|h| h.confirmed_dead))
-            .collect();
+        let dead: Vec<Row<'_>> = report.citations.select(|b| b.confirmed_dead).collect();
         Self::link_table(
             "Confirmed dead",
             "Failed on repeated checks over several days (see `history.dead_after_failures` and `dead_after_days`): replace or remove these.",
@@ -419,17 +414,13 @@ impl Formatter for Markdown {
         let with_status = |pred: &dyn Fn(LinkStatus) -> bool| -> Vec<Row<'_>> {
             report
                 .citations
-                .iter()
-                .filter(|c| c.link.as_ref().is_some_and(|l| pred(l.status)))
+                .select(move |b| b.status.is_some_and(pred))
                 .collect()
         };
         let with_verdict = |v: Verdict| -> Vec<Row<'_>> {
             report
                 .citations
-                .iter()
-                .filter(|c| {
-                    c.verdict == Some(v) && c.link.as_ref().is_some_and(|l| l.status.is_alive())
-                })
+                .select(move |b| b.verdict == Some(v) && b.status.is_some_and(LinkStatus::is_alive))
                 .collect()
         };
         Self::changes(report, out)?;
