@@ -2,11 +2,12 @@
 //! spill file, so that a run of 100,000 citations does not keep every finished row (link,
 //! verdict, evidence, history) in memory until its reports are written.
 //!
-//! A [`Spool`] takes rows as they are finished, in any order: the first
-//! [`Spool::keep_in_memory`] stay in memory, the rest are written to an unnamed temporary
-//! file (`TMPDIR`; gone when the process ends, however it ends) as one compact JSON record
-//! each, with only the shared citation kept in memory. A row that cannot be written (a
-//! full disk) stays in memory instead, and spilling stops: nothing finished is ever lost.
+//! A [`Spool`] takes rows as they are finished, in any order: the first few thousand
+//! ([`SPILL_AFTER`], `CITECHECK_SPILL_AFTER`) stay in memory, the rest are written in
+//! batches to an unnamed temporary file (`TMPDIR`; gone when the process ends, however it
+//! ends) as one compact JSON record each, with only the shared citation and a [`Brief`]
+//! kept in memory. Rows that cannot be written (a full disk) stay in memory instead, and
+//! spilling stops: nothing finished is ever lost.
 //! [`Rows::iter`] reads the spilled rows back one at a time, so a formatter streaming the
 //! rows holds one at a time.
 
@@ -176,9 +177,9 @@ impl Rows {
                 citation, at, len, ..
             } => Cow::Owned(self.read(citation, *at, *len, buf).unwrap_or_else(|e| {
                 eprintln!(
-                    "citecheck: the result of {} (line {}) could not be read back from the \
+                    "citecheck: {}: the result of {} could not be read back from the \
                      temporary spill file: {e}",
-                    citation.url, citation.source.line
+                    citation.source, citation.url
                 );
                 CitationResult::unchecked(Arc::clone(citation))
             })),
