@@ -271,7 +271,7 @@ impl Serialize for Rows {
 
 /// Takes the finished rows of a run in any order and gives them back as [`Rows`] in
 /// citation order; spills all but the first `keep_in_memory` to a temporary file, in
-/// batches of about [`BATCH_BYTES`] (a row stays in memory until its batch is written).
+/// batches of about 64 KiB (a row stays in memory until its batch is written).
 pub struct Spool {
     slots: Vec<Option<Slot>>,
     keep_in_memory: usize,
