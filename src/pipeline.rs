@@ -62,6 +62,12 @@ pub trait Listener: Send {
     }
     /// One URL is done; `failing` counts the failing citations so far.
     fn url_done(&mut self, _failing: usize) {}
+    /// Resolves when the listener can take more (the history store's writer has caught
+    /// up); the pipeline takes the next result only then, so a slow listener slows the
+    /// fetching instead of results piling up in memory.
+    fn ready(&mut self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
     /// The run is over (complete or not).
     fn finish(&mut self, _report: &RunReport) -> io::Result<()> {
         Ok(())
@@ -139,6 +145,14 @@ impl Listener for Listeners<'_> {
         for l in &mut self.0 {
             l.url_done(failing);
         }
+    }
+
+    fn ready(&mut self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(async move {
+            for l in &mut self.0 {
+                l.ready().await;
+            }
+        })
     }
 
     fn finish(&mut self, report: &RunReport) -> io::Result<()> {
@@ -220,7 +234,17 @@ struct Done {
     page: Option<PageSnapshot>,
     /// Archived copies looked up for dead or drifted citations (the archive stage).
     archive: Vec<(usize, ArchiveCopy)>,
+    /// Held from when the URL's host task hands the result over until the collector is
+    /// done with it (see [`RESULTS_AHEAD`]); `None` for URLs decided without the network.
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
+
+/// Results a run lets wait for its collector (fetched, not yet taken by the listeners),
+/// per request allowed in flight: when a listener is slower than the fetching (the
+/// history store's writer on a fast local web), a host with a result to hand over
+/// fetches nothing more until there is room, instead of results piling up in memory.
+/// A host waiting for its turn holds no permit.
+pub const RESULTS_AHEAD: usize = 4;
 
 /// A run before any request: the citations, their URLs queued by host, and the URLs
 /// decided without the network.
@@ -275,6 +299,7 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
                 fingerprint: None,
                 page: None,
                 archive: Vec::new(),
+                permit: None,
             }),
             Ok(u) => queues.entry(host_key(&u)).or_default().push(job),
         }
@@ -351,6 +376,7 @@ impl UrlContext {
                 fingerprint: None,
                 page: None,
                 archive: Vec::new(),
+                permit: None,
             },
             Ok(_) => {
                 let done = Box::pin(process(self, citations, memory, job)).await;
@@ -372,6 +398,8 @@ struct Shared {
     citations: Vec<Arc<Citation>>,
     stop: AtomicBool,
     memory: Option<Arc<dyn Memory>>,
+    /// Permits for results ahead of the collector ([`RESULTS_AHEAD`]).
+    ahead: Arc<tokio::sync::Semaphore>,
 }
 
 impl Shared {
@@ -418,14 +446,20 @@ fn run(
                 })
                 .buffer_unordered(concurrency)
                 .for_each(|done| {
-                    if let Some(done) = done {
-                        let _ = if wants_archive(&shared.ctx, &done) {
-                            archive_tx.send(done)
-                        } else {
-                            tx.send(done)
-                        };
+                    let shared = Arc::clone(&shared);
+                    let (tx, archive_tx) = (tx.clone(), archive_tx.clone());
+                    async move {
+                        let Some(mut done) = done else { return };
+                        if wants_archive(&shared.ctx, &done) {
+                            // The archive stage paces itself (its endpoints' turns).
+                            let _ = archive_tx.send(done);
+                            return;
+                        }
+                        // Room ahead of the collector first: a slow listener holds the
+                        // host's next fetches back instead of results piling up.
+                        done.permit = Arc::clone(&shared.ahead).acquire_owned().await.ok();
+                        let _ = tx.send(done);
                     }
-                    futures::future::ready(())
                 })
                 .await;
         });
@@ -528,6 +562,13 @@ pub async fn check_with(
         citations: std::mem::take(&mut plan.citations),
         stop: AtomicBool::new(false),
         memory,
+        ahead: Arc::new(tokio::sync::Semaphore::new(
+            config
+                .fetch
+                .max_concurrency
+                .saturating_mul(RESULTS_AHEAD)
+                .max(64),
+        )),
     });
     let (tx, rx) = mpsc::unbounded_channel::<Done>();
     for done in std::mem::take(&mut plan.decided) {
@@ -572,7 +613,8 @@ async fn collect(
         };
         tokio::select! {
             done = rx.recv() => {
-                let Some(done) = done else { break };
+                let Some(mut done) = done else { break };
+                let permit = done.permit.take();
                 let (check, rows) = fold(done, &shared.citations, shared.memory());
                 let mut kept = listener.url_checked(&check);
                 for (i, row) in rows {
@@ -589,6 +631,19 @@ async fn collect(
                     }
                 }
                 listener.url_done(failing);
+                // Take the next result only once the listeners keep up (the store's
+                // writer); the result's permit lets another URL be fetched after that.
+                if !stopped {
+                    tokio::select! {
+                        () = listener.ready() => {}
+                        () = &mut interrupt => {
+                            stopped = true;
+                            shared.stop.store(true, Ordering::Relaxed);
+                            deadline = Some(Instant::now() + INTERRUPT_GRACE);
+                        }
+                    }
+                }
+                drop(permit);
             }
             () = &mut interrupt, if !stopped => {
                 stopped = true;
@@ -757,5 +812,6 @@ async fn process(
         link,
         verdicts,
         archive: Vec::new(),
+        permit: None,
     }
 }

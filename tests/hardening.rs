@@ -442,3 +442,83 @@ fn a_stream_that_cannot_be_written_stops_the_run_early() {
         "the run went on after the stream failed: {sent} requests"
     );
 }
+
+/// A listener that is not ready (a history store whose writer fell behind) holds the
+/// fetching back: results do not pile up in memory while it catches up. Here the
+/// listener stays unready for a while; the server must not see more requests than
+/// the results allowed ahead of the collector (`RESULTS_AHEAD` per request in flight,
+/// at least 64) plus those in flight.
+#[test]
+fn a_listener_that_falls_behind_holds_the_fetching_back() {
+    use citecheck::config::{Config, FileConfig, Overrides};
+    use citecheck::pipeline::{self, Listener};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    struct Behind(Arc<AtomicBool>);
+    impl Listener for Behind {
+        fn ready(&mut self) -> futures::future::BoxFuture<'_, ()> {
+            let caught_up = Arc::clone(&self.0);
+            Box::pin(async move {
+                while !caught_up.load(Ordering::Acquire) {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            })
+        }
+    }
+
+    let web = Server::start(Router::new().fallback(get(|| async {
+        html(
+            "<html><body><article><p>The Quokka Harbour bridge opened.</p></article></body></html>",
+        )
+    })));
+    let dir = tempfile::tempdir().unwrap();
+    let n = 400;
+    let text: String = (0..n)
+        .map(|i| {
+            format!(
+                "- The Quokka Harbour bridge opened. {}\n",
+                web.url(&format!("/p/{i}"))
+            )
+        })
+        .collect();
+    let r = report(dir.path(), "r.md", &text);
+    let file = FileConfig::parse(
+        "[fetch]\nallow_private = true\nsoft404_probe = false\nhost_rate = 10000.0\n\
+         host_concurrency = 4\nmax_concurrency = 4\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    let mut config = Config::resolve(file, &Overrides::default()).unwrap();
+    config.progress = false;
+    config.archive.enabled = false;
+    let extraction = citecheck::report::extract_paths(&[r], &Default::default());
+    let caught_up = Arc::new(AtomicBool::new(false));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let log = Arc::clone(&web.log);
+    let flag = Arc::clone(&caught_up);
+    let seen_while_behind = std::thread::spawn(move || {
+        // Long enough for all 400 local pages without the hold (a few ms each).
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let seen = log.hits().len();
+        flag.store(true, Ordering::Release);
+        seen
+    });
+    let report = rt
+        .block_on(pipeline::check(
+            extraction,
+            &config,
+            &mut Behind(caught_up),
+            std::future::pending(),
+        ))
+        .unwrap();
+    let seen = seen_while_behind.join().unwrap();
+    assert_eq!(report.citations.len(), n, "every URL checked in the end");
+    assert!(report.complete);
+    let ahead = (4 * pipeline::RESULTS_AHEAD).max(64);
+    assert!(
+        seen <= ahead + 4 + 1,
+        "{seen} requests while the listener was behind (at most {ahead} results ahead + 4 in flight + the first)"
+    );
+    assert!(seen > 0, "the run started");
+}

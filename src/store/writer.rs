@@ -1,13 +1,16 @@
 //! The store as a [`Listener`]: rows go through a channel to one writer task that
 //! commits them in batched transactions, so the fetchers never wait on the database and
 //! a run killed at any moment keeps everything up to the last batch (at most
-//! [`BATCH_DELAY`] of results).
+//! [`BATCH_DELAY`] of results). When the writer falls behind by more than
+//! [`MAX_BACKLOG`] records, the listener is not [`Listener::ready`] until it catches up:
+//! the run slows down rather than queueing records in memory.
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use super::memory::{History, claim_key};
@@ -21,6 +24,23 @@ use crate::pipeline::{Listener, is_failing};
 pub const BATCH_ROWS: usize = 2000;
 /// Longest a row waits before its batch is committed.
 pub const BATCH_DELAY: Duration = Duration::from_millis(200);
+/// Records sent to the writer and not yet committed beyond which the listener makes the
+/// run wait.
+pub const MAX_BACKLOG: usize = 4 * BATCH_ROWS;
+
+/// Records sent to the writer and not yet committed, and a wake-up when some are.
+#[derive(Debug, Default)]
+struct Backlog {
+    queued: AtomicUsize,
+    drained: Notify,
+}
+
+impl Backlog {
+    fn done(&self, n: usize) {
+        self.queued.fetch_sub(n, Ordering::AcqRel);
+        self.drained.notify_waiters();
+    }
+}
 
 /// What the writer did.
 #[derive(Debug, Default)]
@@ -37,6 +57,7 @@ pub struct StoreListener {
     tx: Option<mpsc::UnboundedSender<Record>>,
     /// The key of the URL whose rows come next (rows follow their `url_checked`).
     url: String,
+    backlog: Arc<Backlog>,
 }
 
 /// Start the writer task for run `run`; the listener feeds it, and the handle yields
@@ -49,13 +70,15 @@ pub fn start(
 ) -> (StoreListener, JoinHandle<Written>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let store = history.store().clone();
-    let task = tokio::spawn(write_batches(store, run, rx));
+    let backlog = Arc::new(Backlog::default());
+    let task = tokio::spawn(write_batches(store, run, rx, Arc::clone(&backlog)));
     (
         StoreListener {
             history,
             config,
             url: String::new(),
             tx: Some(tx),
+            backlog,
         },
         task,
     )
@@ -65,7 +88,10 @@ impl StoreListener {
     fn send(&self, record: Record) {
         if let Some(tx) = &self.tx {
             // The writer keeps draining after an error, so this only fails once it is gone.
-            let _ = tx.send(record);
+            self.backlog.queued.fetch_add(1, Ordering::AcqRel);
+            if tx.send(record).is_err() {
+                self.backlog.done(1);
+            }
         }
     }
 
@@ -100,6 +126,23 @@ impl Listener for StoreListener {
             self.send(r);
         }
         Ok(())
+    }
+
+    fn ready(&mut self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let Some(tx) = &self.tx else { return };
+            loop {
+                let drained = self.backlog.drained.notified();
+                let mut drained = std::pin::pin!(drained);
+                // Registered before the count is read: no wake-up is missed.
+                drained.as_mut().enable();
+                if self.backlog.queued.load(Ordering::Acquire) <= MAX_BACKLOG || tx.is_closed() {
+                    return;
+                }
+                // Look again now and then, should the writer be gone without a word.
+                let _ = tokio::time::timeout(Duration::from_millis(500), drained).await;
+            }
+        })
     }
 }
 
@@ -221,6 +264,7 @@ async fn write_batches(
     store: super::Store,
     run: i64,
     mut rx: mpsc::UnboundedReceiver<Record>,
+    backlog: Arc<Backlog>,
 ) -> Written {
     let mut written = Written::default();
     let mut batch: Vec<Record> = Vec::new();
@@ -242,6 +286,7 @@ async fn write_batches(
                 Err(e) => written.error = Some(e),
             }
         }
+        backlog.done(batch.len());
         batch.clear();
         if !open {
             return written;
