@@ -293,3 +293,80 @@ async fn write_batches(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sqlx::Connection;
+
+    use super::*;
+    use crate::model::{Citation, LinkResult, LinkStatus, Reason, UrlCheck};
+    use crate::report::Extraction;
+    use crate::store::recording::Recording;
+
+    /// While the database is locked by another connection, the writer cannot commit:
+    /// past [`MAX_BACKLOG`] records the listener is not ready; once the lock goes, it is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_listener_is_not_ready_while_the_writer_is_far_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let config = Config::defaults().unwrap();
+        let mut rec = Recording::begin(&url, &config, &Extraction::default())
+            .await
+            .unwrap();
+        let mut lock = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut lock)
+            .await
+            .unwrap();
+        let listener = rec.listener();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), listener.ready())
+                .await
+                .is_ok(),
+            "ready with nothing queued"
+        );
+        let when = chrono::Utc::now();
+        for i in 0..(MAX_BACKLOG + 100) {
+            let check = UrlCheck {
+                url: format!("http://example.org/{i}"),
+                link: LinkResult::unsent(LinkStatus::Broken, Reason::Http404, "gone"),
+                verdicts: Vec::new(),
+                fingerprint: None,
+                page: None,
+                checked_at: when,
+            };
+            listener.url_checked(&check).unwrap();
+            let row = CitationResult::unchecked(Arc::new(Citation {
+                source: crate::model::SourceSpan {
+                    path: "r.md".into(),
+                    page: None,
+                    line: i + 1,
+                },
+                url: check.url.clone(),
+                written_url: check.url.clone(),
+                claim: crate::model::Claim::default(),
+                context: None,
+                repairs: Vec::new(),
+                suggestions: Vec::new(),
+            }));
+            listener.checked(&row).unwrap();
+        }
+        assert!(
+            tokio::time::timeout(Duration::from_millis(700), listener.ready())
+                .await
+                .is_err(),
+            "not ready while {} records wait for a locked database",
+            MAX_BACKLOG + 100
+        );
+        sqlx::query("COMMIT").execute(&mut lock).await.unwrap();
+        drop(lock);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(60), listener.ready())
+                .await
+                .is_ok(),
+            "ready again once the writer caught up"
+        );
+    }
+}
