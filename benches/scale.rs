@@ -66,6 +66,43 @@ fn start_web(latency: Duration) -> SocketAddr {
 fn start_web_recording(latency: Duration) -> (SocketAddr, Arrivals) {
     let arrivals: Arrivals = std::sync::Arc::default();
     let log = std::sync::Arc::clone(&arrivals);
+    let app = Router::new().fallback(
+        move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+            let log = std::sync::Arc::clone(&log);
+            async move {
+                let host = headers
+                    .get("host")
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                log.lock().expect("log").push((host, Instant::now()));
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                page_or_probe(&uri)
+            }
+        },
+    );
+    (serve_on_thread(&["127.0.0.1"], app)[0], arrivals)
+}
+
+/// The test page, or a 404 for a soft-404 probe.
+fn page_or_probe(uri: &axum::http::Uri) -> axum::response::Response {
+    if uri.path().contains("citecheck-probe") {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page(),
+    )
+        .into_response()
+}
+
+/// Serve `app` on a free port of each address of `binds`, from one runtime thread of its
+/// own (so the test web's work is not the measured code's); the addresses, in order.
+fn serve_on_thread(binds: &[&'static str], app: Router) -> Vec<SocketAddr> {
+    let binds = binds.to_vec();
+    let n = binds.len();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -74,38 +111,21 @@ fn start_web_recording(latency: Duration) -> (SocketAddr, Arrivals) {
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let app = Router::new().fallback(
-                move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
-                    let log = std::sync::Arc::clone(&log);
-                    async move {
-                        let host = headers
-                            .get("host")
-                            .and_then(|h| h.to_str().ok())
-                            .unwrap_or_default()
-                            .to_owned();
-                        log.lock().expect("log").push((host, Instant::now()));
-                        if !latency.is_zero() {
-                            tokio::time::sleep(latency).await;
-                        }
-                        if uri.path().contains("citecheck-probe") {
-                            return axum::http::StatusCode::NOT_FOUND.into_response();
-                        }
-                        (
-                            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                            page(),
-                        )
-                            .into_response()
-                    }
-                },
-            );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            tx.send(listener.local_addr().expect("addr")).expect("send");
-            axum::serve(listener, app).await.expect("serve");
+            let mut servers = Vec::new();
+            for host in binds {
+                let listener = tokio::net::TcpListener::bind((host, 0))
+                    .await
+                    .expect("bind a loopback address");
+                tx.send(listener.local_addr().expect("addr")).expect("send");
+                let app = app.clone();
+                servers.push(tokio::spawn(async move {
+                    axum::serve(listener, app).await.expect("serve");
+                }));
+            }
+            futures::future::join_all(servers).await;
         });
     });
-    (rx.recv().expect("server address"), arrivals)
+    (0..n).map(|_| rx.recv().expect("server address")).collect()
 }
 
 /// The smallest gap between two arrivals for one host, and that host.
@@ -358,41 +378,8 @@ const THROUGHPUT_HOSTS: [&str; 4] = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127
 /// The test web on every address of [`THROUGHPUT_HOSTS`] (one port each), one runtime
 /// thread, no latency: the same page as [`start_web`].
 fn start_throughput_web() -> Vec<SocketAddr> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let mut servers = Vec::new();
-            for host in THROUGHPUT_HOSTS {
-                let app = Router::new().fallback(|uri: axum::http::Uri| async move {
-                    if uri.path().contains("citecheck-probe") {
-                        return axum::http::StatusCode::NOT_FOUND.into_response();
-                    }
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                        page(),
-                    )
-                        .into_response()
-                });
-                let listener = tokio::net::TcpListener::bind((host, 0))
-                    .await
-                    .expect("bind a loopback address");
-                tx.send(listener.local_addr().expect("addr")).expect("send");
-                servers.push(tokio::spawn(async move {
-                    axum::serve(listener, app).await.expect("serve");
-                }));
-            }
-            futures::future::join_all(servers).await;
-        });
-    });
-    THROUGHPUT_HOSTS
-        .iter()
-        .map(|_| rx.recv().expect("server address"))
-        .collect()
+    let app = Router::new().fallback(|uri: axum::http::Uri| async move { page_or_probe(&uri) });
+    serve_on_thread(&THROUGHPUT_HOSTS, app)
 }
 
 /// What one tool's run cost, measured by a child of its own (`--rusage-child`).

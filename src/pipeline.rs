@@ -746,6 +746,21 @@ struct Verified {
     snapshot: Option<PageSnapshot>,
 }
 
+/// The verdict and evidence of each claim (with its index) against `page`.
+fn verify_all(
+    claims: &[(usize, Arc<Citation>)],
+    page: &PageInfo,
+    opts: &VerifyOptions,
+) -> Vec<(usize, Verdict, Evidence)> {
+    claims
+        .iter()
+        .map(|(i, c)| {
+            let (v, e) = verify::verify(&c.claim, page, opts);
+            (*i, v, e)
+        })
+        .collect()
+}
+
 /// Resolve one URL (or reuse a fresh earlier result) and verify every citing claim
 /// against its page.
 async fn process(
@@ -763,36 +778,34 @@ async fn process(
         .map(|&i| (i, Arc::clone(&citations[i])))
         .collect();
     let opts = ctx.verify;
-    // Only a run with a history store compares pages across runs or keeps them.
-    let remembers = memory.is_some();
-    let wants_pages = memory.is_some_and(Memory::wants_pages);
-    let work: PageWork<Verified> = Arc::new(move |page| Verified {
-        verdicts: claims
-            .iter()
-            .map(|(i, c)| {
-                let (v, e) = verify::verify(&c.claim, page, &opts);
-                (*i, v, e)
-            })
-            .collect(),
-        fingerprint: remembers.then(|| page.fingerprint()),
-        snapshot: wants_pages.then(|| page.snapshot()),
-    });
     let cached = match memory {
         Some(m) => m.cached(&job.key).await,
         None => None,
     };
     let (link, verified) = match cached {
         Some((link, snapshot)) => {
-            let verified = work(&PageInfo::from_snapshot(snapshot));
-            // A reused page is the stored one: nothing to compare, nothing to keep again.
-            let verified = Verified {
-                fingerprint: None,
-                snapshot: None,
-                ..verified
-            };
-            (link, Some(verified))
+            // A reused page is the stored one: verified on a CPU worker too, but nothing
+            // to compare and nothing to keep again.
+            let verified = ctx
+                .resolver
+                .cpu()
+                .run(move || Verified {
+                    verdicts: verify_all(&claims, &PageInfo::from_snapshot(snapshot), &opts),
+                    fingerprint: None,
+                    snapshot: None,
+                })
+                .await;
+            (link, verified)
         }
         None => {
+            // Only a run with a history store compares pages across runs or keeps them.
+            let remembers = memory.is_some();
+            let wants_pages = memory.is_some_and(Memory::wants_pages);
+            let work: PageWork<Verified> = Arc::new(move |page| Verified {
+                verdicts: verify_all(&claims, page, &opts),
+                fingerprint: remembers.then(|| page.fingerprint()),
+                snapshot: wants_pages.then(|| page.snapshot()),
+            });
             let (Resolved { link, page }, verified) = ctx
                 .resolver
                 .resolve_then(&citations[job.citations[0]].url, work)
