@@ -353,6 +353,13 @@ impl UrlContext {
         self
     }
 
+    /// Each host's soft-404 probe is shared with the fleet (distributed runs).
+    #[must_use]
+    pub fn with_shared_probes(mut self, shared: Arc<dyn crate::resolve::SharedProbes>) -> Self {
+        self.resolver = self.resolver.with_shared_probes(shared);
+        self
+    }
+
     /// Check one URL as a run does: decide it without the network if it cannot be
     /// fetched, else resolve it (or reuse a fresh earlier result of `memory`), verify
     /// every citing claim, look up archived copies of dead or drifted citations. The

@@ -8,15 +8,16 @@
 //! [`MAX_PAGE_REDIRECTS`] and within the redirect limit; then a bot challenge makes the
 //! link `blocked`, and a soft 404 makes it `soft_404`: the page says it is gone, the
 //! redirect went to the site root or an error page, or the host answers a random path
-//! with the same page (one probe per host, cached for the run; a cited home page is
-//! never compared with it).
+//! with the same page (one probe per host, cached for the run and, in a distributed run,
+//! shared by the whole fleet through [`SharedProbes`]; a cited home page is never
+//! compared with it).
 
 use std::sync::Arc;
 
 use crate::cpu::CpuPool;
 use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, host_key};
 use crate::model::{LinkResult, LinkStatus, Reason, Redirect};
-use crate::verify::{self, PageInfo};
+use crate::verify::{self, PageInfo, ProbePage};
 use crate::warc::{Exchange, WarcSink};
 
 /// Similarity above which a page equals the host's answer to a random path.
@@ -31,6 +32,31 @@ pub const MAX_PAGE_REDIRECTS: usize = 3;
 /// read on the way: a meta refresh, a script redirect); only the final page's result is
 /// kept.
 pub type PageWork<T> = Arc<dyn Fn(&PageInfo) -> T + Send + Sync>;
+
+/// What another machine knows of a host's soft-404 probe ([`SharedProbes::claim`]).
+#[derive(Debug, Clone)]
+pub enum ProbeClaim {
+    /// Nobody has it: this machine sends the probe and publishes its answer.
+    Mine,
+    /// Probed already: the answer to the random path (`None`: no page, e.g. a 404).
+    Known(Option<ProbePage>),
+    /// Another machine is probing now: ask again after this long.
+    Wait(std::time::Duration),
+}
+
+/// The soft-404 probe shared with other machines (distributed runs): one probe per
+/// host for the whole fleet, not one per worker. A machine that cannot reach the share
+/// probes on its own (the request still takes the fleet's turn of its host).
+pub trait SharedProbes: Send + Sync {
+    /// Claim the probe of `origin` (`scheme://host`), or learn its answer.
+    fn claim<'a>(&'a self, origin: &'a str) -> futures::future::BoxFuture<'a, ProbeClaim>;
+    /// Publish the answer of a probe claimed with [`ProbeClaim::Mine`].
+    fn publish<'a>(
+        &'a self,
+        origin: &'a str,
+        answer: Option<&'a ProbePage>,
+    ) -> futures::future::BoxFuture<'a, ()>;
+}
 
 /// A URL resolved: its link result and, when alive, the page read from it.
 #[derive(Debug, Clone)]
@@ -48,7 +74,9 @@ pub struct Resolver {
     cpu: CpuPool,
     probe: bool,
     max_redirects: usize,
-    probes: OnceMap<Option<PageInfo>>,
+    probes: OnceMap<Option<ProbePage>>,
+    /// The fleet's probes (distributed runs).
+    shared: Option<Arc<dyn SharedProbes>>,
     /// Where every page read is kept as WARC records (`--save-evidence`).
     warc: Option<Arc<WarcSink>>,
     user_agent: String,
@@ -63,6 +91,7 @@ impl Resolver {
             probe: options.soft404_probe,
             max_redirects: options.max_redirects,
             probes: OnceMap::new(),
+            shared: None,
             warc: None,
             user_agent: options.user_agent.clone(),
         })
@@ -72,6 +101,13 @@ impl Resolver {
     #[must_use]
     pub fn with_fleet(mut self, gate: Arc<dyn crate::fetch::host::FleetGate>) -> Self {
         self.fetcher = self.fetcher.with_fleet(gate);
+        self
+    }
+
+    /// Share each host's soft-404 probe with the other machines of the fleet.
+    #[must_use]
+    pub fn with_shared_probes(mut self, shared: Arc<dyn SharedProbes>) -> Self {
+        self.shared = Some(shared);
         self
     }
 
@@ -245,6 +281,33 @@ impl Resolver {
         }
     }
 
+    /// The answer of `origin` to a random path: the fleet's, when it is shared and
+    /// known or being probed by another machine, else probed here (and published).
+    async fn probe_host(&self, origin: &str) -> Option<ProbePage> {
+        let Some(shared) = &self.shared else {
+            return self.send_probe(origin).await;
+        };
+        loop {
+            match shared.claim(origin).await {
+                ProbeClaim::Known(answer) => return answer,
+                ProbeClaim::Wait(pause) => tokio::time::sleep(pause).await,
+                ProbeClaim::Mine => {
+                    let answer = self.send_probe(origin).await;
+                    shared.publish(origin, answer.as_ref()).await;
+                    return answer;
+                }
+            }
+        }
+    }
+
+    /// Fetch a random path of `origin` and read its answer.
+    async fn send_probe(&self, origin: &str) -> Option<ProbePage> {
+        let nonce: u64 = rand::random();
+        let probe_url = format!("{origin}/citecheck-probe-{nonce:016x}.html");
+        let fetched = self.fetcher.fetch(&probe_url).await;
+        self.read(&fetched).await.map(|p| ProbePage::of(&p))
+    }
+
     /// A soft-404 reason and message, if the page reads as gone.
     async fn soft_404(
         &self,
@@ -272,16 +335,8 @@ impl Resolver {
         }
         let key = format!("{}://{}", url.scheme(), host_key(&url));
         let cell = self.probes.cell(&key);
-        let probe = cell
-            .get_or_init(|| async {
-                let nonce: u64 = rand::random();
-                let probe_url = format!("{key}/citecheck-probe-{nonce:016x}.html");
-                let fetched = self.fetcher.fetch(&probe_url).await;
-                self.read(&fetched).await
-            })
-            .await
-            .as_ref()?;
-        let sim = verify::page_similarity(page, probe);
+        let probe = cell.get_or_init(|| self.probe_host(&key)).await.as_ref()?;
+        let sim = probe.similarity(page);
         (sim >= SOFT_404_SIMILARITY).then(|| {
             (
                 Reason::Soft404RandomPath,

@@ -423,6 +423,150 @@ fn politeness_holds_across_three_workers() {
     assert_eq!(report["complete"], true);
 }
 
+const FALLBACK: &str = "<html><head><title>Portal</title></head><body><main><h1>Welcome \
+    to the portal</h1><p>Find services, news and contacts for residents and businesses in \
+    one place; use the search box above to look for a page by its title.</p></main></body></html>";
+
+/// Hosts h0, h2, … answer a path they do not have with 404; h1, h3, … with their home
+/// page (`FALLBACK`), as pages ending in `moved` do on every host.
+fn probed_web() -> Server {
+    async fn page(uri: Uri, headers: axum::http::HeaderMap) -> Response {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let odd = host
+            .split('.')
+            .next()
+            .and_then(|h| h.trim_start_matches('h').parse::<usize>().ok())
+            .is_some_and(|n| n % 2 == 1);
+        let p = uri.path();
+        let body = if p.starts_with("/citecheck-probe-") {
+            if !odd {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            FALLBACK
+        } else if p.ends_with("moved") {
+            FALLBACK
+        } else {
+            SUPPORTING
+        };
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+    }
+    Server::start(Router::new().fallback(page))
+}
+
+#[test]
+fn three_workers_send_one_soft_404_probe_per_host() {
+    let Some(pg) = common::pg::server() else {
+        return;
+    };
+    let store = pg.database();
+    let s = probed_web();
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = 6;
+    let r = web_report(dir.path(), s.addr.port(), hosts, 8, &["", "moved", ""]);
+    let cfg = config(
+        dir.path(),
+        hosts,
+        "host_rate = 40.0\nhost_concurrency = 2\nmax_concurrency = 8\nsoft404_probe = true\n",
+    );
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replacen("soft404_probe = false\n", "", 1)).unwrap();
+    let run = plan(&store, &cfg, &r, &[]);
+    let workers: Vec<Child> = (0..3)
+        .map(|_| worker(&store, &cfg, run, &["--items-in-flight", "2"]))
+        .collect();
+    let done: Vec<usize> = workers.into_iter().map(finish).collect();
+    assert_eq!(done.iter().sum::<usize>(), hosts * 8);
+    assert!(done.iter().filter(|&&n| n > 0).count() >= 2, "{done:?}");
+    // One probe per host from the whole fleet (each worker probed on its own before).
+    let mut probes: BTreeMap<String, usize> = BTreeMap::new();
+    for h in s.log.hits() {
+        if h.path.starts_with("/citecheck-probe-") {
+            *probes.entry(h.host.clone()).or_default() += 1;
+        }
+    }
+    assert_eq!(probes.len(), hosts, "{probes:?}");
+    assert!(probes.values().all(|&n| n == 1), "{probes:?}");
+    // And the shared answer is used: on the hosts that answer a random path with their
+    // home page, a cited page that is that home page is a soft 404 for every worker.
+    let doc = report_json(&store, run);
+    assert_eq!(doc["complete"], true);
+    for ((_, _, url), (status, _)) in outcomes(&doc) {
+        let host: usize = url
+            .split("//h")
+            .nth(1)
+            .and_then(|u| u.split('.').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        let expect = if url.ends_with("moved") && host % 2 == 1 {
+            "soft_404"
+        } else {
+            "ok"
+        };
+        assert_eq!(status, expect, "{url}");
+    }
+}
+
+#[test]
+fn a_batch_lease_keeps_each_host_within_its_concurrency() {
+    let Some(pg) = common::pg::server() else {
+        return;
+    };
+    let store = pg.database();
+    // One worker that may hold 64 items takes them in batches: still never more than a
+    // host's concurrency (2) leased per host, as the store itself shows while it works.
+    let (s, _flight) = stamped(Duration::from_millis(150));
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = 3;
+    let r = web_report(dir.path(), s.addr.port(), hosts, 10, &[""]);
+    let cfg = config(
+        dir.path(),
+        hosts,
+        "host_rate = 50.0\nhost_concurrency = 2\nmax_concurrency = 16\n",
+    );
+    let run = plan(&store, &cfg, &r, &[]);
+    let w = worker(&store, &cfg, run, &["--items-in-flight", "64"]);
+    let most: BTreeMap<String, i64> = sql(&store, async |p| {
+        let mut most = BTreeMap::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "the worker did not finish: {most:?}"
+            );
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT host, COUNT(*) FROM work_items WHERE run_id = $1 \
+                 AND state = 'leased' GROUP BY host",
+            )
+            .bind(run)
+            .fetch_all(&p)
+            .await
+            .unwrap();
+            for (host, n) in rows {
+                let e = most.entry(host).or_insert(0);
+                *e = (*e).max(n);
+            }
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM work_items WHERE run_id = $1 AND state <> 'done'",
+            )
+            .bind(run)
+            .fetch_one(&p)
+            .await
+            .unwrap();
+            if open == 0 {
+                return most;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    assert_eq!(finish(w), hosts * 10);
+    assert_eq!(most.len(), hosts, "{most:?}");
+    assert!(most.values().all(|&n| n <= 2), "{most:?}");
+    assert!(most.values().any(|&n| n == 2), "{most:?}");
+}
+
 #[test]
 fn a_killed_worker_loses_its_leases_to_the_others() {
     let Some(pg) = common::pg::server() else {

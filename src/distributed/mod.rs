@@ -14,9 +14,10 @@
 //! Politeness holds for the whole fleet: the fetch layer takes the fleet's turn of a
 //! host last ([`fleet::PgFleet`], a row per host whose `next_allowed_at` is advanced by
 //! one atomic `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING`, and whose
-//! `backoff_until` any worker sets from a `Retry-After` or 429), and a worker leases an
+//! `backoff_until` any worker sets from a `Retry-After` or 429), a worker leases an
 //! item only while its host has fewer leased items than its concurrency (leasing is
-//! serialised by an advisory lock, so that count is exact).
+//! serialised by an advisory lock, so that count is exact), and a host's soft-404 probe
+//! is sent once for the fleet ([`fleet::PgProbes`]), not once per worker.
 //!
 //! Why plain SQL rather than a queue library (pgmq, apalis-postgres, graphile_worker):
 //! the two things that matter are in-flight limits per *host* at lease time and the
@@ -49,6 +50,11 @@ pub const DEFAULT_LEASE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// Default `[distributed] items_in_flight`.
 pub const DEFAULT_ITEMS_IN_FLIGHT: usize = 256;
+/// Items leased by one statement at most (one transaction under the fleet's leasing
+/// lock: fewer, larger leases are what lets workers scale).
+pub const LEASE_BATCH: usize = 64;
+/// Open items a lease looks at per item it may take (the rest wait for the next lease).
+const LEASE_SCAN: i64 = 4;
 /// How often an idle worker looks for work again.
 pub const POLL: Duration = Duration::from_millis(200);
 
@@ -369,13 +375,16 @@ pub async fn work(
         .max_connections(u32::try_from(config.fetch.max_concurrency.clamp(2, 16)).unwrap_or(8))
         .acquire_timeout(Duration::from_secs(15))
         .connect_lazy_with((*pool.connect_options()).clone());
-    let ctx = UrlContext::new(config)?.with_fleet(Arc::new(fleet::PgFleet::new(turns)));
+    let id = worker_id();
+    let ctx = UrlContext::new(config)?
+        .with_fleet(Arc::new(fleet::PgFleet::new(turns.clone())))
+        .with_shared_probes(Arc::new(fleet::PgProbes::new(turns, id.clone())));
     let worker = Arc::new(Worker {
         store: store.clone(),
         pool,
         config: config.clone(),
         ctx,
-        id: worker_id(),
+        id,
         run,
     });
     let heartbeat = tokio::spawn(heartbeat(Arc::clone(&worker)));
@@ -398,13 +407,15 @@ impl Worker {
         let mut retry = Backoff::default();
         loop {
             while !stopping && inflight.len() < cap {
-                match self.lease().await {
-                    Ok(Some(item)) => {
+                match self.lease((cap - inflight.len()).min(LEASE_BATCH)).await {
+                    Ok(items) if !items.is_empty() => {
                         retry.reset();
-                        let w = Arc::clone(self);
-                        inflight.spawn(async move { w.process(item).await });
+                        for item in items {
+                            let w = Arc::clone(self);
+                            inflight.spawn(async move { w.process(item).await });
+                        }
                     }
-                    Ok(None) => break,
+                    Ok(_) => break,
                     Err(e) => {
                         // The database is away (restarting?): try again with backoff.
                         tracing::warn!("cannot lease work: {}", short(&e));
@@ -452,10 +463,10 @@ impl Worker {
         .await
     }
 
-    /// Lease one item whose host has fewer leased items (fleet-wide) than its
-    /// concurrency: a queued one, or one whose lease ran out. Items out of attempts
-    /// become `failed` first.
-    async fn lease(&self) -> Result<Option<Item>, sqlx::Error> {
+    /// Lease up to `limit` items, none beyond its host's concurrency counting the
+    /// items leased fleet-wide: queued ones, or ones whose lease ran out, the busiest
+    /// hosts first. Items out of attempts become `failed` first.
+    async fn lease(&self, limit: usize) -> Result<Vec<Item>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         // Leasing is serialised, so that the per-host count below is exact.
         sqlx::query("SELECT pg_advisory_xact_lock(727012346)")
@@ -470,31 +481,47 @@ impl Worker {
             .bind(self.run)
             .execute(&mut *tx)
             .await?;
+        // The first open items in order whose host has room (`cand`, a bounded index
+        // scan), numbered within their host (`ranked`): an item is leased only while
+        // its number is within the room its host has left.
         let lease = format!(
             "WITH busy AS (SELECT host, COUNT(*) AS n FROM work_items \
                WHERE state = 'leased' AND leased_until >= {NOW_MS} GROUP BY host), \
-             pick AS (SELECT w.id FROM work_items w LEFT JOIN busy b ON b.host = w.host \
+             cand AS (SELECT w.id, w.host, w.priority, w.concurrency - COALESCE(b.n, 0) AS room \
+               FROM work_items w LEFT JOIN busy b ON b.host = w.host \
                WHERE w.state IN ('queued', 'leased') \
                AND ($1::BIGINT IS NULL OR w.run_id = $1) \
                AND (w.state = 'queued' OR w.leased_until < {NOW_MS}) \
                AND COALESCE(b.n, 0) < w.concurrency \
-               ORDER BY w.priority DESC, w.id LIMIT 1 FOR UPDATE OF w SKIP LOCKED) \
+               ORDER BY w.priority DESC, w.id LIMIT $4), \
+             ranked AS (SELECT id, priority, room, \
+               ROW_NUMBER() OVER (PARTITION BY host ORDER BY priority DESC, id) AS k FROM cand), \
+             pick AS (SELECT w.id FROM work_items w JOIN ranked r ON r.id = w.id \
+               WHERE r.k <= r.room ORDER BY r.priority DESC, w.id LIMIT $3 \
+               FOR UPDATE OF w SKIP LOCKED) \
              UPDATE work_items w SET state = 'leased', leased_by = $2, \
                leased_until = {NOW_MS} + d.lease_timeout_ms, attempts = w.attempts + 1 \
              FROM pick, dist_runs d WHERE w.id = pick.id AND d.run_id = w.run_id \
              RETURNING w.id, w.run_id, w.citations"
         );
-        let row: Option<(i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(lease))
+        let limit = i64::try_from(limit.max(1)).unwrap_or(1);
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(lease))
             .bind(self.run)
             .bind(&self.id)
-            .fetch_optional(&mut *tx)
+            .bind(limit)
+            .bind(limit.saturating_mul(LEASE_SCAN))
+            .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(row.map(|(id, run, citations)| Item {
-            id,
-            run,
-            citations: serde_json::from_str(&citations).unwrap_or_default(),
-        }))
+        let items: Vec<Item> = rows
+            .into_iter()
+            .map(|(id, run, citations)| Item {
+                id,
+                run,
+                citations: serde_json::from_str(&citations).unwrap_or_default(),
+            })
+            .collect();
+        Ok(items)
     }
 
     /// Check one item and keep its results with its completion. `Some(true)`: done

@@ -47,7 +47,7 @@ pub use history::{
 pub const DEFAULT_STORE_URL: &str = "sqlite://.citecheck/history.db";
 
 /// The schema version this binary creates and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Largest main text kept per page for the cache (bytes).
 pub const SNAPSHOT_MAX_MAIN_BYTES: usize = 256 * 1024;
@@ -74,6 +74,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         include_str!("migrations/0002_sqlite.sql"),
         include_str!("migrations/0002_postgres.sql"),
+    ),
+    // The fleet's soft-404 probes (`crate::distributed::fleet::PgProbes`).
+    (
+        3,
+        include_str!("migrations/0003_sqlite.sql"),
+        include_str!("migrations/0003_postgres.sql"),
     ),
 ];
 

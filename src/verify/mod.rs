@@ -31,7 +31,7 @@ pub use matching::{
     KEYWORD_THRESHOLD_RANGE, VerifyOptions, WINDOW_DAYS_RANGE, verify,
 };
 pub use pdf::is_pdf_response;
-pub use soft404::{page_similarity, redirect_soft_404};
+pub use soft404::{ProbePage, page_similarity, redirect_soft_404};
 
 /// Main text shorter than this (chars) lets a script redirect count.
 const SCRIPT_REDIRECT_MAX_TEXT: usize = 200;

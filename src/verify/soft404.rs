@@ -293,11 +293,11 @@ fn tokens(text: &str) -> Vec<String> {
 }
 
 fn shingles(page: &PageInfo) -> HashSet<String> {
-    let text = format!(
-        "{}\n{}",
-        page.title.as_deref().unwrap_or(""),
-        page.main_text
-    );
+    shingles_of(page.title.as_deref(), &page.main_text)
+}
+
+fn shingles_of(title: Option<&str>, main_text: &str) -> HashSet<String> {
+    let text = format!("{}\n{main_text}", title.unwrap_or(""));
     let toks = tokens(&normalize(&text));
     if toks.len() < SHINGLE {
         return std::iter::once(toks.join(" "))
@@ -307,6 +307,17 @@ fn shingles(page: &PageInfo) -> HashSet<String> {
     toks.windows(SHINGLE).map(|w| w.join(" ")).collect()
 }
 
+fn jaccard(sa: &HashSet<String>, sb: &HashSet<String>) -> f64 {
+    if sa.is_empty() && sb.is_empty() {
+        return 1.0;
+    }
+    let inter = sa.intersection(sb).count();
+    let union = sa.len() + sb.len() - inter;
+    #[allow(clippy::cast_precision_loss)]
+    let similarity = inter as f64 / union.max(1) as f64;
+    similarity
+}
+
 /// Similarity of two pages in `0.0..=1.0`: Jaccard over 4-token shingles of the
 /// normalised title and main text (CJK characters count as tokens).
 ///
@@ -314,15 +325,41 @@ fn shingles(page: &PageInfo) -> HashSet<String> {
 /// for a random path on the same host is that host's "not found" page.
 #[must_use]
 pub fn page_similarity(a: &PageInfo, b: &PageInfo) -> f64 {
-    let (sa, sb) = (shingles(a), shingles(b));
-    if sa.is_empty() && sb.is_empty() {
-        return 1.0;
+    jaccard(&shingles(a), &shingles(b))
+}
+
+/// A host's answer to a random path, as the soft-404 probe keeps it: what
+/// [`page_similarity`] compares (title and main text), which other machines can share,
+/// and its shingles, computed once for all the pages compared with it.
+#[derive(Debug, Clone)]
+pub struct ProbePage {
+    pub title: Option<String>,
+    pub main_text: String,
+    shingles: HashSet<String>,
+}
+
+impl ProbePage {
+    #[must_use]
+    pub fn new(title: Option<String>, main_text: String) -> Self {
+        let shingles = shingles_of(title.as_deref(), &main_text);
+        ProbePage {
+            title,
+            main_text,
+            shingles,
+        }
     }
-    let inter = sa.intersection(&sb).count();
-    let union = sa.union(&sb).count();
-    #[allow(clippy::cast_precision_loss)]
-    let similarity = inter as f64 / union.max(1) as f64;
-    similarity
+
+    /// The probe answer of a page read.
+    #[must_use]
+    pub fn of(page: &PageInfo) -> Self {
+        ProbePage::new(page.title.clone(), page.main_text.clone())
+    }
+
+    /// [`page_similarity`] of `page` and this answer.
+    #[must_use]
+    pub fn similarity(&self, page: &PageInfo) -> f64 {
+        jaccard(&shingles(page), &self.shingles)
+    }
 }
 
 #[cfg(test)]
