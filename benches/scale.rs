@@ -24,7 +24,8 @@
 //! - `distributed`: the `schedule` run planned into a PostgreSQL store (started as the
 //!   tests start theirs) and worked on by 1, 2 and 4 worker processes: efficiency
 //!   against the ideal schedule; then politeness lifted (100 hosts, no latency): items
-//!   per second as workers are added, until PostgreSQL is the limit.
+//!   per second as workers are added, until PostgreSQL is the limit
+//!   (`BENCH_DIST_POLITE=0`: only these).
 //!
 //! The local test web is one HTTP server on 127.0.0.1 that answers for every host name;
 //! host names reach it through `fetch.resolve` (fixed answers, like curl's `--resolve`),
@@ -824,8 +825,47 @@ fn dist_child(args: &[String]) {
     println!("{}", worked.done);
 }
 
+/// The machine's busy CPU time so far (all cores, from `/proc/stat`), seconds.
+fn machine_busy() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let cpu: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    let busy: f64 = cpu
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, v)| v)
+        .sum();
+    busy / 100.0
+}
+
+/// CPU seconds of this process's children that have been waited for.
+fn children_cpu() -> f64 {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let u = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    secs(u.user_time()) + secs(u.system_time())
+}
+
+/// One timed round of workers: wall seconds, items done, the workers' CPU seconds and the
+/// rest of the machine's (PostgreSQL, the test web) over the round.
+struct Round {
+    wall: f64,
+    done: usize,
+    workers_cpu: f64,
+    rest_cpu: f64,
+}
+
 /// Plan `path` into a fresh database of `pg`, then time `workers` worker processes on
-/// it; seconds and items done.
+/// it.
 fn dist_round(
     pg: &pg::Postgres,
     path: &std::path::Path,
@@ -834,7 +874,7 @@ fn dist_round(
     hosts: usize,
     extra: &str,
     workers: usize,
-) -> (f64, usize) {
+) -> Round {
     let db = pg.database();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -850,6 +890,7 @@ fn dist_round(
         run
     });
     let exe = std::env::current_exe().expect("exe");
+    let (busy0, children0) = (machine_busy(), children_cpu());
     let t0 = Instant::now();
     let children: Vec<std::process::Child> = (0..workers)
         .map(|_| {
@@ -871,7 +912,18 @@ fn dist_round(
                 .unwrap_or(0)
         })
         .sum();
-    (t0.elapsed().as_secs_f64(), done)
+    let wall = t0.elapsed().as_secs_f64();
+    let workers_cpu = children_cpu() - children0;
+    Round {
+        wall,
+        done,
+        workers_cpu,
+        rest_cpu: (machine_busy() - busy0 - workers_cpu).max(0.0),
+    }
+}
+
+fn cores() -> f64 {
+    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
 }
 
 fn distributed(scale: f64) -> String {
@@ -894,8 +946,10 @@ fn distributed(scale: f64) -> String {
         sizes.iter().sum::<usize>(),
         sizes.len()
     );
-    for workers in [1, 2, 4] {
-        let (wall, done) = dist_round(pg, &path, &config, addr, hosts, "", workers);
+    // BENCH_DIST_POLITE=0: only the politeness-lifted rounds.
+    let polite = std::env::var("BENCH_DIST_POLITE").map_or(true, |v| v != "0");
+    for workers in [1, 2, 4].into_iter().filter(|_| polite) {
+        let Round { wall, done, .. } = dist_round(pg, &path, &config, addr, hosts, "", workers);
         write!(
             out,
             " {workers} worker(s) {wall:.1} s, efficiency {:.3} ({done} items);",
@@ -924,13 +978,20 @@ fn distributed(scale: f64) -> String {
     let config = config_for(fast, fast_hosts, extra);
     write!(out, " politeness lifted, {n} URLs over {fast_hosts} hosts:").expect("write");
     for workers in [1, 2, 4] {
-        let (wall, done) = dist_round(pg, &path, &config, fast, fast_hosts, extra, workers);
+        let r = dist_round(pg, &path, &config, fast, fast_hosts, extra, workers);
+        let per_item = |cpu: f64| cpu * 1000.0 / r.done.max(1) as f64;
         write!(
             out,
-            " {workers} worker(s) {:.0} items/s ({done} items);",
-            done as f64 / wall
+            " {workers} worker(s) {:.0} items/s ({} items; CPU per item: workers {:.2} ms, \
+             PostgreSQL and test web {:.2} ms; machine {:.0}% busy);",
+            r.done as f64 / r.wall,
+            r.done,
+            per_item(r.workers_cpu),
+            per_item(r.rest_cpu),
+            100.0 * (r.workers_cpu + r.rest_cpu) / (r.wall * cores())
         )
         .expect("write");
+        eprintln!("{out}");
     }
     out
 }

@@ -55,6 +55,8 @@ pub const DEFAULT_ITEMS_IN_FLIGHT: usize = 256;
 pub const LEASE_BATCH: usize = 64;
 /// Open items a lease looks at per item it may take (the rest wait for the next lease).
 const LEASE_SCAN: i64 = 4;
+/// The longest a finished item's room waits to be filled (see `Worker::run_loop`).
+const LEASE_PAUSE: Duration = Duration::from_millis(20);
 /// How often an idle worker looks for work again.
 pub const POLL: Duration = Duration::from_millis(200);
 
@@ -249,7 +251,15 @@ pub async fn plan(
             });
             q.build().execute(&mut *tx).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        // Statistics for the new items now, not when autovacuum gets to them: without
+        // them the planner takes the queue for empty and sorts every open item on each
+        // lease (14 ms per lease at 10,000 items) instead of reading the open-items
+        // index in order (under 2 ms).
+        sqlx::query("ANALYZE work_items")
+            .execute(pool)
+            .await
+            .map(|_| ())
     }
     .await;
     r.map_err(|e| db(store, &e))?;
@@ -333,6 +343,10 @@ struct Worker {
     ctx: UrlContext,
     id: String,
     run: Option<i64>,
+    /// Runs this worker completed items of, not yet seen finished: marked finished when
+    /// the worker is idle ([`Worker::finish_runs`]), not after every item (that
+    /// statement looks at the run's open items: it was a third of the database's work).
+    touched: std::sync::Mutex<std::collections::BTreeSet<i64>>,
 }
 
 /// This worker's name in `leased_by`: host name, process id and a random tag.
@@ -386,6 +400,7 @@ pub async fn work(
         ctx,
         id,
         run,
+        touched: std::sync::Mutex::default(),
     });
     let heartbeat = tokio::spawn(heartbeat(Arc::clone(&worker)));
     let result = worker.run_loop(follow, stop).await;
@@ -405,26 +420,42 @@ impl Worker {
         let mut stop = std::pin::pin!(stop);
         let mut stopping = false;
         let mut retry = Backoff::default();
+        // Leases go in batches: a room freed by a finished item is filled when a batch's
+        // worth is free, when nothing is in flight, or LEASE_PAUSE after the first item
+        // finished since the last lease, not once per item.
+        let batch = (cap / 4).clamp(1, LEASE_BATCH);
+        let mut freed_since: Option<std::time::Instant> = None;
+        let mut lease_now = true;
         loop {
-            while !stopping && inflight.len() < cap {
-                match self.lease((cap - inflight.len()).min(LEASE_BATCH)).await {
-                    Ok(items) if !items.is_empty() => {
-                        retry.reset();
-                        for item in items {
-                            let w = Arc::clone(self);
-                            inflight.spawn(async move { w.process(item).await });
+            let room = cap - inflight.len();
+            let due = lease_now
+                || inflight.is_empty()
+                || room >= batch
+                || freed_since.is_some_and(|t| t.elapsed() >= LEASE_PAUSE);
+            if !stopping && room > 0 && due {
+                freed_since = None;
+                while inflight.len() < cap {
+                    match self.lease((cap - inflight.len()).min(LEASE_BATCH)).await {
+                        Ok(items) if !items.is_empty() => {
+                            retry.reset();
+                            for item in items {
+                                let w = Arc::clone(self);
+                                inflight.spawn(async move { w.process(item).await });
+                            }
                         }
-                    }
-                    Ok(_) => break,
-                    Err(e) => {
-                        // The database is away (restarting?): try again with backoff.
-                        tracing::warn!("cannot lease work: {}", short(&e));
-                        retry.sleep().await;
-                        break;
+                        Ok(_) => break,
+                        Err(e) => {
+                            // The database is away (restarting?): try again with backoff.
+                            tracing::warn!("cannot lease work: {}", short(&e));
+                            retry.sleep().await;
+                            break;
+                        }
                     }
                 }
             }
+            lease_now = false;
             if inflight.is_empty() {
+                self.finish_runs().await;
                 if stopping {
                     return Ok(worked);
                 }
@@ -438,6 +469,7 @@ impl Worker {
                     }
                 }
             }
+            let pause = freed_since.map_or(POLL, |t| LEASE_PAUSE.saturating_sub(t.elapsed()));
             tokio::select! {
                 joined = inflight.join_next(), if !inflight.is_empty() => {
                     match joined {
@@ -445,8 +477,9 @@ impl Worker {
                         Some(Ok(Some(false))) => worked.lost += 1,
                         _ => {}
                     }
+                    freed_since.get_or_insert_with(std::time::Instant::now);
                 }
-                () = tokio::time::sleep(POLL) => {}
+                () = tokio::time::sleep(pause) => lease_now = true,
                 () = &mut stop, if !stopping => stopping = true,
             }
         }
@@ -577,7 +610,10 @@ impl Worker {
             {
                 Ok(kept) => {
                     if kept {
-                        self.finish_run(item.run).await;
+                        self.touched
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert(item.run);
                     } else {
                         tracing::warn!("lost the lease of {key}: another worker checks it");
                     }
@@ -594,21 +630,51 @@ impl Worker {
         }
     }
 
-    /// Mark `run` finished once none of its items is queued or leased.
-    async fn finish_run(&self, run: i64) {
+    /// Mark the runs this worker worked on finished where none of their items is queued
+    /// or leased any more (whichever worker goes idle after the last item does it).
+    async fn finish_runs(&self) {
+        let runs: Vec<i64> = self
+            .touched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .copied()
+            .collect();
+        for run in runs {
+            match self.finish_run(run).await {
+                Ok(true) => {
+                    self.touched
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .remove(&run);
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!("cannot mark run {run} finished: {}", short(&e)),
+            }
+        }
+    }
+
+    /// Mark `run` finished if none of its items is queued or leased; whether it is
+    /// finished now.
+    async fn finish_run(&self, run: i64) -> Result<bool, sqlx::Error> {
         let sql = format!(
             "UPDATE runs SET finished_at = {NOW_MS}, complete = CASE WHEN EXISTS \
              (SELECT 1 FROM work_items WHERE run_id = $1 AND state = 'failed') THEN 0 ELSE 1 END \
              WHERE id = $1 AND finished_at IS NULL AND NOT EXISTS \
              (SELECT 1 FROM work_items WHERE run_id = $1 AND state IN ('queued', 'leased'))"
         );
-        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let marked = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(run)
             .execute(&self.pool)
-            .await
-        {
-            tracing::warn!("cannot mark run {run} finished: {}", short(&e));
+            .await?;
+        if marked.rows_affected() > 0 {
+            return Ok(true);
         }
+        sqlx::query_scalar("SELECT COALESCE(finished_at IS NOT NULL, TRUE) FROM runs WHERE id = $1")
+            .bind(run)
+            .fetch_optional(&self.pool)
+            .await
+            .map(|f: Option<bool>| f.unwrap_or(true))
     }
 }
 
