@@ -405,11 +405,10 @@ fn rusage_child(out: &str, err: &str, cmd: &[String]) {
         .status();
     let wall = t0.elapsed().as_secs_f64();
     let u = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
-    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
     // ru_maxrss is in KiB on Linux.
     println!(
         "{wall} {} {} {}",
-        secs(u.user_time()) + secs(u.system_time()),
+        children_cpu(),
         u.max_rss() as f64 / 1024.0,
         status.is_ok_and(|s| s.success())
     );

@@ -305,7 +305,9 @@ impl Resolver {
         let nonce: u64 = rand::random();
         let probe_url = format!("{origin}/citecheck-probe-{nonce:016x}.html");
         let fetched = self.fetcher.fetch(&probe_url).await;
-        self.read(&fetched).await.map(|p| ProbePage::of(&p))
+        self.read(&fetched)
+            .await
+            .map(|p| ProbePage::new(p.title, p.main_text))
     }
 
     /// A soft-404 reason and message, if the page reads as gone.

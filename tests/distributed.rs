@@ -100,6 +100,25 @@ fn plan(store: &str, cfg: &str, report: &str, extra: &[&str]) -> i64 {
     text.trim().parse().unwrap()
 }
 
+/// A run planned (`--plan-only`, then `args`) on `store`: `per_host` pages on each of
+/// `hosts` hosts of the web on `port`, every path ending in `kind`, under settings
+/// `extra`. The directory (keep it alive), the config file and the run id.
+fn planned(
+    store: &str,
+    port: u16,
+    hosts: usize,
+    per_host: usize,
+    kind: &str,
+    extra: &str,
+    args: &[&str],
+) -> (tempfile::TempDir, String, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let r = web_report(dir.path(), port, hosts, per_host, &[kind]);
+    let cfg = config(dir.path(), hosts, extra);
+    let run = plan(store, &cfg, &r, args);
+    (dir, cfg, run)
+}
+
 fn worker(store: &str, cfg: &str, run: i64, extra: &[&str]) -> Child {
     citecheck_process()
         .args(["worker", "--store", store, "--config", cfg])
@@ -383,15 +402,9 @@ fn politeness_holds_across_three_workers() {
     // limits three workers would each keep their own 100 ms and 2 in flight per host (up
     // to 6 at once); with them, never more than 2 nor closer than 100 ms.
     let (s, flight) = stamped(Duration::from_millis(250));
-    let dir = tempfile::tempdir().unwrap();
     let hosts = 3;
-    let r = web_report(dir.path(), s.addr.port(), hosts, 10, &[""]);
-    let cfg = config(
-        dir.path(),
-        hosts,
-        "host_rate = 10.0\nhost_concurrency = 2\nmax_concurrency = 8\n",
-    );
-    let run = plan(&store, &cfg, &r, &[]);
+    let extra = "host_rate = 10.0\nhost_concurrency = 2\nmax_concurrency = 8\n";
+    let (_dir, cfg, run) = planned(&store, s.addr.port(), hosts, 10, "", extra, &[]);
     // Two items in flight per worker: no single worker can take all of it.
     let workers: Vec<Child> = (0..3)
         .map(|_| worker(&store, &cfg, run, &["--items-in-flight", "2"]))
@@ -518,15 +531,9 @@ fn a_batch_lease_keeps_each_host_within_its_concurrency() {
     // One worker that may hold 64 items takes them in batches: still never more than a
     // host's concurrency (2) leased per host, as the store itself shows while it works.
     let (s, _flight) = stamped(Duration::from_millis(150));
-    let dir = tempfile::tempdir().unwrap();
     let hosts = 3;
-    let r = web_report(dir.path(), s.addr.port(), hosts, 10, &[""]);
-    let cfg = config(
-        dir.path(),
-        hosts,
-        "host_rate = 50.0\nhost_concurrency = 2\nmax_concurrency = 16\n",
-    );
-    let run = plan(&store, &cfg, &r, &[]);
+    let extra = "host_rate = 50.0\nhost_concurrency = 2\nmax_concurrency = 16\n";
+    let (_dir, cfg, run) = planned(&store, s.addr.port(), hosts, 10, "", extra, &[]);
     let w = worker(&store, &cfg, run, &["--items-in-flight", "64"]);
     let most: BTreeMap<String, i64> = sql(&store, async |p| {
         let mut most = BTreeMap::new();
@@ -574,15 +581,10 @@ fn a_killed_worker_loses_its_leases_to_the_others() {
     };
     let store = pg.database();
     let s = web();
-    let dir = tempfile::tempdir().unwrap();
     let hosts = 4;
-    let r = web_report(dir.path(), s.addr.port(), hosts, 5, &["slow"]);
-    let cfg = config(
-        dir.path(),
-        hosts,
-        "host_rate = 20.0\nhost_concurrency = 1\nmax_concurrency = 4\n",
-    );
-    let run = plan(&store, &cfg, &r, &["--lease-timeout", "2s"]);
+    let extra = "host_rate = 20.0\nhost_concurrency = 1\nmax_concurrency = 4\n";
+    let lease = ["--lease-timeout", "2s"];
+    let (_dir, cfg, run) = planned(&store, s.addr.port(), hosts, 5, "slow", extra, &lease);
     // The first worker leases up to 4 items (one per host) and is killed mid-fetch.
     let mut first = worker(&store, &cfg, run, &[]);
     let t0 = Instant::now();
@@ -642,10 +644,9 @@ fn a_slow_item_keeps_its_lease_by_the_heartbeat() {
     // Pages take 2.5 s, the lease only 1 s: without the heartbeat a second worker would
     // take every item over and fetch it again.
     let (s, _) = stamped(Duration::from_millis(2500));
-    let dir = tempfile::tempdir().unwrap();
-    let r = web_report(dir.path(), s.addr.port(), 2, 1, &[""]);
-    let cfg = config(dir.path(), 2, "host_rate = 10.0\ntimeout = 10\n");
-    let run = plan(&store, &cfg, &r, &["--lease-timeout", "1s"]);
+    let extra = "host_rate = 10.0\ntimeout = 10\n";
+    let lease = ["--lease-timeout", "1s"];
+    let (_dir, cfg, run) = planned(&store, s.addr.port(), 2, 1, "", extra, &lease);
     let first = worker(&store, &cfg, run, &[]);
     std::thread::sleep(Duration::from_millis(800));
     let second = worker(&store, &cfg, run, &[]);
@@ -670,15 +671,10 @@ fn workers_reconnect_after_postgresql_restarts() {
     };
     let store = pg.database();
     let s = web();
-    let dir = tempfile::tempdir().unwrap();
     let hosts = 4;
-    let r = web_report(dir.path(), s.addr.port(), hosts, 6, &["slow"]);
-    let cfg = config(
-        dir.path(),
-        hosts,
-        "host_rate = 20.0\nhost_concurrency = 1\nmax_concurrency = 4\n",
-    );
-    let run = plan(&store, &cfg, &r, &["--lease-timeout", "3s"]);
+    let extra = "host_rate = 20.0\nhost_concurrency = 1\nmax_concurrency = 4\n";
+    let lease = ["--lease-timeout", "3s"];
+    let (_dir, cfg, run) = planned(&store, s.addr.port(), hosts, 6, "slow", extra, &lease);
     let workers: Vec<Child> = (0..2).map(|_| worker(&store, &cfg, run, &[])).collect();
     let t0 = Instant::now();
     while s.log.hits().len() < 6 {

@@ -7,6 +7,7 @@
 //! The soft-404 probe of each host is shared the same way ([`PgProbes`]): one probe per
 //! host for the fleet.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -122,11 +123,12 @@ pub struct PgProbes {
     worker: String,
 }
 
-/// A probe answer as `fleet_probes.answer` keeps it (JSON; `null`: no page).
+/// A probe answer as `fleet_probes.answer` keeps it (JSON; `null`: no page); borrowed
+/// from the [`ProbePage`] when published.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Answer {
-    title: Option<String>,
-    main_text: String,
+struct Answer<'a> {
+    title: Option<Cow<'a, str>>,
+    main_text: Cow<'a, str>,
 }
 
 impl PgProbes {
@@ -170,7 +172,9 @@ impl PgProbes {
                 answer
                     .and_then(|a| serde_json::from_str::<Option<Answer>>(&a).ok())
                     .flatten()
-                    .map(|a| ProbePage::new(a.title, a.main_text)),
+                    .map(|a| {
+                        ProbePage::new(a.title.map(Cow::into_owned), a.main_text.into_owned())
+                    }),
             ),
             Some((false, _, left)) => ProbeClaim::Wait(
                 Duration::from_millis(u64::try_from(left).unwrap_or(0))
@@ -198,8 +202,8 @@ impl SharedProbes for PgProbes {
     fn publish<'a>(&'a self, origin: &'a str, answer: Option<&'a ProbePage>) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let answer = answer.map(|a| Answer {
-                title: a.title.clone(),
-                main_text: a.main_text.clone(),
+                title: a.title.as_deref().map(Cow::Borrowed),
+                main_text: Cow::Borrowed(&a.main_text),
             });
             let json = serde_json::to_string(&answer).unwrap_or_else(|_| "null".to_owned());
             let sql = format!(

@@ -435,15 +435,20 @@ impl Worker {
             if !stopping && room > 0 && due {
                 freed_since = None;
                 while inflight.len() < cap {
-                    match self.lease((cap - inflight.len()).min(LEASE_BATCH)).await {
-                        Ok(items) if !items.is_empty() => {
+                    let asked = (cap - inflight.len()).min(LEASE_BATCH);
+                    match self.lease(asked).await {
+                        Ok(items) => {
                             retry.reset();
+                            let drained = items.len() < asked;
                             for item in items {
                                 let w = Arc::clone(self);
                                 inflight.spawn(async move { w.process(item).await });
                             }
+                            // Fewer than asked: nothing more is leasable now.
+                            if drained {
+                                break;
+                            }
                         }
-                        Ok(_) => break,
                         Err(e) => {
                             // The database is away (restarting?): try again with backoff.
                             tracing::warn!("cannot lease work: {}", short(&e));
@@ -670,7 +675,8 @@ impl Worker {
         if marked.rows_affected() > 0 {
             return Ok(true);
         }
-        sqlx::query_scalar("SELECT COALESCE(finished_at IS NOT NULL, TRUE) FROM runs WHERE id = $1")
+        // Not marked now: finished already (or gone), or items still open.
+        sqlx::query_scalar("SELECT finished_at IS NOT NULL FROM runs WHERE id = $1")
             .bind(run)
             .fetch_optional(&self.pool)
             .await

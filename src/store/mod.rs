@@ -75,11 +75,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0002_sqlite.sql"),
         include_str!("migrations/0002_postgres.sql"),
     ),
-    // The fleet's soft-404 probes (`crate::distributed::fleet::PgProbes`).
+    // The fleet's soft-404 probes (`crate::distributed::fleet::PgProbes`): one script,
+    // the same for both.
     (
         3,
-        include_str!("migrations/0003_sqlite.sql"),
-        include_str!("migrations/0003_postgres.sql"),
+        include_str!("migrations/0003.sql"),
+        include_str!("migrations/0003.sql"),
     ),
 ];
 

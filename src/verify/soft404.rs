@@ -349,12 +349,6 @@ impl ProbePage {
         }
     }
 
-    /// The probe answer of a page read.
-    #[must_use]
-    pub fn of(page: &PageInfo) -> Self {
-        ProbePage::new(page.title.clone(), page.main_text.clone())
-    }
-
     /// [`page_similarity`] of `page` and this answer.
     #[must_use]
     pub fn similarity(&self, page: &PageInfo) -> f64 {
