@@ -22,6 +22,7 @@ pub mod cpu;
 pub mod dates;
 pub mod distributed;
 pub mod fetch;
+pub mod heap;
 pub mod inspect;
 pub mod model;
 pub mod output;

@@ -30,8 +30,8 @@ use crate::archive::{self, Archive};
 use crate::config::Config;
 use crate::fetch::{FetchError, host_key, without_fragment};
 use crate::model::{
-    ArchiveCopy, Brief, Citation, CitationResult, Evidence, LinkResult, Mode, PageSnapshot, Reason,
-    Rows, RunReport, Spool, UncitedClaim, UrlCheck, Verdict,
+    ArchiveCopy, Brief, Citation, CitationResult, Citations, Evidence, LinkResult, Mode,
+    PageSnapshot, Reason, Rows, RunReport, Spool, UncitedClaim, UrlCheck, Verdict,
 };
 use crate::report::{Extraction, InputError};
 use crate::resolve::{PageWork, Resolved, Resolver};
@@ -228,6 +228,9 @@ struct Job {
 struct Done {
     key: String,
     citations: Vec<usize>,
+    /// The citations themselves, in the order of `citations`, as read for the check;
+    /// empty for URLs decided without the network (the rows read them then).
+    cited: Vec<Arc<Citation>>,
     link: LinkResult,
     verdicts: Vec<(usize, Verdict, Evidence)>,
     fingerprint: Option<String>,
@@ -249,7 +252,7 @@ pub const RESULTS_AHEAD: usize = 4;
 /// A run before any request: the citations, their URLs queued by host, and the URLs
 /// decided without the network.
 struct Plan {
-    citations: Vec<Arc<Citation>>,
+    citations: Arc<Citations>,
     uncited: Vec<UncitedClaim>,
     errors: Vec<InputError>,
     skipped_files: usize,
@@ -265,7 +268,7 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
     let mut citations = Vec::new();
     let mut uncited = Vec::new();
     for d in extraction.documents {
-        citations.extend(d.citations.into_iter().map(Arc::new));
+        citations.extend(d.citations);
         uncited.extend(d.uncited);
     }
     let mut jobs: Vec<Job> = Vec::new();
@@ -295,6 +298,7 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
                 verdicts: unverifiable(&job.citations, &link),
                 key: job.key,
                 citations: job.citations,
+                cited: Vec::new(),
                 link,
                 fingerprint: None,
                 page: None,
@@ -304,6 +308,9 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
             Ok(u) => queues.entry(host_key(&u)).or_default().push(job),
         }
     }
+    // Planned: from here on a large run's citations wait in a spill file, read back
+    // when their URL is checked and when their rows are written out.
+    let citations = Arc::new(Citations::new(citations, Citations::keep_from_env()));
     Plan {
         citations,
         uncited,
@@ -379,6 +386,7 @@ impl UrlContext {
                 verdicts: unverifiable(&job.citations, &link),
                 key: job.key,
                 citations: job.citations,
+                cited: citations.to_vec(),
                 link,
                 fingerprint: None,
                 page: None,
@@ -386,15 +394,16 @@ impl UrlContext {
                 permit: None,
             },
             Ok(_) => {
-                let done = Box::pin(process(self, citations, memory, job)).await;
+                let claims = citations.iter().cloned().enumerate().collect();
+                let done = Box::pin(process(self, claims, memory, job)).await;
                 if wants_archive(self, &done) {
-                    look_up(self, citations, memory, &AtomicBool::new(false), done).await
+                    look_up(self, memory, &AtomicBool::new(false), done).await
                 } else {
                     done
                 }
             }
         };
-        let (check, rows) = fold(done, citations, memory);
+        let (check, rows) = fold(done, None, memory);
         Some((check, rows.into_iter().map(|(_, r)| r).collect()))
     }
 }
@@ -402,7 +411,7 @@ impl UrlContext {
 /// Shared state of the host tasks.
 struct Shared {
     ctx: UrlContext,
-    citations: Vec<Arc<Citation>>,
+    citations: Arc<Citations>,
     stop: AtomicBool,
     memory: Option<Arc<dyn Memory>>,
     /// Permits for results ahead of the collector ([`RESULTS_AHEAD`]).
@@ -440,15 +449,12 @@ fn run(
                         if shared.stop.load(Ordering::Relaxed) {
                             return None;
                         }
-                        Some(
-                            Box::pin(process(
-                                &shared.ctx,
-                                &shared.citations,
-                                shared.memory(),
-                                job,
-                            ))
-                            .await,
-                        )
+                        let claims = job
+                            .citations
+                            .iter()
+                            .map(|&i| (i, shared.citations.get_or(i, &job.key)))
+                            .collect();
+                        Some(Box::pin(process(&shared.ctx, claims, shared.memory(), job)).await)
                     }
                 })
                 .buffer_unordered(concurrency)
@@ -493,16 +499,7 @@ async fn archive_stage(
     futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|d| (d, rx)) })
         .map(|done| {
             let shared = Arc::clone(&shared);
-            async move {
-                look_up(
-                    &shared.ctx,
-                    &shared.citations,
-                    shared.memory(),
-                    &shared.stop,
-                    done,
-                )
-                .await
-            }
+            async move { look_up(&shared.ctx, shared.memory(), &shared.stop, done).await }
         })
         .buffer_unordered(ARCHIVE_IN_FLIGHT)
         .for_each(|done| {
@@ -516,7 +513,6 @@ async fn archive_stage(
 /// run is stopping).
 async fn look_up(
     ctx: &UrlContext,
-    citations: &[Arc<Citation>],
     memory: Option<&dyn Memory>,
     stop: &AtomicBool,
     mut done: Done,
@@ -529,7 +525,14 @@ async fn look_up(
             break;
         }
         if archive::wanted(&done.link, Some(*v), Some(e)) {
-            let c = &citations[*i];
+            let Some(c) = done
+                .citations
+                .iter()
+                .position(|j| j == i)
+                .and_then(|k| done.cited.get(k))
+            else {
+                continue;
+            };
             if let Some(copy) = memory.and_then(|m| m.archived(&done.key, c)) {
                 done.archive.push((*i, copy));
                 continue;
@@ -564,6 +567,9 @@ pub async fn check_with(
     let started = Instant::now();
     let ctx = UrlContext::new(config)?;
     let mut plan = plan(extraction, &ctx.resolver);
+    // What extraction and planning freed is not needed again: give it back before the
+    // fetching allocates its own.
+    crate::heap::release_free_memory();
     let shared = Arc::new(Shared {
         ctx,
         citations: std::mem::take(&mut plan.citations),
@@ -607,7 +613,7 @@ async fn collect(
         hosts.abort_all();
     }
     // Finished rows go to the spool: a large run keeps most of them in a spill file.
-    let mut results = Spool::new(shared.citations.len(), Spool::keep_from_env());
+    let mut results = Spool::for_citations(Arc::clone(&shared.citations), Spool::keep_from_env());
     let mut failing = 0;
     let mut interrupt = Box::pin(interrupt);
     let mut deadline: Option<Instant> = None;
@@ -622,7 +628,7 @@ async fn collect(
             done = rx.recv() => {
                 let Some(mut done) = done else { break };
                 let permit = done.permit.take();
-                let (check, rows) = fold(done, &shared.citations, shared.memory());
+                let (check, rows) = fold(done, Some(&shared.citations), shared.memory());
                 let mut kept = listener.url_checked(&check);
                 for (i, row) in rows {
                     if is_failing(&row, config) {
@@ -683,10 +689,11 @@ async fn collect(
     }
 }
 
-/// The check of one URL and its rows (with their indices), from what was found.
+/// The check of one URL and its rows (with their indices), from what was found; a
+/// citation `done` does not hold is read from `citations`.
 fn fold(
     done: Done,
-    citations: &[Arc<Citation>],
+    citations: Option<&Citations>,
     memory: Option<&dyn Memory>,
 ) -> (UrlCheck, Vec<(usize, CitationResult)>) {
     let check = UrlCheck {
@@ -703,17 +710,22 @@ fn fold(
         .map(|(i, v, e)| (i, (v, e)))
         .collect();
     let mut archives: HashMap<usize, ArchiveCopy> = done.archive.into_iter().collect();
+    let mut cited = done.cited.into_iter();
     let rows = done
         .citations
         .into_iter()
         .map(|i| {
+            let citation = cited.next().unwrap_or_else(|| match citations {
+                Some(table) => table.get_or(i, &check.url),
+                None => Citations::default().get_or(i, &check.url),
+            });
             let (verdict, evidence) = verdicts.remove(&i).unzip();
             let mut row = CitationResult {
                 link: Some(check.link.clone()),
                 verdict,
                 evidence,
                 archive: archives.remove(&i).map(Box::new),
-                ..CitationResult::unchecked(Arc::clone(&citations[i]))
+                ..CitationResult::unchecked(citation)
             };
             if let Some(m) = memory {
                 m.annotate(&check, &mut row);
@@ -772,18 +784,15 @@ fn verify_all(
 /// against its page.
 async fn process(
     ctx: &UrlContext,
-    citations: &[Arc<Citation>],
+    claims: Vec<(usize, Arc<Citation>)>,
     memory: Option<&dyn Memory>,
     job: Job,
 ) -> Done {
     // Claims are verified on the CPU worker that reads the page: one trip per page, and
     // no CPU work on the async side. The fingerprint and the snapshot for the history
     // store are taken there too.
-    let claims: Vec<(usize, Arc<Citation>)> = job
-        .citations
-        .iter()
-        .map(|&i| (i, Arc::clone(&citations[i])))
-        .collect();
+    let cited: Vec<Arc<Citation>> = claims.iter().map(|(_, c)| Arc::clone(c)).collect();
+    let url = cited.first().map_or(job.key.as_str(), |c| c.url.as_str());
     let opts = ctx.verify;
     let cached = match memory {
         Some(m) => m.cached(&job.key).await,
@@ -813,10 +822,7 @@ async fn process(
                 fingerprint: remembers.then(|| page.fingerprint()),
                 snapshot: wants_pages.then(|| page.snapshot()),
             });
-            let (Resolved { link, page }, verified) = ctx
-                .resolver
-                .resolve_then(&citations[job.citations[0]].url, work)
-                .await;
+            let (Resolved { link, page }, verified) = ctx.resolver.resolve_then(url, work).await;
             (link, verified.filter(|_| page.is_some()))
         }
     };
@@ -827,6 +833,7 @@ async fn process(
     Done {
         key: job.key,
         citations: job.citations,
+        cited,
         fingerprint,
         page,
         link,

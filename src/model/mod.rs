@@ -5,11 +5,12 @@
 //! [`Evidence`], and the output stage serialises all of it. Nothing here does I/O; the
 //! serde field names are the stable JSON contract documented in the README.
 
+mod cited;
 mod rows;
 mod run;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -19,8 +20,9 @@ use serde::{Deserialize, Serialize};
 pub struct SourceSpan {
     /// The report file, as given on the command line or found under a directory. Shown
     /// lossily when the name is not UTF-8 (see [`lossy_path`]).
+    /// Shared by every citation of the report.
     #[serde(serialize_with = "lossy_path")]
-    pub path: PathBuf,
+    pub path: std::sync::Arc<Path>,
     /// 1-based page, for PDF reports (JSON: absent for other formats).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
@@ -435,6 +437,7 @@ impl fmt::Display for CharsetSource {
 }
 
 pub use crate::reason::Reason;
+pub use cited::Citations;
 pub use rows::{Brief, Rows, SPILL_AFTER, Spool};
 pub use run::{CitationResult, Mode, RunReport, Summary};
 

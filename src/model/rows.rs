@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::cited::Citations;
 use super::{
     ArchiveCopy, Change, Citation, CitationHistory, CitationResult, Evidence, LinkResult,
     LinkStatus, Verdict,
@@ -52,12 +53,20 @@ impl Brief {
     }
 }
 
+/// The citation of a spilled row: shared, or citation `i` of the run's [`Citations`]
+/// (read back with the row, not kept in memory in between).
+#[derive(Clone)]
+enum Cite {
+    Shared(Arc<Citation>),
+    Table(usize),
+}
+
 /// One row: in memory, or its result part in the spill file.
 #[derive(Clone)]
 enum Slot {
     Mem(Box<CitationResult>),
     Spilled {
-        citation: Arc<Citation>,
+        citation: Cite,
         at: u64,
         len: u32,
         brief: Brief,
@@ -78,6 +87,8 @@ impl Slot {
 pub struct Rows {
     slots: Vec<Slot>,
     file: Option<Arc<File>>,
+    /// The citations of the rows spilled with [`Cite::Table`].
+    citations: Option<Arc<Citations>>,
 }
 
 impl fmt::Debug for Rows {
@@ -175,14 +186,23 @@ impl Rows {
             Slot::Mem(row) => Cow::Borrowed(&**row),
             Slot::Spilled {
                 citation, at, len, ..
-            } => Cow::Owned(self.read(citation, *at, *len, buf).unwrap_or_else(|e| {
-                eprintln!(
-                    "citecheck: {}: the result of {} could not be read back from the \
-                     temporary spill file: {e}",
-                    citation.source, citation.url
-                );
-                CitationResult::unchecked(Arc::clone(citation))
-            })),
+            } => {
+                let citation = match citation {
+                    Cite::Shared(c) => Arc::clone(c),
+                    Cite::Table(i) => match &self.citations {
+                        Some(table) => table.get_or(*i, "(URL unknown)"),
+                        None => Citations::default().get_or(*i, "(URL unknown)"),
+                    },
+                };
+                Cow::Owned(self.read(&citation, *at, *len, buf).unwrap_or_else(|e| {
+                    eprintln!(
+                        "citecheck: {}: the result of {} could not be read back from \
+                                 the temporary spill file: {e}",
+                        citation.source, citation.url
+                    );
+                    CitationResult::unchecked(Arc::clone(&citation))
+                }))
+            }
         }
     }
 
@@ -259,6 +279,7 @@ impl FromIterator<CitationResult> for Rows {
         Rows {
             slots: iter.into_iter().map(|r| Slot::Mem(Box::new(r))).collect(),
             file: None,
+            citations: None,
         }
     }
 }
@@ -284,10 +305,13 @@ pub struct Spool {
     batch: Vec<u8>,
     /// The rows of `batch`: index and row, and each record's length.
     pending: Vec<(usize, CitationResult, u32)>,
+    /// The run's citations: a spilled row's citation is read from there (by the row's
+    /// index) rather than kept.
+    citations: Option<Arc<Citations>>,
 }
 
-/// Bytes of records written to the spill file at once.
-const BATCH_BYTES: usize = 64 << 10;
+/// Bytes of records written to a spill file at once.
+pub(super) const BATCH_BYTES: usize = 64 << 10;
 
 impl Spool {
     /// A spool for `total` rows that keeps at most `keep_in_memory` in memory.
@@ -301,6 +325,17 @@ impl Spool {
             given_up: false,
             batch: Vec::new(),
             pending: Vec::new(),
+            citations: None,
+        }
+    }
+
+    /// A spool for the rows of `citations` (row `i` cites citation `i`) that keeps at
+    /// most `keep_in_memory` rows in memory; a spilled row keeps no citation in memory.
+    #[must_use]
+    pub fn for_citations(citations: Arc<Citations>, keep_in_memory: usize) -> Self {
+        Spool {
+            citations: Some(Arc::clone(&citations)),
+            ..Spool::new(citations.len(), keep_in_memory)
         }
     }
 
@@ -367,9 +402,14 @@ impl Spool {
         match written {
             Ok(mut at) => {
                 for (i, row, len) in pending {
+                    let brief = Brief::of(&row);
+                    let citation = match self.citations {
+                        Some(_) => Cite::Table(i),
+                        None => Cite::Shared(row.citation),
+                    };
                     self.slots[i] = Some(Slot::Spilled {
-                        brief: Brief::of(&row),
-                        citation: row.citation,
+                        brief,
+                        citation,
                         at,
                         len,
                     });
@@ -412,29 +452,30 @@ impl Spool {
         Rows {
             slots: self.slots.into_iter().flatten().collect(),
             file: self.file.map(|(f, _)| f),
+            citations: self.citations,
         }
     }
 }
 
 #[cfg(unix)]
-fn write_at(file: &File, buf: &[u8], at: u64) -> io::Result<()> {
+pub(super) fn write_at(file: &File, buf: &[u8], at: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, buf, at)
 }
 
 #[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+pub(super) fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
 }
 
 #[cfg(not(unix))]
-fn write_at(_file: &File, _buf: &[u8], _at: u64) -> io::Result<()> {
+pub(super) fn write_at(_file: &File, _buf: &[u8], _at: u64) -> io::Result<()> {
     Err(io::Error::other(
         "spilling rows needs positioned writes (Unix)",
     ))
 }
 
 #[cfg(not(unix))]
-fn read_at(_file: &File, _buf: &mut [u8], _at: u64) -> io::Result<()> {
+pub(super) fn read_at(_file: &File, _buf: &mut [u8], _at: u64) -> io::Result<()> {
     Err(io::Error::other(
         "spilling rows needs positioned reads (Unix)",
     ))
@@ -442,7 +483,6 @@ fn read_at(_file: &File, _buf: &mut [u8], _at: u64) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use chrono::{NaiveDate, TimeZone, Utc};
 
@@ -472,7 +512,7 @@ mod tests {
         CitationResult {
             citation: Arc::new(Citation {
                 source: SourceSpan {
-                    path: PathBuf::from("reports/a.md"),
+                    path: std::path::Path::new("reports/a.md").into(),
                     page: None,
                     line: i + 1,
                 },

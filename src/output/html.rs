@@ -447,7 +447,7 @@ mod tests {
         CitationResult {
             citation: Arc::new(Citation {
                 source: SourceSpan {
-                    path: PathBuf::from("reports/a.md"),
+                    path: std::path::Path::new("reports/a.md").into(),
                     page: None,
                     line,
                 },

@@ -33,10 +33,10 @@ type Row<'a> = Cow<'a, CitationResult>;
 fn by_file<'a>(items: impl Iterator<Item = Row<'a>>) -> BTreeMap<PathBuf, Vec<Row<'a>>> {
     let mut map: BTreeMap<PathBuf, Vec<Row<'a>>> = BTreeMap::new();
     for c in items {
-        match map.get_mut(c.citation.source.path.as_path()) {
+        match map.get_mut(&*c.citation.source.path) {
             Some(list) => list.push(c),
             None => {
-                map.insert(c.citation.source.path.clone(), vec![c]);
+                map.insert(c.citation.source.path.to_path_buf(), vec![c]);
             }
         }
     }

@@ -25,6 +25,7 @@ mod urls;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -212,13 +213,15 @@ fn parse_laid(
     tracing::debug!(path = %path.display(), rows = %laid.table_text, text = %laid.plain, "laid out");
     let lines = LineIndex::new(&laid.table_text);
     let tables = table::extract_tables(&laid.table_text, &lines, &ctx);
+    // One path for every citation of the document.
+    let shared: Arc<Path> = Arc::from(path);
     let mut citations: Vec<Citation> = tables
         .citations
         .into_iter()
-        .map(|c| c.into_citation(path))
+        .map(|c| c.into_citation(&shared))
         .collect();
     let mut raw_unc = tables.uncited;
-    let mut collect = Collector::new(path, &mut citations, &mut raw_unc);
+    let mut collect = Collector::new(&shared, &mut citations, &mut raw_unc);
     for (b, context, def) in &laid.blocks {
         collect.block(b.clone(), context.clone(), def.clone());
     }
@@ -261,6 +264,8 @@ fn parse_document(
     let lines = LineIndex::new(text);
     let ctx = YearContext::detect(text, path);
     let format = Format::of_path(path);
+    // One path for every citation of the document.
+    let shared: Arc<Path> = Arc::from(path);
     debug_assert!(
         !format.is_binary(),
         "binary formats go through parse_binary"
@@ -272,7 +277,12 @@ fn parse_document(
         text
     } else {
         let tables = table::extract_tables(text, &lines, &ctx);
-        citations.extend(tables.citations.into_iter().map(|c| c.into_citation(path)));
+        citations.extend(
+            tables
+                .citations
+                .into_iter()
+                .map(|c| c.into_citation(&shared)),
+        );
         raw_unc.extend(tables.uncited);
         if tables.ranges.is_empty() {
             text
@@ -281,7 +291,7 @@ fn parse_document(
             body.as_str()
         }
     };
-    let mut collect = Collector::new(path, &mut citations, &mut raw_unc);
+    let mut collect = Collector::new(&shared, &mut citations, &mut raw_unc);
     match format {
         Format::Markdown => markdown::markdown_blocks(text_for_blocks, &lines, &mut |b| {
             collect.block(b.block, b.context, b.footnote);
@@ -335,7 +345,7 @@ fn finish_document(
             let (date, date_end) = dated_claim(&u.text, ctx, masks);
             UncitedClaim {
                 source: SourceSpan {
-                    path: path.to_path_buf(),
+                    path: Arc::from(path),
                     page: None,
                     line: u.line,
                 },
@@ -365,10 +375,10 @@ fn finish_document(
 
 impl RawCitation {
     /// The citation in `path` (no date, keywords or suggestions yet).
-    fn into_citation(self, path: &Path) -> Citation {
+    fn into_citation(self, path: &Arc<Path>) -> Citation {
         Citation {
             source: SourceSpan {
-                path: path.to_path_buf(),
+                path: Arc::clone(path),
                 page: None,
                 line: self.line,
             },
@@ -456,7 +466,7 @@ fn blank_ranges(text: &str, ranges: &[(usize, usize)]) -> String {
 /// the claims of the footnote's links) and footnote definitions (read at the end, when
 /// every mark is known).
 struct Collector<'a> {
-    path: &'a Path,
+    path: &'a Arc<Path>,
     cits: &'a mut Vec<Citation>,
     unc: &'a mut Vec<RawUncited>,
     /// Index of the next block.
@@ -472,7 +482,7 @@ struct Collector<'a> {
 }
 
 impl<'a> Collector<'a> {
-    fn new(path: &'a Path, cits: &'a mut Vec<Citation>, unc: &'a mut Vec<RawUncited>) -> Self {
+    fn new(path: &'a Arc<Path>, cits: &'a mut Vec<Citation>, unc: &'a mut Vec<RawUncited>) -> Self {
         Collector {
             path,
             cits,
@@ -573,7 +583,7 @@ impl<'a> Collector<'a> {
 /// One raw citation per claim of link `l`.
 fn push_citation(
     cits: &mut Vec<Citation>,
-    path: &Path,
+    path: &Arc<Path>,
     l: &block::BlockLink,
     claims: Vec<String>,
     context: Option<&String>,

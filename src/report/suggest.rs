@@ -127,12 +127,11 @@ fn suggestion(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn span(line: usize) -> SourceSpan {
         SourceSpan {
             page: None,
-            path: PathBuf::from("r.md"),
+            path: std::path::Path::new("r.md").into(),
             line,
         }
     }

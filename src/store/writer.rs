@@ -340,7 +340,7 @@ mod tests {
             listener.url_checked(&check).unwrap();
             let row = CitationResult::unchecked(Arc::new(Citation {
                 source: crate::model::SourceSpan {
-                    path: "r.md".into(),
+                    path: std::path::Path::new("r.md").into(),
                     page: None,
                     line: i + 1,
                 },

@@ -1,7 +1,8 @@
 //! The interned candidate store: every claim's candidate terms, found once for a run.
 //!
-//! At scale (100,000 claims) each term is interned once: a claim keeps only
-//! `(term id, base weight code)` pairs (8 bytes each) and its masked ranges, and keyword
+//! At scale (100,000 claims) each term is interned once: a claim keeps only a term id
+//! and a base weight code per candidate (5 bytes, in two flat lists) and its masked
+//! ranges, and keyword
 //! strings are allocated later only for the few kept per claim ([`super::weigh`]).
 //!
 //! Claims are identified by their index in the run: claim `i` of [`Masks`] is claim `i`
@@ -17,8 +18,6 @@ use jieba_rs::Jieba;
 
 use super::terms::{has_cjk, masked_ranges_with, terms_of};
 
-/// A candidate of one claim: term id and base weight code.
-pub(super) type Entry = (u32, u8);
 /// A masked byte range.
 pub(super) type Span = (usize, usize);
 
@@ -102,11 +101,14 @@ impl Masks {
 pub(crate) struct Candidates {
     /// Term → id.
     ids: HashMap<Box<str>, u32>,
-    /// `(term id, base weight code)` of every claim, claim after claim.
-    entries: Vec<Entry>,
+    /// The term id of every candidate of every claim, claim after claim.
+    term_ids: Vec<u32>,
+    /// The base weight code of each candidate of `term_ids` (apart: a `(u32, u8)` pair
+    /// takes 8 bytes).
+    codes: Vec<u8>,
     /// The distinct base weights, by code.
     bases: Vec<f64>,
-    /// End of each claim's entries.
+    /// End of each claim's candidates.
     entry_ends: Vec<usize>,
     /// Masked byte ranges of every claim.
     masks: Masks,
@@ -131,6 +133,9 @@ impl Candidates {
             let first = b * BLOCK;
             // Masking only blanks: a claim with no CJK cannot have any once masked.
             if jieba.is_none() && block.iter().any(|t| has_cjk(t)) {
+                // The parser's buffers are freed by now; its scattered free pages cannot
+                // hold the dictionary's large arrays, so give them back first.
+                crate::heap::release_free_memory();
                 jieba = Some(segmenter());
             }
             let work: Vec<(&str, &[Span])> = block
@@ -174,10 +179,10 @@ impl Candidates {
                 }
             };
             // Base weights are a handful of constants (see the term rules).
-            self.entries
-                .push((id, u8::try_from(code).unwrap_or(u8::MAX)));
+            self.term_ids.push(id);
+            self.codes.push(u8::try_from(code).unwrap_or(u8::MAX));
         }
-        self.entry_ends.push(self.entries.len());
+        self.entry_ends.push(self.term_ids.len());
     }
 
     /// Number of claims.
@@ -185,9 +190,9 @@ impl Candidates {
         self.entry_ends.len()
     }
 
-    /// Every candidate of every claim.
-    pub(super) fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// The term id of every candidate of every claim.
+    pub(super) fn term_ids(&self) -> &[u32] {
+        &self.term_ids
     }
 
     /// The base weight of `code`.
@@ -195,11 +200,18 @@ impl Candidates {
         self.bases.get(usize::from(code)).copied().unwrap_or(0.0)
     }
 
-    /// Per claim, in order: its entries and its masked ranges.
-    pub(super) fn claims(&self) -> impl Iterator<Item = (&[Entry], &[Span])> {
+    /// Per claim, in order: its candidates (term id and base weight code) and its
+    /// masked ranges.
+    pub(super) fn claims(
+        &self,
+    ) -> impl Iterator<Item = (impl Iterator<Item = (u32, u8)> + '_, &[Span])> {
         let mut prev = 0;
         self.entry_ends.iter().enumerate().map(move |(i, &e)| {
-            let out = (&self.entries[prev..e], self.masks.get(i));
+            let candidates = self.term_ids[prev..e]
+                .iter()
+                .copied()
+                .zip(self.codes[prev..e].iter().copied());
+            let out = (candidates, self.masks.get(i));
             prev = e;
             out
         })

@@ -27,7 +27,7 @@ const DF_CHUNK: usize = 1 << 16;
 /// terms are distinct).
 fn candidate_frequency(cands: &Candidates, n_terms: usize) -> Vec<usize> {
     let mut df = vec![0usize; n_terms];
-    for &(id, _) in cands.entries() {
+    for &id in cands.term_ids() {
         df[id as usize] += 1;
     }
     df
@@ -82,9 +82,9 @@ pub(crate) fn weigh(cands: &Candidates, texts: &[&str]) -> Vec<Vec<Keyword>> {
     let mut shared: Vec<Option<std::sync::Arc<str>>> = vec![None; terms.len()];
     cands
         .claims()
-        .map(|(entries, _)| {
+        .map(|(candidates, _)| {
             scored.clear();
-            scored.extend(entries.iter().map(|&(id, code)| {
+            scored.extend(candidates.map(|(id, code)| {
                 #[allow(clippy::cast_precision_loss)]
                 let d = df[id as usize].max(1) as f64;
                 let w = cands.base(code) * (1.0 + n / d).ln() / idf_max;
