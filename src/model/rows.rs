@@ -5,9 +5,10 @@
 //! A [`Spool`] takes rows as they are finished, in any order: the first few thousand
 //! ([`SPILL_AFTER`], `CITECHECK_SPILL_AFTER`) stay in memory, the rest are written in
 //! batches to an unnamed temporary file (`TMPDIR`; gone when the process ends, however it
-//! ends) as one compact JSON record each, with only the shared citation and a [`Brief`]
-//! kept in memory. Rows that cannot be written (a full disk) stay in memory instead, and
-//! spilling stops: nothing finished is ever lost.
+//! ends) as one compact JSON record each, with only a [`Brief`] and the row's citation
+//! kept in memory — or, in a run whose citations are spilled too ([`Spool::for_citations`],
+//! [`Citations`]), only the citation's index. Rows that cannot be written (a full disk)
+//! stay in memory instead, and spilling stops: nothing finished is ever lost.
 //! [`Rows::iter`] reads the spilled rows back one at a time, so a formatter streaming the
 //! rows holds one at a time.
 
