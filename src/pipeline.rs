@@ -310,7 +310,7 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
     }
     // Planned: from here on a large run's citations wait in a spill file, read back
     // when their URL is checked and when their rows are written out.
-    let citations = Arc::new(Citations::new(citations, Citations::keep_from_env()));
+    let citations = Arc::new(Citations::new(citations, Spool::keep_from_env()));
     Plan {
         citations,
         uncited,
@@ -717,7 +717,7 @@ fn fold(
         .map(|i| {
             let citation = cited.next().unwrap_or_else(|| match citations {
                 Some(table) => table.get_or(i, &check.url),
-                None => Citations::default().get_or(i, &check.url),
+                None => Citations::lost(&check.url),
             });
             let (verdict, evidence) = verdicts.remove(&i).unzip();
             let mut row = CitationResult {

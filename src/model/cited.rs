@@ -12,12 +12,10 @@
 //! stops. [`Citations::get`] reads a spilled citation back when its URL is checked and
 //! when its row is written out; nothing holds it in between.
 
-use std::fs::File;
-use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::rows::{BATCH_BYTES, read_at, write_at};
+use super::spill::{BATCH_BYTES, SpillFile};
 use super::{Citation, SourceSpan};
 
 #[cfg(doc)]
@@ -34,7 +32,7 @@ pub struct Citations {
     entries: Vec<Entry>,
     /// The report files' paths, for the spilled citations.
     paths: Vec<Arc<Path>>,
-    file: Option<File>,
+    file: SpillFile,
 }
 
 impl std::fmt::Debug for Citations {
@@ -52,27 +50,24 @@ impl Default for Citations {
     }
 }
 
-/// A citation written to the batch, not yet in the file.
-struct Pending {
-    index: usize,
-    citation: Citation,
-    len: u32,
-    path: u32,
-}
-
 impl Citations {
     /// The table of `citations` (in their order), keeping at most `keep_in_memory` in
     /// memory and spilling the rest.
     #[must_use]
     pub fn new(citations: Vec<Citation>, keep_in_memory: usize) -> Citations {
+        Citations::spilled_to(citations, keep_in_memory, SpillFile::default())
+    }
+
+    /// [`Citations::new`], spilling to `file`.
+    fn spilled_to(citations: Vec<Citation>, keep_in_memory: usize, file: SpillFile) -> Citations {
         let mut table = Citations {
             entries: Vec::with_capacity(citations.len()),
             paths: Vec::new(),
-            file: None,
+            file,
         };
-        let mut end = 0u64;
         let mut batch = Vec::new();
-        let mut pending: Vec<Pending> = Vec::new();
+        // The citations of `batch` (entry index, citation), kept until it is written.
+        let mut pending: Vec<(usize, Citation)> = Vec::new();
         let mut given_up = false;
         let none: Arc<Path> = Arc::from(Path::new(""));
         for mut c in citations {
@@ -97,62 +92,43 @@ impl Citations {
                 table.entries.push(Entry::Mem(Arc::new(c)));
                 continue;
             };
-            // Until its batch is written, a citation is kept as it is; its entry is
-            // set when the batch lands.
+            // Its place in the file is set when the batch lands.
             table.entries.push(Entry::Spilled { at: 0, len, path });
-            pending.push(Pending {
-                index: table.entries.len() - 1,
-                citation: c,
-                len,
-                path,
-            });
+            pending.push((table.entries.len() - 1, c));
             if batch.len() >= BATCH_BYTES {
-                given_up = !table.flush(&mut batch, &mut pending, &mut end);
+                given_up = !table.flush(&mut batch, &mut pending);
             }
         }
-        table.flush(&mut batch, &mut pending, &mut end);
+        table.flush(&mut batch, &mut pending);
         table
     }
 
-    /// The number of citations kept in memory before the rest are spilled, from the
-    /// environment (`CITECHECK_SPILL_AFTER`), else [`SPILL_AFTER`].
-    #[must_use]
-    pub fn keep_from_env() -> usize {
-        super::Spool::keep_from_env()
-    }
-
-    /// Write the batch of the `pending` citations at `end`; on failure
-    /// they are kept in memory instead. Whether it was written.
-    fn flush(&mut self, batch: &mut Vec<u8>, pending: &mut Vec<Pending>, end: &mut u64) -> bool {
+    /// Write `batch`, the records of the `pending` citations, and set their places; on
+    /// failure they are kept in memory instead. Whether it was written.
+    fn flush(&mut self, batch: &mut Vec<u8>, pending: &mut Vec<(usize, Citation)>) -> bool {
         if pending.is_empty() {
             return true;
         }
-        let written = self.write(batch, *end);
-        let mut at = *end;
-        for p in pending.drain(..) {
-            let entry = if written.is_ok() {
-                let entry = Entry::Spilled {
-                    at,
-                    len: p.len,
-                    path: p.path,
-                };
-                at += u64::from(p.len);
-                entry
-            } else {
-                let mut c = p.citation;
-                c.source.path = self.path(p.path);
-                Entry::Mem(Arc::new(c))
-            };
-            if let Some(e) = self.entries.get_mut(p.index) {
-                *e = entry;
-            }
-        }
+        let written = self.file.append(batch);
         batch.clear();
+        let mut next = written.as_ref().ok().copied();
+        for (i, mut c) in pending.drain(..) {
+            let path = match self.entries.get_mut(i) {
+                Some(Entry::Spilled { at, len, path }) => match &mut next {
+                    Some(n) => {
+                        *at = *n;
+                        *n += u64::from(*len);
+                        continue;
+                    }
+                    None => *path,
+                },
+                _ => continue,
+            };
+            c.source.path = self.path(path);
+            self.entries[i] = Entry::Mem(Arc::new(c));
+        }
         match written {
-            Ok(()) => {
-                *end = at;
-                true
-            }
+            Ok(_) => true,
             Err(e) => {
                 tracing::warn!(
                     "citations are kept in memory: the temporary spill file failed: {e}"
@@ -160,17 +136,6 @@ impl Citations {
                 false
             }
         }
-    }
-
-    fn write(&mut self, batch: &[u8], at: u64) -> io::Result<()> {
-        if self.file.is_none() {
-            self.file = Some(tempfile::tempfile()?);
-        }
-        let file = self
-            .file
-            .as_ref()
-            .ok_or_else(|| io::Error::other("no file"))?;
-        write_at(file, batch, at)
     }
 
     fn path(&self, i: u32) -> Arc<Path> {
@@ -206,27 +171,20 @@ impl Citations {
     /// # Errors
     /// `i` out of range, or the record could not be read back (the temporary file
     /// damaged under us).
-    pub fn get(&self, i: usize) -> io::Result<Arc<Citation>> {
+    pub fn get(&self, i: usize) -> std::io::Result<Arc<Citation>> {
         match self.entries.get(i) {
-            None => Err(io::Error::other(format!("no citation {i}"))),
+            None => Err(std::io::Error::other(format!("no citation {i}"))),
             Some(Entry::Mem(c)) => Ok(Arc::clone(c)),
             Some(&Entry::Spilled { at, len, path }) => {
-                let file = self
-                    .file
-                    .as_ref()
-                    .ok_or_else(|| io::Error::other("no spill file"))?;
-                let mut buf = vec![0; len as usize];
-                read_at(file, &mut buf, at)?;
-                let mut c: Citation = serde_json::from_slice(&buf).map_err(io::Error::other)?;
+                let mut c: Citation = self.file.read(at, len, &mut Vec::new())?;
                 c.source.path = self.path(path);
                 Ok(Arc::new(c))
             }
         }
     }
 
-    /// Citation `i`, or when it cannot be read back a stand-in that names `url` (the
-    /// URL it was checked under) and says what failed, with a warning: a damaged
-    /// temporary file costs the citation's details, never the run.
+    /// Citation `i`, or when it cannot be read back [`Citations::lost`] with a warning:
+    /// a damaged temporary file costs the citation's details, never the run.
     #[must_use]
     pub fn get_or(&self, i: usize, url: &str) -> Arc<Citation> {
         self.get(i).unwrap_or_else(|e| {
@@ -234,21 +192,28 @@ impl Citations {
                 "citation {} of {url} could not be read back from the temporary spill file: {e}",
                 i + 1
             );
-            Arc::new(Citation {
-                source: SourceSpan {
-                    path: Arc::from(Path::new(
-                        "(citation lost: temporary spill file unreadable)",
-                    )),
-                    page: None,
-                    line: 0,
-                },
-                url: url.to_owned(),
-                written_url: url.to_owned(),
-                claim: super::Claim::default(),
-                context: None,
-                repairs: Vec::new(),
-                suggestions: Vec::new(),
-            })
+            Citations::lost(url)
+        })
+    }
+
+    /// The stand-in for a citation that could not be read back: it names `url` (the URL
+    /// it was checked under) and says what was lost.
+    #[must_use]
+    pub fn lost(url: &str) -> Arc<Citation> {
+        Arc::new(Citation {
+            source: SourceSpan {
+                path: Arc::from(Path::new(
+                    "(citation lost: temporary spill file unreadable)",
+                )),
+                page: None,
+                line: 0,
+            },
+            url: url.to_owned(),
+            written_url: url.to_owned(),
+            claim: super::Claim::default(),
+            context: None,
+            repairs: Vec::new(),
+            suggestions: Vec::new(),
         })
     }
 }
@@ -325,7 +290,23 @@ mod tests {
         let all: Vec<Citation> = (0..5).map(|i| citation(i, "r.md".as_ref())).collect();
         let table = Citations::new(all.clone(), 5);
         assert_eq!(table.spilled(), 0);
-        assert!(table.file.is_none(), "no spill file for a small run");
+        assert_eq!(table.file.len(), 0, "no spill file for a small run");
         assert_eq!(*table.get(4).unwrap(), all[4]);
+    }
+
+    #[test]
+    fn a_spill_file_that_cannot_be_written_keeps_the_citations_in_memory() {
+        // A spill "file" that refuses writes: a read-only handle.
+        let ro = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+        let all: Vec<Citation> = (0..3_000).map(|i| citation(i, "r.md".as_ref())).collect();
+        let table = Citations::spilled_to(all.clone(), 0, SpillFile::over(ro));
+        assert_eq!(
+            table.spilled(),
+            0,
+            "nothing claimed spilled that was not written"
+        );
+        for (i, want) in all.iter().enumerate() {
+            assert_eq!(*table.get(i).unwrap(), *want, "citation {i}, path included");
+        }
     }
 }

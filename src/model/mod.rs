@@ -8,6 +8,7 @@
 mod cited;
 mod rows;
 mod run;
+mod spill;
 
 use std::fmt;
 use std::path::Path;

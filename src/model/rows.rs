@@ -14,13 +14,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::fs::File;
 use std::io;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::cited::Citations;
+use super::spill::{BATCH_BYTES, SpillFile};
 use super::{
     ArchiveCopy, Change, Citation, CitationHistory, CitationResult, Evidence, LinkResult,
     LinkStatus, Verdict,
@@ -87,7 +87,7 @@ impl Slot {
 #[derive(Clone, Default)]
 pub struct Rows {
     slots: Vec<Slot>,
-    file: Option<Arc<File>>,
+    file: SpillFile,
     /// The citations of the rows spilled with [`Cite::Table`].
     citations: Option<Arc<Citations>>,
 }
@@ -192,7 +192,7 @@ impl Rows {
                     Cite::Shared(c) => Arc::clone(c),
                     Cite::Table(i) => match &self.citations {
                         Some(table) => table.get_or(*i, "(URL unknown)"),
-                        None => Citations::default().get_or(*i, "(URL unknown)"),
+                        None => Citations::lost("(URL unknown)"),
                     },
                 };
                 Cow::Owned(self.read(&citation, *at, *len, buf).unwrap_or_else(|e| {
@@ -214,13 +214,7 @@ impl Rows {
         len: u32,
         buf: &mut Vec<u8>,
     ) -> io::Result<CitationResult> {
-        let file = self
-            .file
-            .as_deref()
-            .ok_or_else(|| io::Error::other("no spill file"))?;
-        buf.resize(len as usize, 0);
-        read_at(file, buf, at)?;
-        let r: RecordIn = serde_json::from_slice(buf).map_err(io::Error::other)?;
+        let r: RecordIn = self.file.read(at, len, buf)?;
         let mut history = r.history;
         if let Some(h) = &mut history {
             h.previous_evidence = r.previous_evidence;
@@ -279,7 +273,7 @@ impl FromIterator<CitationResult> for Rows {
     fn from_iter<I: IntoIterator<Item = CitationResult>>(iter: I) -> Self {
         Rows {
             slots: iter.into_iter().map(|r| Slot::Mem(Box::new(r))).collect(),
-            file: None,
+            file: SpillFile::default(),
             citations: None,
         }
     }
@@ -298,8 +292,8 @@ pub struct Spool {
     slots: Vec<Option<Slot>>,
     keep_in_memory: usize,
     in_memory: usize,
-    /// The spill file and the end of what was written; `None` until needed.
-    file: Option<(Arc<File>, u64)>,
+    /// The spill file.
+    file: SpillFile,
     /// Spilling was given up (no temporary file, or a write failed).
     given_up: bool,
     /// Records of the rows in `pending`, one after another, not written yet.
@@ -311,9 +305,6 @@ pub struct Spool {
     citations: Option<Arc<Citations>>,
 }
 
-/// Bytes of records written to a spill file at once.
-pub(super) const BATCH_BYTES: usize = 64 << 10;
-
 impl Spool {
     /// A spool for `total` rows that keeps at most `keep_in_memory` in memory.
     #[must_use]
@@ -322,7 +313,7 @@ impl Spool {
             slots: std::iter::repeat_with(|| None).take(total).collect(),
             keep_in_memory,
             in_memory: 0,
-            file: None,
+            file: SpillFile::default(),
             given_up: false,
             batch: Vec::new(),
             pending: Vec::new(),
@@ -397,7 +388,7 @@ impl Spool {
         if self.pending.is_empty() {
             return;
         }
-        let written = self.write_batch();
+        let written = self.file.append(&self.batch);
         let pending = std::mem::take(&mut self.pending);
         self.batch.clear();
         match written {
@@ -431,55 +422,16 @@ impl Spool {
         }
     }
 
-    /// Append the batch to the spill file (created on first use); where it starts.
-    fn write_batch(&mut self) -> io::Result<u64> {
-        if self.file.is_none() {
-            self.file = Some((Arc::new(tempfile::tempfile()?), 0));
-        }
-        let (file, end) = self
-            .file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("no file"))?;
-        write_at(file, &self.batch, *end)?;
-        let at = *end;
-        *end += self.batch.len() as u64;
-        Ok(at)
-    }
-
     /// The finished rows in citation order (rows never finished are left out).
     #[must_use]
     pub fn into_rows(mut self) -> Rows {
         self.flush();
         Rows {
             slots: self.slots.into_iter().flatten().collect(),
-            file: self.file.map(|(f, _)| f),
+            file: self.file,
             citations: self.citations,
         }
     }
-}
-
-#[cfg(unix)]
-pub(super) fn write_at(file: &File, buf: &[u8], at: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, buf, at)
-}
-
-#[cfg(unix)]
-pub(super) fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
-}
-
-#[cfg(not(unix))]
-pub(super) fn write_at(_file: &File, _buf: &[u8], _at: u64) -> io::Result<()> {
-    Err(io::Error::other(
-        "spilling rows needs positioned writes (Unix)",
-    ))
-}
-
-#[cfg(not(unix))]
-pub(super) fn read_at(_file: &File, _buf: &mut [u8], _at: u64) -> io::Result<()> {
-    Err(io::Error::other(
-        "spilling rows needs positioned reads (Unix)",
-    ))
 }
 
 #[cfg(test)]
@@ -587,10 +539,7 @@ mod tests {
         for i in (0..n).rev() {
             spool.put(i, row(i));
         }
-        assert!(
-            spool.file.as_ref().is_some_and(|(_, end)| *end > 0),
-            "batches written"
-        );
+        assert!(spool.file.len() > 0, "batches written");
         let rows = spool.into_rows();
         assert_eq!(rows.len(), n, "unfinished rows are left out");
         assert_eq!(rows.spilled(), n - 10, "all but ten went to the spill file");
@@ -619,8 +568,8 @@ mod tests {
     fn a_spill_file_that_cannot_be_written_keeps_the_rows_in_memory() {
         let mut spool = Spool::new(3, 0);
         // A spill "file" that refuses writes: a read-only handle.
-        let ro = File::open(std::env::current_exe().unwrap()).unwrap();
-        spool.file = Some((Arc::new(ro), 0));
+        let ro = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+        spool.file = SpillFile::over(ro);
         for i in 0..3 {
             spool.put(i, row(i));
         }
