@@ -642,14 +642,6 @@ fn claim_slots(docs: &[Document]) -> Vec<Slot> {
         .collect()
 }
 
-/// The claim in `slot`.
-fn claim_of(docs: &[Document], slot: Slot) -> &Claim {
-    match slot {
-        Slot::Cited(d, i) => &docs[d].citations[i].claim,
-        Slot::Uncited(d, j) => &docs[d].uncited[j].claim,
-    }
-}
-
 /// The claim in `slot`, to fill in.
 fn claim_mut(docs: &mut [Document], slot: Slot) -> &mut Claim {
     match slot {
@@ -662,16 +654,21 @@ fn claim_mut(docs: &mut [Document], slot: Slot) -> &mut Claim {
 /// while parsing), suggestions, support. Every result is a list indexed like the list
 /// it was computed from, and is written back by that index.
 fn finish(docs: &mut [Document], masks: keywords::Masks) {
-    // Keywords.
-    let slots = claim_slots(docs);
+    // Keywords (the slots are listed after: not held beside the segmenter).
     let mut weighted = {
-        let texts: Vec<&str> = slots
+        let texts: Vec<&str> = docs
             .iter()
-            .map(|&s| claim_of(docs, s).text.as_str())
+            .flat_map(|doc| {
+                let cited = doc.citations.iter().map(|c| &c.claim);
+                cited.chain(doc.uncited.iter().map(|u| &u.claim))
+            })
+            .map(|c| c.text.as_str())
             .collect();
         let cands = keywords::Candidates::build(masks, &texts);
         keywords::weigh(&cands, &texts)
     };
+    let slots = claim_slots(docs);
+    debug_assert_eq!(slots.len(), weighted.len(), "one keyword list per slot");
     for (k, &slot) in slots.iter().enumerate() {
         claim_mut(docs, slot).keywords = std::mem::take(&mut weighted[k]);
     }

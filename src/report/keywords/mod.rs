@@ -9,6 +9,7 @@
 //! Claims are numbered across the run (document after document: its citations, then
 //! its uncited claims); every list here is indexed by that number.
 
+mod segmenter;
 mod store;
 mod terms;
 mod weight;

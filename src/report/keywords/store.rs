@@ -14,8 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use jieba_rs::Jieba;
-
+use super::segmenter::Segmenter;
 use super::terms::{has_cjk, masked_ranges_with, terms_of};
 
 /// A masked byte range.
@@ -27,7 +26,7 @@ pub(super) type Span = (usize, usize);
 pub(crate) const PREFETCH_MAX_BYTES: usize = 4 << 20;
 
 /// The segmenter being loaded ahead, on a thread of its own.
-static PREFETCHED: Mutex<Option<JoinHandle<Jieba>>> = Mutex::new(None);
+static PREFETCHED: Mutex<Option<JoinHandle<Segmenter>>> = Mutex::new(None);
 
 /// Start loading the Chinese segmenter's dictionary on a thread of its own (it takes a
 /// few hundred milliseconds of CPU), so that it is ready when the claims' terms are
@@ -41,18 +40,20 @@ pub(crate) fn prefetch_segmenter(text: &str) {
     if slot.is_none() {
         *slot = std::thread::Builder::new()
             .name("citecheck-segmenter".to_owned())
-            .spawn(Jieba::new)
+            .spawn(Segmenter::load)
             .ok();
     }
 }
 
 /// The segmenter: the one loaded ahead if there is one, else loaded now.
-fn segmenter() -> Jieba {
+fn segmenter() -> Segmenter {
     let ahead = PREFETCHED
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    ahead.and_then(|h| h.join().ok()).unwrap_or_default()
+    ahead
+        .and_then(|h| h.join().ok())
+        .unwrap_or_else(Segmenter::load)
 }
 
 /// Claims whose candidates are found together, spread over the worker threads.
@@ -128,7 +129,7 @@ impl Candidates {
             ..Candidates::default()
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let mut jieba: Option<Jieba> = None;
+        let mut jieba: Option<Segmenter> = None;
         for (b, block) in texts.chunks(BLOCK).enumerate() {
             let first = b * BLOCK;
             // Masking only blanks: a claim with no CJK cannot have any once masked.

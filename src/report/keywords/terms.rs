@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use jieba_rs::Jieba;
+use super::segmenter::{Class, Segmenter};
 use regex::Regex;
 
 /// A number with its unit. English units must end a word; that `\b` is checked by
@@ -190,7 +190,7 @@ fn quoted(text: &str) -> Vec<String> {
 /// The candidates of each `(text, masked ranges)`.
 pub(super) fn terms_of(
     claims: &[(&str, &[(usize, usize)])],
-    jieba: Option<&Jieba>,
+    jieba: Option<&Segmenter>,
 ) -> Vec<Vec<(String, f64)>> {
     let mut masked = String::new();
     claims
@@ -205,7 +205,7 @@ pub(super) fn terms_of(
 /// Candidate terms of one claim with their base weights, in order of first appearance,
 /// from a text whose dates and URLs are already masked. Chinese text is
 /// segmented with `jieba` (given whenever the text has CJK ideographs).
-pub(super) fn candidates_of_masked(masked: &str, jieba: Option<&Jieba>) -> Vec<(String, f64)> {
+pub(super) fn candidates_of_masked(masked: &str, jieba: Option<&Segmenter>) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = Vec::new();
     let mut push = |term: &str, base: f64| {
         let term = term.trim();
@@ -237,15 +237,15 @@ pub(super) fn candidates_of_masked(masked: &str, jieba: Option<&Jieba>) -> Vec<(
     if let Some(jieba) = jieba.filter(|_| has_cjk(masked)) {
         // Runs of spaces (the masks) become one: jieba makes a word of every space.
         let squeezed = squeeze_spaces(masked);
-        for tag in jieba.tag(&squeezed, true) {
-            let n = tag.word.chars().count();
-            let base = match tag.tag {
-                "nt" | "ns" | "nr" | "nz" | "nrt" | "nrfg" | "ORG" | "LOC" | "PER" if n >= 2 => 0.8,
-                "eng" if n >= 2 => 0.6,
-                "n" | "vn" | "nl" | "ng" if n >= 2 => 0.4,
-                _ => continue,
+        for (word, class) in jieba.tag(&squeezed) {
+            let base = match class {
+                _ if word.chars().nth(1).is_none() => continue,
+                Class::Name => 0.8,
+                Class::Latin => 0.6,
+                Class::Noun => 0.4,
+                Class::Other => continue,
             };
-            push(tag.word, base);
+            push(word, base);
         }
     } else {
         english_terms(masked, &mut push);
@@ -348,6 +348,12 @@ mod tests {
     use super::*;
     use crate::report::claims::date_spans;
 
+    /// The segmenter, loaded once for all the tests.
+    fn segmenter() -> &'static Segmenter {
+        static LOADED: std::sync::OnceLock<Segmenter> = std::sync::OnceLock::new();
+        LOADED.get_or_init(Segmenter::load)
+    }
+
     /// Candidate terms of one claim, as the store finds them.
     fn candidates(text: &str) -> Vec<(String, f64)> {
         let mut masked = String::new();
@@ -356,8 +362,7 @@ mod tests {
             &masked_ranges_with(text, date_spans(text)),
             &mut masked,
         );
-        let jieba = has_cjk(text).then(Jieba::new);
-        candidates_of_masked(&masked, jieba.as_ref())
+        candidates_of_masked(&masked, has_cjk(text).then(segmenter))
     }
 
     fn terms(text: &str) -> Vec<String> {
