@@ -8,6 +8,7 @@
 //! Year ranges (`2018—2022年`), article numbers (`24条`), phone numbers and invalid
 //! calendar dates (`2月30日`) are not dates.
 
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -101,8 +102,8 @@ fn cjk_numeral(s: &str) -> Option<u32> {
         .try_fold(0u32, |n, c| Some(n * 10 + u32::try_from(digit(c)?).ok()?))
 }
 
-fn find_cjk_numeral(text: &str, out: &mut Vec<DateMention>) {
-    for caps in CJK_NUMERAL.captures_iter(text) {
+fn find_cjk_numeral(text: &str, range: &Range<usize>, out: &mut Vec<DateMention>) {
+    for caps in captures_in(&CJK_NUMERAL, text, range) {
         let whole = caps.get(0).expect("group 0 always exists");
         let num = |name: &str| caps.name(name).and_then(|m| cjk_numeral(m.as_str()));
         let (Some(year), Some(month), Some(day)) = (num("y"), num("m"), num("d")) else {
@@ -132,7 +133,7 @@ static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
 /// `12.04.2018`, `12/04/2018`, `12-04-2018`: day first (European, Latin American, Arabic
 /// pages); `04/21/2018`, whose "month" cannot be one, is read month first.
 static DOTTED_DMY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?P<d>\d{1,2})(?P<s1>[./-])(?P<m>\d{1,2})(?P<s2>[./-])(?P<y>\d{4})")
+    Regex::new(r"(?P<d>[0-9０-９]{1,2})(?P<s1>[./-])(?P<m>[0-9０-９]{1,2})(?P<s2>[./-])(?P<y>[0-9０-９]{4})")
         .expect("static dotted date regex is valid")
 });
 
@@ -141,7 +142,7 @@ const MONTH: &str = r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|M
 /// `12 April 2018`, `3rd April 2018`, `12-13 April 2018`, `12 April`.
 static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     let re = format!(
-        r"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*[-–]\s*(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)?\s+(?:of\s+)?{MONTH},?(?:\s+(?P<y>\d{{4}}))?"
+        r"(?P<d>[0-9０-９]{{1,2}})(?:st|nd|rd|th)?(?:\s*[-–]\s*(?P<d2>[0-9０-９]{{1,2}})(?:st|nd|rd|th)?)?\s+(?:of\s+)?{MONTH},?(?:\s+(?P<y>[0-9０-９]{{4}}))?"
     );
     Regex::new(&re).expect("static day-month regex is valid")
 });
@@ -149,7 +150,7 @@ static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
 /// `April 12, 2018`, `Apr. 12, 2018`, `April 12-13, 2018`, `April 12`.
 static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
     let re = format!(
-        r"{MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*[-–]\s*(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)?(?:,?\s+(?P<y>\d{{4}}))?"
+        r"{MONTH}\s+(?P<d>[0-9０-９]{{1,2}})(?:st|nd|rd|th)?(?:\s*[-–]\s*(?P<d2>[0-9０-９]{{1,2}})(?:st|nd|rd|th)?)?(?:,?\s+(?P<y>[0-9０-９]{{4}}))?"
     );
     Regex::new(&re).expect("static month-day regex is valid")
 });
@@ -162,7 +163,7 @@ const EU_MONTH: &str = r"(?P<mon>janvier|février|fevrier|mars|avril|juin|juille
 /// `17 de marzo de 2020`, `1er mars 2020`.
 static DAY_MONTH_EU: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)(?P<d>\d{{1,2}})(?:\.|er|º|°)?\s*(?:de\s+)?{EU_MONTH}\s*(?:de\s+|del\s+)?(?P<y>\d{{4}})"
+        r"(?i)(?P<d>[0-9０-９]{{1,2}})(?:\.|er|º|°)?\s*(?:de\s+)?{EU_MONTH}\s*(?:de\s+|del\s+)?(?P<y>[0-9０-９]{{4}})"
     ))
     .expect("static European month regex is valid")
 });
@@ -170,7 +171,7 @@ static DAY_MONTH_EU: LazyLock<Regex> = LazyLock::new(|| {
 /// Month first in a European language, year required: `Juli 12, 2017`.
 static MONTH_DAY_EU: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i){EU_MONTH}\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})"
+        r"(?i){EU_MONTH}\s+(?P<d>[0-9０-９]{{1,2}}),?\s+(?P<y>[0-9０-９]{{4}})"
     ))
     .expect("static European month-first regex is valid")
 });
@@ -266,8 +267,8 @@ fn year_of(caps: &Captures<'_>) -> Option<Option<i32>> {
     }
 }
 
-fn find_cjk(text: &str, out: &mut Vec<DateMention>) {
-    for caps in CJK.captures_iter(text) {
+fn find_cjk(text: &str, range: &Range<usize>, out: &mut Vec<DateMention>) {
+    for caps in captures_in(&CJK, text, range) {
         let whole = caps.get(0).expect("group 0 always exists");
         let (Some(month), Some(day), Some(year)) =
             (cap_num(&caps, "m"), cap_num(&caps, "d"), year_of(&caps))
@@ -296,8 +297,8 @@ fn find_cjk(text: &str, out: &mut Vec<DateMention>) {
     }
 }
 
-fn find_numeric(text: &str, out: &mut Vec<DateMention>) {
-    for caps in NUMERIC.captures_iter(text) {
+fn find_numeric(text: &str, range: &Range<usize>, out: &mut Vec<DateMention>) {
+    for caps in captures_in(&NUMERIC, text, range) {
         let whole = caps.get(0).expect("group 0 always exists");
         let (Some(s1), Some(s2)) = (caps.name("s1"), caps.name("s2")) else {
             continue;
@@ -326,7 +327,7 @@ fn find_numeric(text: &str, out: &mut Vec<DateMention>) {
             range_end: None,
         });
     }
-    for caps in DOTTED_DMY.captures_iter(text) {
+    for caps in captures_in(&DOTTED_DMY, text, range) {
         let whole = caps.get(0).expect("group 0 always exists");
         let (Some(s1), Some(s2)) = (caps.name("s1"), caps.name("s2")) else {
             continue;
@@ -370,9 +371,9 @@ fn followed_by_sep_digit(text: &str, end: usize, sep: &str) -> bool {
     after_digits.len() < rest.len() && !after_digits.starts_with(':')
 }
 
-fn find_english(text: &str, out: &mut Vec<DateMention>) {
+fn find_english(text: &str, range: &Range<usize>, out: &mut Vec<DateMention>) {
     for re in [&*DAY_MONTH, &*MONTH_DAY, &*DAY_MONTH_EU, &*MONTH_DAY_EU] {
-        for caps in re.captures_iter(text) {
+        for caps in captures_in(re, text, range) {
             let whole = caps.get(0).expect("group 0 always exists");
             let (Some(month), Some(day), Some(year)) = (
                 caps.name("mon")
@@ -415,11 +416,27 @@ fn find_english(text: &str, out: &mut Vec<DateMention>) {
 #[must_use]
 pub fn find_dates(text: &str) -> Vec<DateMention> {
     let mut all = Vec::new();
-    find_cjk(text, &mut all);
-    find_cjk_numeral(text, &mut all);
-    find_numeric(text, &mut all);
-    find_english(text, &mut all);
-    // Earliest first; at the same start, the longest (most complete) mention wins.
+    for range in date_runs(text) {
+        let needs = Needs::of(&text[range.clone()]);
+        if needs.cjk_digit_date {
+            find_cjk(text, &range, &mut all);
+        }
+        if needs.cjk_numeral_date {
+            find_cjk_numeral(text, &range, &mut all);
+        }
+        if needs.numeric_date {
+            find_numeric(text, &range, &mut all);
+        }
+        if needs.latin_date {
+            find_english(text, &range, &mut all);
+        }
+    }
+    earliest_longest(all)
+}
+
+/// Earliest first; at the same start, the longest (most complete) mention wins; no
+/// overlaps.
+fn earliest_longest(mut all: Vec<DateMention>) -> Vec<DateMention> {
     all.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
     let mut out: Vec<DateMention> = Vec::with_capacity(all.len());
     for m in all {
@@ -428,6 +445,143 @@ pub fn find_dates(text: &str) -> Vec<DateMention> {
         }
     }
     out
+}
+
+/// Every match of `re` inside `text[range]`, in order, positions in `text`: what
+/// `captures_iter` finds there. The date patterns have no anchors and no look-around,
+/// so what lies around the range changes nothing, and none matches the empty string.
+fn captures_in<'t>(
+    re: &'t Regex,
+    text: &'t str,
+    range: &Range<usize>,
+) -> impl Iterator<Item = Captures<'t>> + 't {
+    let haystack = &text[..range.end];
+    let mut at = range.start;
+    std::iter::from_fn(move || {
+        if at > haystack.len() {
+            return None;
+        }
+        let caps = re.captures_at(haystack, at)?;
+        let whole = caps.get(0)?;
+        at = whole.end();
+        if whole.is_empty() {
+            at += haystack[at..].chars().next().map_or(1, char::len_utf8);
+        }
+        Some(caps)
+    })
+}
+
+/// Whether `c` can be part of a written date in any of the forms [`find_dates`] reads:
+/// digits (ASCII, full-width, Chinese numerals), white space, the separators, the CJK
+/// date characters, and letters outside the CJK scripts (month names, ordinals, `de`;
+/// also the letters case-insensitive matching folds into them, such as `K` and `ſ`).
+fn may_be_in_date(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric()
+            || c.is_whitespace()
+            || matches!(c, '-' | '/' | '.' | ',' | '~');
+    }
+    c.is_whitespace()
+        || is_cjk_numeral_char(c)
+        || ('０'..='９').contains(&c)
+        || matches!(
+            c,
+            '年' | '月'
+                | '日'
+                | '号'
+                | '至'
+                | '到'
+                | '～'
+                | '－'
+                | '—'
+                | '–'
+                | '―'
+                | 'º'
+                | '°'
+        )
+        || (c.is_alphabetic() && u32::from(c) < 0x2E80)
+}
+
+/// A digit of a Chinese numeral date (`二〇一八年四月十二日`).
+fn is_cjk_numeral_char(c: char) -> bool {
+    matches!(
+        c,
+        '〇' | '零' | '○' | '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十'
+    )
+}
+
+/// The runs of `text` that may hold a date: the longest stretches of characters
+/// [`may_be_in_date`] allows, holding a digit or a Chinese numeral. No date pattern
+/// matches across a character outside them, so each run can be searched on its own,
+/// and most of a page's text (prose in Chinese, dateless lines) is never searched.
+fn date_runs(text: &str) -> Vec<Range<usize>> {
+    let mut runs = Vec::new();
+    let mut start = None;
+    let mut digit = false;
+    for (i, c) in text.char_indices() {
+        if may_be_in_date(c) {
+            start.get_or_insert(i);
+            digit |= c.is_ascii_digit() || ('０'..='９').contains(&c) || is_cjk_numeral_char(c);
+        } else if let Some(s) = start.take() {
+            if std::mem::take(&mut digit) {
+                runs.push(s..i);
+            }
+        }
+    }
+    if let Some(s) = start
+        && digit
+    {
+        runs.push(s..text.len());
+    }
+    runs
+}
+
+/// Which pattern families can match in a run of text (see [`date_runs`]): each flag is
+/// what every pattern of its family needs, so a family left out could not have
+/// matched there.
+#[derive(Debug, Default, Clone, Copy)]
+struct Needs {
+    /// `4月12日`: `月` and a digit.
+    cjk_digit_date: bool,
+    /// `二〇一八年四月十二日`: `年`, `月` and a Chinese numeral.
+    cjk_numeral_date: bool,
+    /// `2018-04-12`, `12.04.2018`: a separator with a digit on each side.
+    numeric_date: bool,
+    /// `12 April 2018`, `5. November 2021`: a digit and an ASCII letter.
+    latin_date: bool,
+}
+
+impl Needs {
+    fn of(run: &str) -> Self {
+        let (mut ascii_digit, mut wide_digit, mut latin) = (false, false, false);
+        let (mut month, mut year, mut numeral) = (false, false, false);
+        let mut numeric_date = false;
+        let mut before: Option<char> = None;
+        let mut sep_after_digit = false;
+        let is_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+        for c in run.chars() {
+            match c {
+                '0'..='9' => ascii_digit = true,
+                '０'..='９' => wide_digit = true,
+                'a'..='z' | 'A'..='Z' => latin = true,
+                '月' => month = true,
+                '年' => year = true,
+                c if is_cjk_numeral_char(c) => numeral = true,
+                _ => {}
+            }
+            if sep_after_digit && is_digit(c) {
+                numeric_date = true;
+            }
+            sep_after_digit = matches!(c, '-' | '/' | '.') && before.is_some_and(is_digit);
+            before = Some(c);
+        }
+        Needs {
+            cjk_digit_date: month && (ascii_digit || wide_digit),
+            cjk_numeral_date: month && year && numeral,
+            numeric_date,
+            latin_date: (ascii_digit || wide_digit) && latin,
+        }
+    }
 }
 
 /// URL path patterns, most specific first: (regex, how to read year/month/day).
@@ -461,10 +615,26 @@ static URL_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// year (1990–2100).
 #[must_use]
 pub fn url_date(url: &str) -> Option<NaiveDate> {
-    let path = match url::Url::parse(url) {
-        Ok(parsed) => parsed.path().to_owned(),
-        Err(_) => url.split(['?', '#']).next().unwrap_or(url).to_owned(),
+    let path = match crate::text::plain_authority(url) {
+        // An address as the URL crate writes it: the path is what follows the host.
+        Some(authority) => {
+            let rest = &url[url.find("://").map_or(0, |i| i + 3) + authority.len()..];
+            rest.split(['?', '#']).next().unwrap_or(rest).to_owned()
+        }
+        None => match url::Url::parse(url) {
+            Ok(parsed) => parsed.path().to_owned(),
+            Err(_) => url.split(['?', '#']).next().unwrap_or(url).to_owned(),
+        },
     };
+    // Every pattern has a four-digit year: a path without four digits in a row (most
+    // paths) has no date.
+    let four_digits = path
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.iter().all(u8::is_ascii_digit));
+    if path.is_ascii() && !four_digits {
+        return None;
+    }
     for re in URL_PATTERNS.iter() {
         for caps in re.captures_iter(&path) {
             let (Some(y), Some(m), Some(d)) = (
@@ -748,6 +918,138 @@ mod tests {
         for (url, expect) in cases {
             let expect = expect.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d));
             assert_eq!(url_date(url), expect, "url {url}");
+        }
+    }
+
+    /// The reference: every pattern family over the whole text.
+    fn find_dates_everywhere(text: &str) -> Vec<DateMention> {
+        let mut all = Vec::new();
+        let range = 0..text.len();
+        find_cjk(text, &range, &mut all);
+        find_cjk_numeral(text, &range, &mut all);
+        find_numeric(text, &range, &mut all);
+        find_english(text, &range, &mut all);
+        earliest_longest(all)
+    }
+
+    /// Date-like pieces and the text around dates, glued at random.
+    const PIECES: &[&str] = &[
+        "2018",
+        "4",
+        "12",
+        "04",
+        "31",
+        "1",
+        "月",
+        "日",
+        "号",
+        "年",
+        "至",
+        "-",
+        "/",
+        ".",
+        " ",
+        ":",
+        ",",
+        "，",
+        "。",
+        "April",
+        "Apr.",
+        "APRIL",
+        "may",
+        "of ",
+        "3rd",
+        "juin",
+        "märz",
+        "MÄRZ",
+        "Février",
+        "AOÛT",
+        "de ",
+        "1er",
+        "º",
+        "3.",
+        "二〇一八",
+        "四",
+        "十二",
+        "三十一",
+        "２０１８",
+        "１２",
+        "٣",
+        "x",
+        "发布",
+        "测试",
+        "\u{212A}",
+        "okt",
+        "October",
+        "–",
+        "～",
+        "\u{3000}",
+        "\u{a0}",
+        "é",
+        "(",
+        "“",
+        // Whole dates of every form, so that random texts hold real ones.
+        "April 12, 2018",
+        "12 April 2018",
+        "3rd April 2018",
+        "April 12-13, 2018",
+        "2018年4月12日至13日",
+        "4月12日-13日",
+        "2018-04-12",
+        "2018/4/12",
+        "12.04.2018",
+        "04/21/2018",
+        "二〇一八年四月十二日",
+        "５. November 2021",
+        "5. November 2021",
+        "17 de marzo de 2020",
+        "Juli 12, 2017",
+        "1er mars 2020",
+        "４月１２日",
+        "21. Jan 2022",
+        "12 OKTOBER 2019",
+        "12 o\u{212A}tober 2019",
+        "12 ſeptembre 2019",
+        "１２ April ２０１８",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn searching_only_the_runs_that_may_hold_a_date_finds_the_same_dates(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..16)
+        ) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            proptest::prop_assert_eq!(find_dates(&text), find_dates_everywhere(&text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn only_runs_with_a_digit_are_searched_and_only_by_the_families_they_allow() {
+        let text = "测试单位发布通知：2018年4月12日，The plan of 12 April 2018. 无日期";
+        let runs: Vec<&str> = date_runs(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(runs, ["2018年4月12日", "The plan of 12 April 2018. "]);
+        let n = Needs::of(runs[0]);
+        assert!(n.cjk_digit_date && !n.cjk_numeral_date && !n.numeric_date && !n.latin_date);
+        let n = Needs::of(runs[1]);
+        assert!(!n.cjk_digit_date && !n.numeric_date && n.latin_date);
+        assert!(Needs::of("2018-04-12 09:00").numeric_date);
+        assert!(Needs::of("二〇一八年四月十二日").cjk_numeral_date);
+        assert!(date_runs("测试单位发布通知").is_empty());
+        assert_eq!(find_dates(text).len(), 2);
+        // Full-width digits in the Latin and dotted forms, as `\d` read them.
+        for wide in [
+            "１２ April ２０１８",
+            "April １２, ２０１８",
+            "１２.０４.２０１８",
+        ] {
+            let found = find_dates(wide);
+            assert_eq!(found.len(), 1, "{wide}");
+            assert_eq!(
+                found[0].date(),
+                NaiveDate::from_ymd_opt(2018, 4, 12),
+                "{wide}"
+            );
         }
     }
 }

@@ -145,7 +145,12 @@ where
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // `TOKIO_WORKER_THREADS`, when set, is tokio's own setting and wins.
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(citecheck::cpu::async_workers());
+    }
+    builder
         .enable_all()
         // Blocking work is DNS lookups and page reading (itself bounded by the cores).
         .max_blocking_threads(64)

@@ -374,6 +374,31 @@ pub fn fingerprint(text: &str) -> String {
     format!("{h:016x}")
 }
 
+/// The authority (`host`, `host:port`, `user@host`) of an `http`/`https` URL already in
+/// the form the URL crate writes (ASCII, no spaces, backslashes, dot segments or
+/// escapes to normalise, lower-case scheme and host), read off the string; `None` when
+/// the URL may need normalising, so the caller parses it instead.
+#[must_use]
+pub(crate) fn plain_authority(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let plain = url
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&()*+,;=".contains(&b))
+        && !authority.is_empty()
+        && !authority.bytes().any(|b| b.is_ascii_uppercase())
+        && !rest[end..]
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .split('/')
+            .any(|seg| seg == "." || seg == "..");
+    plain.then_some(authority)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,5 +596,50 @@ mod tests {
         ] {
             assert!(!is_stemmable(term), "{term}");
         }
+    }
+
+    #[test]
+    fn a_plain_authority_is_what_the_url_crate_reads() {
+        let urls = [
+            "http://127.0.0.2:37609/n/5",
+            "https://www.gov.cn/zhengce/content/2018-04/12/content_5281912.htm",
+            "https://user:pw@example.org:8080/a/b?q=1#f",
+            "http://example.org",
+            "http://example.org?x=1",
+            "https://[::1]:8080/x",
+            "HTTP://Example.ORG/x",
+            "http://example.org/a/../b",
+            "http://example.org/a b",
+            "http://example.org/%7Ex",
+            "http://例子.中国/x",
+            "http://example.org\\x",
+            "ftp://example.org/x",
+            "http://example.org/{x}",
+            "http:/example.org/x",
+        ];
+        for raw in urls {
+            let Some(authority) = plain_authority(raw) else {
+                continue;
+            };
+            let u = url::Url::parse(raw).expect("a plain URL parses");
+            assert_eq!(
+                authority,
+                &u[url::Position::BeforeUsername..url::Position::AfterPort],
+                "{raw}"
+            );
+            let path = &raw[raw.find("://").expect("scheme") + 3 + authority.len()..];
+            let path = path.split(['?', '#']).next().unwrap_or(path);
+            assert!(
+                path == u.path() || (path.is_empty() && u.path() == "/"),
+                "{raw}"
+            );
+        }
+        assert!(plain_authority("HTTP://Example.ORG/x").is_none());
+        assert!(plain_authority("http://example.org/a/../b").is_none());
+        assert!(plain_authority("http://例子.中国/x").is_none());
+        assert_eq!(
+            plain_authority("http://127.0.0.2:37609/n/5"),
+            Some("127.0.0.2:37609")
+        );
     }
 }

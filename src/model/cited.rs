@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::spill::{BATCH_BYTES, SpillFile};
+use super::spill::{BATCH_BYTES, ReadBuf, SpillFile};
 use super::{Citation, SourceSpan};
 
 #[cfg(doc)]
@@ -172,11 +172,20 @@ impl Citations {
     /// `i` out of range, or the record could not be read back (the temporary file
     /// damaged under us).
     pub fn get(&self, i: usize) -> std::io::Result<Arc<Citation>> {
+        self.get_through(i, &mut ReadBuf::exact())
+    }
+
+    /// [`Citations::get`], reading through `buf` (citations read in order share reads).
+    pub(super) fn get_through(
+        &self,
+        i: usize,
+        buf: &mut ReadBuf,
+    ) -> std::io::Result<Arc<Citation>> {
         match self.entries.get(i) {
             None => Err(std::io::Error::other(format!("no citation {i}"))),
             Some(Entry::Mem(c)) => Ok(Arc::clone(c)),
             Some(&Entry::Spilled { at, len, path }) => {
-                let mut c: Citation = self.file.read(at, len, &mut Vec::new())?;
+                let mut c: Citation = self.file.read(at, len, buf)?;
                 c.source.path = self.path(path);
                 Ok(Arc::new(c))
             }
@@ -187,7 +196,12 @@ impl Citations {
     /// a damaged temporary file costs the citation's details, never the run.
     #[must_use]
     pub fn get_or(&self, i: usize, url: &str) -> Arc<Citation> {
-        self.get(i).unwrap_or_else(|e| {
+        self.get_or_through(i, url, &mut ReadBuf::exact())
+    }
+
+    /// [`Citations::get_or`], reading through `buf`.
+    pub(super) fn get_or_through(&self, i: usize, url: &str, buf: &mut ReadBuf) -> Arc<Citation> {
+        self.get_through(i, buf).unwrap_or_else(|e| {
             tracing::warn!(
                 "citation {} of {url} could not be read back from the temporary spill file: {e}",
                 i + 1

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::cited::Citations;
-use super::spill::{BATCH_BYTES, SpillFile};
+use super::spill::{BATCH_BYTES, ReadBuf, SpillFile};
 use super::{
     ArchiveCopy, Change, Citation, CitationHistory, CitationResult, Evidence, LinkResult,
     LinkStatus, Verdict,
@@ -165,7 +165,7 @@ impl Rows {
         Iter {
             rows: self,
             next: 0,
-            buf: Vec::new(),
+            buf: Bufs::default(),
         }
     }
 
@@ -174,7 +174,7 @@ impl Rows {
         &'a self,
         keep: F,
     ) -> impl Iterator<Item = Cow<'a, CitationResult>> + use<'a, F> {
-        let mut buf = Vec::new();
+        let mut buf = Bufs::default();
         self.slots
             .iter()
             .filter(move |s| keep(&s.brief()))
@@ -182,7 +182,7 @@ impl Rows {
     }
 
     /// The row of `slot`: borrowed, or read back (see [`Rows::iter`]).
-    fn load<'a>(&'a self, slot: &'a Slot, buf: &mut Vec<u8>) -> Cow<'a, CitationResult> {
+    fn load<'a>(&'a self, slot: &'a Slot, buf: &mut Bufs) -> Cow<'a, CitationResult> {
         match slot {
             Slot::Mem(row) => Cow::Borrowed(&**row),
             Slot::Spilled {
@@ -191,18 +191,21 @@ impl Rows {
                 let citation = match citation {
                     Cite::Shared(c) => Arc::clone(c),
                     Cite::Table(i) => match &self.citations {
-                        Some(table) => table.get_or(*i, "(URL unknown)"),
+                        Some(table) => table.get_or_through(*i, "(URL unknown)", &mut buf.cited),
                         None => Citations::lost("(URL unknown)"),
                     },
                 };
-                Cow::Owned(self.read(&citation, *at, *len, buf).unwrap_or_else(|e| {
-                    eprintln!(
-                        "citecheck: {}: the result of {} could not be read back from \
+                Cow::Owned(
+                    self.read(&citation, *at, *len, &mut buf.rows)
+                        .unwrap_or_else(|e| {
+                            eprintln!(
+                                "citecheck: {}: the result of {} could not be read back from \
                                  the temporary spill file: {e}",
-                        citation.source, citation.url
-                    );
-                    CitationResult::unchecked(Arc::clone(&citation))
-                }))
+                                citation.source, citation.url
+                            );
+                            CitationResult::unchecked(Arc::clone(&citation))
+                        }),
+                )
             }
         }
     }
@@ -212,7 +215,7 @@ impl Rows {
         citation: &Arc<Citation>,
         at: u64,
         len: u32,
-        buf: &mut Vec<u8>,
+        buf: &mut ReadBuf,
     ) -> io::Result<CitationResult> {
         let r: RecordIn = self.file.read(at, len, buf)?;
         let mut history = r.history;
@@ -234,7 +237,15 @@ impl Rows {
 pub struct Iter<'a> {
     rows: &'a Rows,
     next: usize,
-    buf: Vec<u8>,
+    buf: Bufs,
+}
+
+/// The read-back buffers of one pass over the rows: rows and their citations were each
+/// written in order, so both are read ahead.
+#[derive(Default)]
+struct Bufs {
+    rows: ReadBuf,
+    cited: ReadBuf,
 }
 
 impl<'a> Iterator for Iter<'a> {

@@ -43,11 +43,15 @@ impl Formatter for Json {
             uncited_claims: &report.uncited,
             errors: &report.errors,
         };
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| match e.io_error_kind() {
+        // serde_json writes token by token: a buffer of our own takes those small writes
+        // without a dynamic call each, and hands `out` large pieces.
+        let mut buffered = io::BufWriter::with_capacity(64 * 1024, &mut *out);
+        serde_json::to_writer_pretty(&mut buffered, &doc).map_err(|e| match e.io_error_kind() {
             // Keep the kind (a closed pipe must stay recognisable).
             Some(kind) => io::Error::new(kind, e),
             None => io::Error::other(e),
         })?;
-        out.write_all(b"\n")
+        buffered.write_all(b"\n")?;
+        buffered.flush()
     }
 }

@@ -172,9 +172,23 @@ const HTML_SNIFF_TAGS: &[&str] = &[
     "<p",
 ];
 
+/// The last label of `url`'s host (`cn` of `http://www.gov.cn/…`), a charset hint.
 fn host_tld(url: &str) -> Option<String> {
-    let host = url::Url::parse(url).ok()?.host_str()?.to_owned();
-    host.rsplit('.').next().map(str::to_owned)
+    match crate::text::plain_authority(url) {
+        // An address as the URL crate writes it (ASCII, lower case): no parse needed.
+        Some(authority) => {
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if host.starts_with('[') {
+                return None;
+            }
+            let host = host.split_once(':').map_or(host, |(h, _)| h);
+            (!host.is_empty()).then(|| host.rsplit('.').next().unwrap_or(host).to_owned())
+        }
+        None => {
+            let host = url::Url::parse(url).ok()?.host_str()?.to_owned();
+            host.rsplit('.').next().map(str::to_owned)
+        }
+    }
 }
 
 fn resolve(base: &str, target: &str) -> String {
