@@ -52,9 +52,9 @@ pub struct CpuPool {
 }
 
 impl CpuPool {
-    /// One worker per core (as the OS reports the cores available to this process).
-    #[must_use]
+    /// One worker per core (as the OS reports the cores available to this process);
     /// `CITECHECK_CPU_WORKERS` sets another number (for tuning and benchmarks).
+    #[must_use]
     pub fn per_core() -> Self {
         let set = std::env::var("CITECHECK_CPU_WORKERS")
             .ok()
