@@ -458,7 +458,8 @@ fn captures_in<'t>(
     let haystack = &text[..range.end];
     let mut at = range.start;
     std::iter::from_fn(move || {
-        if at > haystack.len() {
+        // Every pattern needs a digit: none left, no match left (and no search).
+        if !haystack.get(at..).is_some_and(has_digit) {
             return None;
         }
         let caps = re.captures_at(haystack, at)?;
@@ -500,6 +501,15 @@ fn may_be_in_date(c: char) -> bool {
                 | '°'
         )
         || (c.is_alphabetic() && u32::from(c) < 0x2E80)
+}
+
+/// Whether `text` holds a digit of any date form: ASCII, full-width, Chinese numeral.
+fn has_digit(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_digit())
+        || (!text.is_ascii()
+            && text
+                .chars()
+                .any(|c| ('０'..='９').contains(&c) || is_cjk_numeral_char(c)))
 }
 
 /// A digit of a Chinese numeral date (`二〇一八年四月十二日`).

@@ -429,6 +429,12 @@ impl Walker {
 }
 
 fn is_related_label(text: &str) -> bool {
+    // Lower-casing never shortens the alphanumeric core (`İ` becomes `i̇`): a block whose
+    // core is already longer is no label, and is not lower-cased at all.
+    let core = text.trim_matches(|c: char| !c.is_alphanumeric());
+    if core.chars().nth(30).is_some() {
+        return false;
+    }
     let lower = text.to_lowercase();
     let trimmed = lower.trim_matches(|c: char| !c.is_alphanumeric());
     trimmed.chars().count() <= 30
