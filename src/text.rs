@@ -374,29 +374,54 @@ pub fn fingerprint(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// The authority (`host`, `host:port`, `user@host`) of an `http`/`https` URL already in
-/// the form the URL crate writes (ASCII, no spaces, backslashes, dot segments or
-/// escapes to normalise, lower-case scheme and host), read off the string; `None` when
-/// the URL may need normalising, so the caller parses it instead.
+/// The authority (`host` or `host:port`) of an `http`/`https` URL that is already in the
+/// form the URL crate writes, read off the string: ASCII, a lower-case host name or a
+/// dotted-quad address, no user name, no default port, no escapes, dot segments or
+/// characters the crate would encode. `None` for anything else, which the caller parses.
 #[must_use]
 pub(crate) fn plain_authority(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
+    let (rest, default_port) = match url.strip_prefix("https://") {
+        Some(rest) => (rest, "443"),
+        None => (url.strip_prefix("http://")?, "80"),
+    };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let plain = url
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&()*+,;=".contains(&b))
-        && !authority.is_empty()
-        && !authority.bytes().any(|b| b.is_ascii_uppercase())
-        && !rest[end..]
-            .split(['?', '#'])
-            .next()
-            .unwrap_or("")
-            .split('/')
-            .any(|seg| seg == "." || seg == "..");
+    let (authority, after) = rest.split_at(end);
+    let (host, port) = authority.split_once(':').unwrap_or((authority, ""));
+    let plain_port = port.is_empty()
+        || (port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && !port.starts_with('0')
+            && port.parse::<u32>().is_ok_and(|p| p <= 65_535)
+            && port != default_port);
+    let plain_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && canonical_if_numeric(host);
+    let path = after.split(['?', '#']).next().unwrap_or("");
+    let plain = plain_port
+        && plain_host
+        && url
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#@!$&()*+,;=".contains(&b))
+        && !path.split('/').any(|seg| seg == "." || seg == "..");
     plain.then_some(authority)
+}
+
+/// A host whose last label is a number is an IPv4 address to the URL crate, which
+/// rewrites all but the dotted quad (`127.1`, `0x7f.0.0.1`, `010.0.0.1`).
+fn canonical_if_numeric(host: &str) -> bool {
+    let labels: Vec<&str> = host.strip_suffix('.').unwrap_or(host).split('.').collect();
+    let last = labels.last().copied().unwrap_or("");
+    let numeric = |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit());
+    if !numeric(last) && !last.starts_with("0x") {
+        return true;
+    }
+    !host.ends_with('.')
+        && labels.len() == 4
+        && labels
+            .iter()
+            .all(|l| numeric(l) && (l.len() == 1 || !l.starts_with('0')) && l.parse::<u8>().is_ok())
 }
 
 #[cfg(test)]
@@ -603,9 +628,11 @@ mod tests {
         let urls = [
             "http://127.0.0.2:37609/n/5",
             "https://www.gov.cn/zhengce/content/2018-04/12/content_5281912.htm",
-            "https://user:pw@example.org:8080/a/b?q=1#f",
+            "https://example.org:8443/a/b?q=1&r=(2)#f",
             "http://example.org",
             "http://example.org?x=1",
+            "http://example.org./x",
+            "https://user:pw@example.org:8080/a/b",
             "https://[::1]:8080/x",
             "HTTP://Example.ORG/x",
             "http://example.org/a/../b",
@@ -615,31 +642,46 @@ mod tests {
             "http://example.org\\x",
             "ftp://example.org/x",
             "http://example.org/{x}",
+            "http://example.org/a[1]",
             "http:/example.org/x",
+            "http://127.1/x",
+            "http://0x7f.0.0.1/x",
+            "http://010.0.0.1/x",
+            "http://example.123/x",
+            "http://example.org:80/x",
+            "https://example.org:443/x",
+            "http://example.org:08080/x",
+            "http://ex_ample.org/x",
         ];
+        let mut plain = 0;
         for raw in urls {
             let Some(authority) = plain_authority(raw) else {
                 continue;
             };
+            plain += 1;
+            // Plain: the URL crate writes it back as it is (a bare host gains its `/`).
             let u = url::Url::parse(raw).expect("a plain URL parses");
+            assert!(
+                u.as_str() == raw || u.as_str() == format!("{raw}/") || {
+                    let (before, after) = raw.split_at(raw.find(['?', '#']).unwrap_or(raw.len()));
+                    u.as_str() == format!("{before}/{after}")
+                },
+                "{raw} is written {u}"
+            );
             assert_eq!(
                 authority,
-                &u[url::Position::BeforeUsername..url::Position::AfterPort],
-                "{raw}"
-            );
-            let path = &raw[raw.find("://").expect("scheme") + 3 + authority.len()..];
-            let path = path.split(['?', '#']).next().unwrap_or(path);
-            assert!(
-                path == u.path() || (path.is_empty() && u.path() == "/"),
+                &u[url::Position::BeforeHost..url::Position::AfterPort],
                 "{raw}"
             );
         }
-        assert!(plain_authority("HTTP://Example.ORG/x").is_none());
-        assert!(plain_authority("http://example.org/a/../b").is_none());
-        assert!(plain_authority("http://例子.中国/x").is_none());
-        assert_eq!(
-            plain_authority("http://127.0.0.2:37609/n/5"),
-            Some("127.0.0.2:37609")
-        );
+        assert_eq!(plain, 6, "the plain ones among the examples");
+        for not_plain in [
+            "HTTP://Example.ORG/x",
+            "http://127.1/x",
+            "http://example.org:80/x",
+            "https://user:pw@example.org:8080/a/b",
+        ] {
+            assert!(plain_authority(not_plain).is_none(), "{not_plain}");
+        }
     }
 }

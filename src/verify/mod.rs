@@ -177,12 +177,8 @@ fn host_tld(url: &str) -> Option<String> {
     match crate::text::plain_authority(url) {
         // An address as the URL crate writes it (ASCII, lower case): no parse needed.
         Some(authority) => {
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            if host.starts_with('[') {
-                return None;
-            }
-            let host = host.split_once(':').map_or(host, |(h, _)| h);
-            (!host.is_empty()).then(|| host.rsplit('.').next().unwrap_or(host).to_owned())
+            let host = authority.split_once(':').map_or(authority, |(h, _)| h);
+            host.rsplit('.').next().map(str::to_owned)
         }
         None => {
             let host = url::Url::parse(url).ok()?.host_str()?.to_owned();
