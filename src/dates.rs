@@ -503,13 +503,15 @@ fn may_be_in_date(c: char) -> bool {
         || (c.is_alphabetic() && u32::from(c) < 0x2E80)
 }
 
-/// Whether `text` holds a digit of any date form: ASCII, full-width, Chinese numeral.
+/// A digit of any date form: ASCII, full-width, Chinese numeral.
+fn is_date_digit(c: char) -> bool {
+    is_digit(c) || is_cjk_numeral_char(c)
+}
+
+/// Whether `text` holds a digit of any date form ([`is_date_digit`]).
 fn has_digit(text: &str) -> bool {
     text.bytes().any(|b| b.is_ascii_digit())
-        || (!text.is_ascii()
-            && text
-                .chars()
-                .any(|c| ('０'..='９').contains(&c) || is_cjk_numeral_char(c)))
+        || (!text.is_ascii() && text.chars().any(is_date_digit))
 }
 
 /// A digit of a Chinese numeral date (`二〇一八年四月十二日`).
@@ -531,7 +533,7 @@ fn date_runs(text: &str) -> Vec<Range<usize>> {
     for (i, c) in text.char_indices() {
         if may_be_in_date(c) {
             start.get_or_insert(i);
-            digit |= c.is_ascii_digit() || ('０'..='９').contains(&c) || is_cjk_numeral_char(c);
+            digit |= is_date_digit(c);
         } else if let Some(s) = start.take() {
             if std::mem::take(&mut digit) {
                 runs.push(s..i);
@@ -549,7 +551,7 @@ fn date_runs(text: &str) -> Vec<Range<usize>> {
 /// Which pattern families can match in a run of text (see [`date_runs`]): each flag is
 /// what every pattern of its family needs, so a family left out could not have
 /// matched there.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Needs {
     /// `4月12日`: `月` and a digit.
     cjk_digit_date: bool,
@@ -568,7 +570,6 @@ impl Needs {
         let mut numeric_date = false;
         let mut before: Option<char> = None;
         let mut sep_after_digit = false;
-        let is_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
         for c in run.chars() {
             match c {
                 '0'..='9' => ascii_digit = true,
@@ -625,12 +626,9 @@ static URL_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// year (1990–2100).
 #[must_use]
 pub fn url_date(url: &str) -> Option<NaiveDate> {
-    let path = match crate::text::plain_authority(url) {
-        // An address as the URL crate writes it: the path is what follows the host.
-        Some(authority) => {
-            let rest = &url[url.find("://").map_or(0, |i| i + 3) + authority.len()..];
-            rest.split(['?', '#']).next().unwrap_or(rest).to_owned()
-        }
+    let path = match crate::text::plain_url(url) {
+        // An address as the URL crate writes it: no parse needed.
+        Some((_, path)) => path.to_owned(),
         None => match url::Url::parse(url) {
             Ok(parsed) => parsed.path().to_owned(),
             Err(_) => url.split(['?', '#']).next().unwrap_or(url).to_owned(),

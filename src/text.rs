@@ -374,12 +374,13 @@ pub fn fingerprint(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// The authority (`host` or `host:port`) of an `http`/`https` URL that is already in the
-/// form the URL crate writes, read off the string: ASCII, a lower-case host name or a
-/// dotted-quad address, no user name, no default port, no escapes, dot segments or
-/// characters the crate would encode. `None` for anything else, which the caller parses.
+/// The authority (`host` or `host:port`) and the path (empty for a bare host) of an
+/// `http`/`https` URL that is already in the form the URL crate writes, read off the
+/// string: ASCII, a lower-case host name or a dotted-quad address, no user name, no
+/// default port, no escapes, dot segments or characters the crate would encode. `None`
+/// for anything else, which the caller parses.
 #[must_use]
-pub(crate) fn plain_authority(url: &str) -> Option<&str> {
+pub(crate) fn plain_url(url: &str) -> Option<(&str, &str)> {
     let (rest, default_port) = match url.strip_prefix("https://") {
         Some(rest) => (rest, "443"),
         None => (url.strip_prefix("http://")?, "80"),
@@ -405,7 +406,7 @@ pub(crate) fn plain_authority(url: &str) -> Option<&str> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#@!$&()*+,;=".contains(&b))
         && !path.split('/').any(|seg| seg == "." || seg == "..");
-    plain.then_some(authority)
+    plain.then_some((authority, path))
 }
 
 /// A host whose last label is a number is an IPv4 address to the URL crate, which
@@ -624,7 +625,7 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_authority_is_what_the_url_crate_reads() {
+    fn a_plain_url_is_what_the_url_crate_reads() {
         let urls = [
             "http://127.0.0.2:37609/n/5",
             "https://www.gov.cn/zhengce/content/2018-04/12/content_5281912.htm",
@@ -655,7 +656,7 @@ mod tests {
         ];
         let mut plain = 0;
         for raw in urls {
-            let Some(authority) = plain_authority(raw) else {
+            let Some((authority, path)) = plain_url(raw) else {
                 continue;
             };
             plain += 1;
@@ -673,6 +674,10 @@ mod tests {
                 &u[url::Position::BeforeHost..url::Position::AfterPort],
                 "{raw}"
             );
+            assert!(
+                path == u.path() || (path.is_empty() && u.path() == "/"),
+                "{raw}"
+            );
         }
         assert_eq!(plain, 6, "the plain ones among the examples");
         for not_plain in [
@@ -681,7 +686,7 @@ mod tests {
             "http://example.org:80/x",
             "https://user:pw@example.org:8080/a/b",
         ] {
-            assert!(plain_authority(not_plain).is_none(), "{not_plain}");
+            assert!(plain_url(not_plain).is_none(), "{not_plain}");
         }
     }
 }

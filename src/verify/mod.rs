@@ -174,9 +174,9 @@ const HTML_SNIFF_TAGS: &[&str] = &[
 
 /// The last label of `url`'s host (`cn` of `http://www.gov.cn/…`), a charset hint.
 fn host_tld(url: &str) -> Option<String> {
-    match crate::text::plain_authority(url) {
+    match crate::text::plain_url(url) {
         // An address as the URL crate writes it (ASCII, lower case): no parse needed.
-        Some(authority) => {
+        Some((authority, _)) => {
             let host = authority.split_once(':').map_or(authority, |(h, _)| h);
             host.rsplit('.').next().map(str::to_owned)
         }
