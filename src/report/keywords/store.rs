@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use super::segmenter::Segmenter;
+use super::segmenter::{Dictionary, Segmenter};
 use super::terms::{has_cjk, masked_ranges_with, terms_of};
 
 /// A masked byte range.
@@ -25,13 +25,13 @@ pub(super) type Span = (usize, usize);
 /// large enough that the dictionary waits until they are freed.
 pub(crate) const PREFETCH_MAX_BYTES: usize = 4 << 20;
 
-/// The segmenter being loaded ahead, on a thread of its own.
-static PREFETCHED: Mutex<Option<JoinHandle<Segmenter>>> = Mutex::new(None);
+/// The segmenter's dictionary being read ahead, on a thread of its own.
+static PREFETCHED: Mutex<Option<JoinHandle<Dictionary>>> = Mutex::new(None);
 
-/// Start loading the Chinese segmenter's dictionary on a thread of its own (it takes a
-/// few hundred milliseconds of CPU), so that it is ready when the claims' terms are
-/// found instead of being loaded after parsing. For a report whose text holds Chinese
-/// and is at most [`PREFETCH_MAX_BYTES`]; does nothing when a load is already under way.
+/// Start reading the Chinese segmenter's dictionary on a thread of its own (a few tens
+/// of milliseconds of CPU), so that it is ready when the claims' terms are found
+/// instead of being read after parsing. For a report whose text holds Chinese and is
+/// at most [`PREFETCH_MAX_BYTES`]; does nothing when a read is already under way.
 pub(crate) fn prefetch_segmenter(text: &str) {
     if text.len() > PREFETCH_MAX_BYTES || !has_cjk(text) {
         return;
@@ -40,20 +40,22 @@ pub(crate) fn prefetch_segmenter(text: &str) {
     if slot.is_none() {
         *slot = std::thread::Builder::new()
             .name("citecheck-segmenter".to_owned())
-            .spawn(Segmenter::load)
+            .spawn(Dictionary::load)
             .ok();
     }
 }
 
-/// The segmenter: the one loaded ahead if there is one, else loaded now.
-fn segmenter() -> Segmenter {
+/// The segmenter for `texts`: cut from the dictionary read ahead if there is one, else
+/// read now.
+fn segmenter<'a>(texts: impl IntoIterator<Item = &'a str>) -> Segmenter {
     let ahead = PREFETCHED
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     ahead
         .and_then(|h| h.join().ok())
-        .unwrap_or_else(Segmenter::load)
+        .unwrap_or_else(Dictionary::load)
+        .segmenter_for(texts)
 }
 
 /// Claims whose candidates are found together, spread over the worker threads.
@@ -94,9 +96,10 @@ impl Masks {
 /// The candidate terms of every claim of a run, interned.
 ///
 /// [`Candidates::build`] finds the terms in blocks spread over the cores. The Chinese
-/// segmenter (its dictionary takes some 30–45 MB) is loaded for the first block with
-/// Chinese text, after parsing (not alongside the parser's buffers; for a small report,
-/// while it is parsed: [`prefetch_segmenter`]), and freed when the build ends, so it does
+/// segmenter is cut from its dictionary (about 10 MB while it is read) for the first
+/// block with Chinese text, after parsing (not alongside the parser's buffers; for a
+/// small report the dictionary is read while it is parsed: [`prefetch_segmenter`]), with
+/// only the words of the run's Chinese texts, and freed when the build ends, so it does
 /// not stay for the rest of a run.
 #[derive(Debug, Default)]
 pub(crate) struct Candidates {
@@ -137,7 +140,11 @@ impl Candidates {
                 // The parser's buffers are freed by now; its scattered free pages cannot
                 // hold the dictionary's large arrays, so give them back first.
                 crate::heap::release_free_memory();
-                jieba = Some(segmenter());
+                // Cut for the Chinese texts of this block and every later one: jieba
+                // needs only the dictionary words they contain.
+                jieba = Some(segmenter(
+                    texts[first..].iter().copied().filter(|t| has_cjk(t)),
+                ));
             }
             let work: Vec<(&str, &[Span])> = block
                 .iter()
