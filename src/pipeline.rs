@@ -249,6 +249,13 @@ struct Done {
 /// A host waiting for its turn holds no permit.
 pub const RESULTS_AHEAD: usize = 4;
 
+/// Where a planned URL's job is: in its host's queue (host, job), or decided.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Queued(usize, usize),
+    Decided(usize),
+}
+
 /// A run before any request: the citations, their URLs queued by host, and the URLs
 /// decided without the network.
 struct Plan {
@@ -271,41 +278,70 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
         citations.extend(d.citations);
         uncited.extend(d.uncited);
     }
-    let mut jobs: Vec<Job> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    for (i, c) in citations.iter().enumerate() {
-        let key = url_key(&c.url);
-        match by_key.get(&key) {
-            Some(&j) => jobs[j].citations.push(i),
-            None => {
-                by_key.insert(key.clone(), jobs.len());
-                jobs.push(Job {
-                    key,
-                    citations: vec![i],
-                });
-            }
-        }
-    }
-    let urls = jobs.len();
-    let mut queues: HashMap<String, Vec<Job>> = HashMap::new();
+    // One parse per citation: the URL as parsed for the precheck gives the key too.
+    // Each key's job is placed once, by its first citation (queued by host, or decided
+    // without the network); later citations of the key join it there.
+    let mut by_key: HashMap<String, Place> = HashMap::new();
+    let mut hosts: HashMap<String, usize> = HashMap::new();
+    let mut queued: Vec<Vec<Job>> = Vec::new();
     let mut decided = Vec::new();
-    for job in jobs {
-        match resolver
-            .fetcher()
-            .precheck(&citations[job.citations[0]].url)
-        {
-            Err(link) => decided.push(Done {
-                verdicts: unverifiable(&job.citations, &link),
-                key: job.key,
-                citations: job.citations,
-                cited: Vec::new(),
-                link,
-                fingerprint: None,
-                page: None,
-                archive: Vec::new(),
-                permit: None,
-            }),
-            Ok(u) => queues.entry(host_key(&u)).or_default().push(job),
+    for (i, c) in citations.iter().enumerate() {
+        let checked = resolver.fetcher().precheck(&c.url);
+        let key = match &checked {
+            Ok(u) => without_fragment(u),
+            Err(_) => url_key(&c.url),
+        };
+        if let Some(place) = by_key.get(&key) {
+            match *place {
+                Place::Queued(h, j) => queued[h][j].citations.push(i),
+                Place::Decided(j) => {
+                    let done: &mut Done = &mut decided[j];
+                    done.citations.push(i);
+                    if let Some((_, v, e)) = unverifiable(&[i], &done.link).pop() {
+                        done.verdicts.push((i, v, e));
+                    }
+                }
+            }
+            continue;
+        }
+        let job = Job {
+            key: key.clone(),
+            citations: vec![i],
+        };
+        let place = match checked {
+            Err(link) => {
+                decided.push(Done {
+                    verdicts: unverifiable(&job.citations, &link),
+                    key: job.key,
+                    citations: job.citations,
+                    cited: Vec::new(),
+                    link,
+                    fingerprint: None,
+                    page: None,
+                    archive: Vec::new(),
+                    permit: None,
+                });
+                Place::Decided(decided.len() - 1)
+            }
+            Ok(u) => {
+                let next = hosts.len();
+                let h = *hosts.entry(host_key(&u)).or_insert(next);
+                if h == queued.len() {
+                    queued.push(Vec::new());
+                }
+                queued[h].push(job);
+                Place::Queued(h, queued[h].len() - 1)
+            }
+        };
+        by_key.insert(key, place);
+    }
+    let urls = by_key.len();
+    drop(by_key);
+    let mut queues: HashMap<String, Vec<Job>> = HashMap::with_capacity(hosts.len());
+    let mut queued: Vec<Option<Vec<Job>>> = queued.into_iter().map(Some).collect();
+    for (host, h) in hosts {
+        if let Some(q) = queued.get_mut(h).and_then(Option::take) {
+            queues.insert(host, q);
         }
     }
     // Planned: from here on a large run's citations wait in a spill file, read back
