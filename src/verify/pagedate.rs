@@ -206,6 +206,99 @@ const DATE_ATTRS: &[&str] = &[
     "data-created",
 ];
 
+/// The elements the date steps read, gathered in one walk over the page instead of one
+/// selector traversal per step (seven on every page, each matching every element).
+///
+/// Each list keeps the order in which `Html::select` visits elements (the tree's node
+/// order, elements with a parent), so every step keeps its first-match semantics; a list
+/// holds exactly what its selector would select, or, for `dated` and `hinted`, a superset
+/// narrowed to `body *` where it is read.
+struct Marked<'a> {
+    /// `meta[content]`.
+    metas: Vec<ElementRef<'a>>,
+    /// `title`.
+    titles: Vec<ElementRef<'a>>,
+    /// `script` (JSON-LD ones too).
+    scripts: Vec<ElementRef<'a>>,
+    /// [`SEL_TIME`].
+    times: Vec<ElementRef<'a>>,
+    /// Elements with one of [`DATE_ATTRS`].
+    dated: Vec<ElementRef<'a>>,
+    /// Elements whose class/id names them as a date ([`is_date_hinted`]).
+    hinted: Vec<ElementRef<'a>>,
+}
+
+impl<'a> Marked<'a> {
+    fn of(html: &'a Html) -> Self {
+        let mut marked = Marked {
+            metas: Vec::new(),
+            titles: Vec::new(),
+            scripts: Vec::new(),
+            times: Vec::new(),
+            dated: Vec::new(),
+            hinted: Vec::new(),
+        };
+        for el in html.tree.nodes().filter_map(ElementRef::wrap) {
+            if el.parent().is_none() {
+                continue;
+            }
+            let value = el.value();
+            // A cheap test that every match passes (the name, an attribute), then the
+            // selector itself: the lists hold what the selectors would select.
+            match value.name() {
+                "meta" if SEL_META.matches(&el) => marked.metas.push(el),
+                "title" if SEL_TITLE.matches(&el) => marked.titles.push(el),
+                "script" if SEL_SCRIPT.matches(&el) => marked.scripts.push(el),
+                _ => {}
+            }
+            let mut maybe_time = value.name() == "time";
+            let mut dated = false;
+            for (name, v) in value.attrs() {
+                dated |= DATE_ATTRS.contains(&name);
+                maybe_time |= name == "itemprop"
+                    || (name == "class" && contains_ignore_ascii_case(v, "published"));
+            }
+            if maybe_time && SEL_TIME.matches(&el) {
+                marked.times.push(el);
+            }
+            if dated {
+                marked.dated.push(el);
+            }
+            if is_date_hinted(value) {
+                marked.hinted.push(el);
+            }
+        }
+        marked
+    }
+}
+
+/// Whether `haystack` holds `needle` (ASCII lower case) in any ASCII case.
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Whether an element's class/id names it as the date (`pubtime`, `#paperdate`,
+/// `entry-date`), in any ASCII case.
+fn is_date_hinted(value: &scraper::node::Element) -> bool {
+    value
+        .attr("class")
+        .into_iter()
+        .chain(value.id())
+        .flat_map(str::split_whitespace)
+        .any(|t| {
+            // The hints are lower case: no lower-cased copy of each token is needed.
+            DATE_HINTS.iter().any(|h| h.eq_ignore_ascii_case(t))
+                || t.split(['-', '_']).any(|part| {
+                    ["date", "time", "pubtime", "pubdate"]
+                        .iter()
+                        .any(|w| w.eq_ignore_ascii_case(part))
+                })
+        })
+}
+
 /// The first full date (with a year) in a metadata value.
 pub(crate) fn parse_date_value(value: &str) -> Option<NaiveDate> {
     if let Some(caps) = COMPACT.captures(value) {
@@ -217,8 +310,8 @@ pub(crate) fn parse_date_value(value: &str) -> Option<NaiveDate> {
     find_dates(value).iter().find_map(|m| m.date())
 }
 
-fn meta_dates(html: &Html, out: &mut Vec<Dated>) {
-    for el in html.select(&SEL_META) {
+fn meta_dates(marked: &Marked<'_>, out: &mut Vec<Dated>) {
+    for el in &marked.metas {
         let value = el.value();
         let key = value
             .attr("property")
@@ -233,8 +326,8 @@ fn meta_dates(html: &Html, out: &mut Vec<Dated>) {
     }
 }
 
-fn jsonld_dates(html: &Html, out: &mut Vec<Dated>) {
-    for script in html.select(&SEL_JSONLD) {
+fn jsonld_dates(marked: &Marked<'_>, out: &mut Vec<Dated>) {
+    for script in marked.scripts.iter().filter(|el| SEL_JSONLD.matches(el)) {
         let text: String = script.text().collect();
         // `datePublished` before `dateCreated`, whatever the order in the script.
         let mut found: Vec<(bool, NaiveDate)> = JSONLD_DATE
@@ -251,7 +344,7 @@ fn jsonld_dates(html: &Html, out: &mut Vec<Dated>) {
     }
 }
 
-fn time_dates(html: &Html, out: &mut Vec<Dated>) {
+fn time_dates(marked: &Marked<'_>, out: &mut Vec<Dated>) {
     let date_of = |el: ElementRef<'_>| {
         let value = el.value();
         value
@@ -261,8 +354,10 @@ fn time_dates(html: &Html, out: &mut Vec<Dated>) {
             .and_then(parse_date_value)
             .or_else(|| parse_date_value(&el.text().collect::<String>()))
     };
-    if let Some(date) = html
-        .select(&SEL_TIME)
+    if let Some(date) = marked
+        .times
+        .iter()
+        .copied()
         .filter(|el| !in_chrome(*el))
         .find_map(date_of)
     {
@@ -272,15 +367,18 @@ fn time_dates(html: &Html, out: &mut Vec<Dated>) {
 
 /// Blocks that repeat the page's title (`<title>`, `og:title`): the article's own headline
 /// when the first `<h1>` is a logo or a site banner (`<h1>Zoll</h1>`, `<h1>Willkommen</h1>`).
-fn title_anchors(html: Option<&Html>, blocks: &[Block]) -> Vec<usize> {
-    let Some(html) = html else {
+fn title_anchors(marked: Option<&Marked<'_>>, blocks: &[Block]) -> Vec<usize> {
+    let Some(marked) = marked else {
         return Vec::new();
     };
-    let titles: Vec<String> = html
-        .select(&SEL_TITLE)
+    let titles: Vec<String> = marked
+        .titles
+        .iter()
         .map(|el| el.text().collect::<String>())
         .chain(
-            html.select(&SEL_META)
+            marked
+                .metas
+                .iter()
                 .filter(|el| el.value().attr("property") == Some("og:title"))
                 .filter_map(|el| el.value().attr("content").map(str::to_owned)),
         )
@@ -496,8 +594,8 @@ fn signature_date(blocks: &[Block]) -> Option<NaiveDate> {
 
 /// Dates in scripts and data attributes: `var publishTime = "…"`, `"pubDate": "…"`,
 /// `data-time="…"`. The first one outside chrome and lists.
-fn script_dates(html: &Html, out: &mut Vec<Dated>) {
-    for script in html.select(&SEL_SCRIPT) {
+fn script_dates(marked: &Marked<'_>, out: &mut Vec<Dated>) {
+    for script in &marked.scripts {
         if script.value().attr("type") == Some("application/ld+json") {
             continue;
         }
@@ -513,14 +611,19 @@ fn script_dates(html: &Html, out: &mut Vec<Dated>) {
             return;
         }
     }
-    let found = html.select(&SEL_ANY).find_map(|el| {
-        let value = el.value();
-        let date = value
-            .attrs()
-            .filter(|(name, _)| DATE_ATTRS.contains(name))
-            .find_map(|(_, v)| parse_date_value(v))?;
-        (!in_chrome(el) && !in_list(el)).then_some(date)
-    });
+    let found = marked
+        .dated
+        .iter()
+        .copied()
+        .filter(|el| SEL_ANY.matches(el))
+        .find_map(|el| {
+            let value = el.value();
+            let date = value
+                .attrs()
+                .filter(|(name, _)| DATE_ATTRS.contains(name))
+                .find_map(|(_, v)| parse_date_value(v))?;
+            (!in_chrome(el) && !in_list(el)).then_some(date)
+        });
     if let Some(date) = found {
         out.push((date, DateSource::Script));
     }
@@ -535,51 +638,43 @@ fn in_list(el: ElementRef<'_>) -> bool {
 
 /// A date in an element whose class/id names it as the date (`<span id="paperdate">`,
 /// `<div class="pubtime">`, a table cell `class="font_time"`), outside chrome and lists.
-fn hinted_element_date(html: &Html) -> Option<NaiveDate> {
-    html.select(&SEL_ANY).find_map(|el| {
-        let value = el.value();
-        let hinted = value
-            .attr("class")
-            .into_iter()
-            .chain(value.id())
-            .flat_map(str::split_whitespace)
-            .map(str::to_ascii_lowercase)
-            .any(|t| {
-                DATE_HINTS.contains(&t.as_str())
-                    || t.split(['-', '_'])
-                        .any(|part| matches!(part, "date" | "time" | "pubtime" | "pubdate"))
-            });
-        if !hinted || in_chrome(el) || in_list(el) {
-            return None;
-        }
-        let mut text = String::new();
-        for piece in el.text() {
-            text.push_str(piece);
-            if text.chars().count() > MAX_DATE_ELEMENT_CHARS {
+fn hinted_element_date(marked: &Marked<'_>) -> Option<NaiveDate> {
+    marked
+        .hinted
+        .iter()
+        .copied()
+        .filter(|el| SEL_ANY.matches(el))
+        .find_map(|el| {
+            if in_chrome(el) || in_list(el) {
                 return None;
             }
-        }
-        find_dates(&text)
-            .iter()
-            .find_map(crate::dates::DateMention::date)
-    })
+            let mut text = String::new();
+            for piece in el.text() {
+                text.push_str(piece);
+                if text.chars().count() > MAX_DATE_ELEMENT_CHARS {
+                    return None;
+                }
+            }
+            find_dates(&text)
+                .iter()
+                .find_map(crate::dates::DateMention::date)
+        })
 }
 
 /// Every date candidate of a page, most trustworthy source first.
 pub(crate) fn candidates(url: &str, html: Option<&Html>, blocks: &[Block]) -> Vec<Dated> {
     let mut out = Vec::new();
-    if let Some(html) = html {
-        meta_dates(html, &mut out);
-        jsonld_dates(html, &mut out);
-        time_dates(html, &mut out);
-    }
-    if let Some(html) = html {
-        script_dates(html, &mut out);
-        if let Some(date) = hinted_element_date(html) {
+    let marked = html.map(Marked::of);
+    if let Some(marked) = &marked {
+        meta_dates(marked, &mut out);
+        jsonld_dates(marked, &mut out);
+        time_dates(marked, &mut out);
+        script_dates(marked, &mut out);
+        if let Some(date) = hinted_element_date(marked) {
             out.push((date, DateSource::Text));
         }
     }
-    if let Some(date) = text_date(html, blocks, &title_anchors(html, blocks)) {
+    if let Some(date) = text_date(html, blocks, &title_anchors(marked.as_ref(), blocks)) {
         out.push((date, DateSource::Text));
     }
     if let Some(date) = url_date(url) {
