@@ -415,23 +415,50 @@ fn find_english(text: &str, range: &Range<usize>, out: &mut Vec<DateMention>) {
 /// are skipped.
 #[must_use]
 pub fn find_dates(text: &str) -> Vec<DateMention> {
+    date_mentions(text).collect()
+}
+
+/// The mentions of [`find_dates`], in the same order, found as they are consumed: a
+/// caller that needs the first mention, or the first that answers its question, leaves
+/// the rest of the text unsearched.
+///
+/// The same mentions: every mention lies inside one run of [`DateRuns`] (each pattern
+/// is searched within its run), runs are disjoint and in text order, so ordering and
+/// de-overlapping the mentions run by run is doing it for all of them at once.
+pub fn date_mentions(text: &str) -> impl Iterator<Item = DateMention> + '_ {
+    DateRuns::new(text).flat_map(move |run| mentions_in(text, &run))
+}
+
+/// The mentions inside one run of `text`, earliest first, without overlaps.
+fn mentions_in(text: &str, run: &Range<usize>) -> Vec<DateMention> {
     let mut all = Vec::new();
-    for range in date_runs(text) {
-        let needs = Needs::of(&text[range.clone()]);
-        if needs.cjk_digit_date {
-            find_cjk(text, &range, &mut all);
-        }
-        if needs.cjk_numeral_date {
-            find_cjk_numeral(text, &range, &mut all);
-        }
-        if needs.numeric_date {
-            find_numeric(text, &range, &mut all);
-        }
-        if needs.latin_date {
-            find_english(text, &range, &mut all);
-        }
+    let needs = Needs::of(&text[run.clone()]);
+    if needs.cjk_digit_date {
+        find_cjk(text, run, &mut all);
+    }
+    if needs.cjk_numeral_date {
+        find_cjk_numeral(text, run, &mut all);
+    }
+    if needs.numeric_date {
+        find_numeric(text, run, &mut all);
+    }
+    if needs.latin_date {
+        find_english(text, run, &mut all);
     }
     earliest_longest(all)
+}
+
+/// The first mention of [`find_dates`] when it opens `text` (starts at byte 0).
+///
+/// Such a mention lies in a run that starts at 0: when the first run does not, no
+/// mention opens the text, and only the first run is ever searched.
+#[must_use]
+pub fn date_at_start(text: &str) -> Option<DateMention> {
+    let run = DateRuns::new(text).next().filter(|run| run.start == 0)?;
+    mentions_in(text, &run)
+        .into_iter()
+        .next()
+        .filter(|m| m.start == 0)
 }
 
 /// Earliest first; at the same start, the longest (most complete) mention wins; no
@@ -522,33 +549,52 @@ fn is_cjk_numeral_char(c: char) -> bool {
     )
 }
 
+/// Every run of [`DateRuns`].
+#[cfg(test)]
+fn date_runs(text: &str) -> Vec<Range<usize>> {
+    DateRuns::new(text).collect()
+}
+
 /// The runs of `text` that may hold a date: the longest stretches of characters
 /// [`may_be_in_date`] allows, holding a digit or a Chinese numeral. No date pattern
 /// matches across a character outside them, so each run can be searched on its own,
 /// and most of a page's text (prose in Chinese, dateless lines) is never searched.
-fn date_runs(text: &str) -> Vec<Range<usize>> {
-    let mut runs = Vec::new();
-    let mut start = None;
-    let mut digit = false;
-    for (i, c) in text.char_indices() {
-        if may_be_in_date(c) {
-            start.get_or_insert(i);
-            digit |= is_date_digit(c);
-        } else if let Some(s) = start.take() {
-            if std::mem::take(&mut digit) {
-                runs.push(s..i);
-            }
-        }
-    }
-    if let Some(s) = start
-        && digit
-    {
-        runs.push(s..text.len());
-    }
-    runs
+/// Found as they are consumed (see [`date_mentions`]).
+struct DateRuns<'t> {
+    text: &'t str,
+    chars: std::str::CharIndices<'t>,
 }
 
-/// Which pattern families can match in a run of text (see [`date_runs`]): each flag is
+impl<'t> DateRuns<'t> {
+    fn new(text: &'t str) -> Self {
+        DateRuns {
+            text,
+            chars: text.char_indices(),
+        }
+    }
+}
+
+impl Iterator for DateRuns<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        let mut start = None;
+        let mut digit = false;
+        for (i, c) in self.chars.by_ref() {
+            if may_be_in_date(c) {
+                start.get_or_insert(i);
+                digit |= is_date_digit(c);
+            } else if let Some(s) = start.take()
+                && std::mem::take(&mut digit)
+            {
+                return Some(s..i);
+            }
+        }
+        start.filter(|_| digit).map(|s| s..self.text.len())
+    }
+}
+
+/// Which pattern families can match in a run of text (see [`DateRuns`]): each flag is
 /// what every pattern of its family needs, so a family left out could not have
 /// matched there.
 #[derive(Debug, Clone, Copy)]
@@ -1028,7 +1074,13 @@ mod tests {
             picks in proptest::collection::vec(0..PIECES.len(), 0..16)
         ) {
             let text: String = picks.iter().map(|&i| PIECES[i]).collect();
-            proptest::prop_assert_eq!(find_dates(&text), find_dates_everywhere(&text), "{}", text);
+            let everywhere = find_dates_everywhere(&text);
+            proptest::prop_assert_eq!(
+                date_at_start(&text),
+                everywhere.first().filter(|m| m.start == 0).copied(),
+                "{}", text
+            );
+            proptest::prop_assert_eq!(find_dates(&text), everywhere, "{}", text);
         }
     }
 

@@ -10,7 +10,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::PageInfo;
-use crate::dates::find_dates;
+use crate::dates::date_mentions;
 use crate::model::{Claim, Evidence, Reason, Verdict};
 use crate::text::{
     contains_term, find_stemmed, find_term, is_stemmable, normalize, normalize_term,
@@ -65,7 +65,8 @@ fn claim_date_in_text(
 ) -> bool {
     let end = claim_end.filter(|e| *e >= claim_date).unwrap_or(claim_date);
     let covers = |start: NaiveDate, stop: NaiveDate| start <= end && stop >= claim_date;
-    find_dates(text).iter().any(|m| {
+    // Mentions are searched only until one matches (the claim's date is often the first).
+    date_mentions(text).any(|m| {
         if let Some(start) = m.date() {
             let stop = m.range_end_in(start.year()).unwrap_or(start);
             return covers(start, stop.max(start));

@@ -42,7 +42,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 
 use super::extract::{Block, in_chrome};
-use crate::dates::{find_dates, url_date};
+use crate::dates::{date_at_start, date_mentions, url_date};
 use crate::model::DateSource;
 
 /// `<meta name|property|itemprop>` values that carry the publication date.
@@ -307,7 +307,7 @@ pub(crate) fn parse_date_value(value: &str) -> Option<NaiveDate> {
         let d = caps.get(3)?.as_str().parse().ok()?;
         return NaiveDate::from_ymd_opt(y, m, d);
     }
-    find_dates(value).iter().find_map(|m| m.date())
+    date_mentions(value).find_map(|m| m.date())
 }
 
 fn meta_dates(marked: &Marked<'_>, out: &mut Vec<Dated>) {
@@ -457,7 +457,7 @@ fn near_headline(
             .iter()
             .filter(|(_, counts)| *counts)
             .find_map(|(text, _)| {
-                find_dates(text).iter().find_map(|m| {
+                date_mentions(text).find_map(|m| {
                     // A date inside a sentence of prose is an event it reports, not
                     // the dateline: a dateline is a short line or opens its block.
                     if text.chars().count() > MAX_DATELINE_CHARS
@@ -522,10 +522,8 @@ fn labelled_date(texts: &[(String, bool)], secondary: bool) -> Option<NaiveDate>
                 return None;
             }
             let rest = &text[label.end()..];
-            find_dates(rest)
-                .first()
-                .filter(|m| m.start == 0)
-                .and_then(crate::dates::DateMention::date)
+            date_at_start(rest)
+                .and_then(|m| m.date())
                 .or_else(|| short_year_date(rest))
         })
     })
@@ -585,7 +583,7 @@ fn signature_date(blocks: &[Block]) -> Option<NaiveDate> {
         .take(BLOCKS_SIGNATURE)
         .find_map(|b| {
             let text = b.text.trim();
-            let m = find_dates(text).into_iter().next()?;
+            let m = date_mentions(text).next()?;
             (m.start == 0 && m.end >= text.len().saturating_sub(3))
                 .then(|| m.date())
                 .flatten()
@@ -655,9 +653,7 @@ fn hinted_element_date(marked: &Marked<'_>) -> Option<NaiveDate> {
                     return None;
                 }
             }
-            find_dates(&text)
-                .iter()
-                .find_map(crate::dates::DateMention::date)
+            date_mentions(&text).find_map(|m| m.date())
         })
 }
 
