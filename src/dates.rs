@@ -603,9 +603,11 @@ struct Needs {
     cjk_digit_date: bool,
     /// `二〇一八年四月十二日`: `年`, `月` and a Chinese numeral.
     cjk_numeral_date: bool,
-    /// `2018-04-12`, `12.04.2018`: a separator with a digit on each side.
+    /// `2018-04-12`, `12.04.2018`: two separators with a digit on each side, and four
+    /// digits (the year) next to a separator.
     numeric_date: bool,
-    /// `12 April 2018`, `5. November 2021`: a digit and an ASCII letter.
+    /// `12 April 2018`, `5. November 2021`: a digit, an ASCII letter and a word of
+    /// three letters or more (every month name, every abbreviation).
     latin_date: bool,
 }
 
@@ -613,9 +615,13 @@ impl Needs {
     fn of(run: &str) -> Self {
         let (mut ascii_digit, mut wide_digit, mut latin) = (false, false, false);
         let (mut month, mut year, mut numeral) = (false, false, false);
-        let mut numeric_date = false;
-        let mut before: Option<char> = None;
-        let mut sep_after_digit = false;
+        // Numeric forms: two separators each between digits (`2018-04-12`), and a
+        // four-digit year just before or just after a separator.
+        let (mut digit_sep_digit, mut year_at_sep) = (0u8, false);
+        let (mut digits, mut digits_after_sep, mut sep_after_digit, mut after_sep) =
+            (0usize, false, false, false);
+        // Month names, in every language read, have three letters or more in a row.
+        let (mut letters, mut word) = (0usize, false);
         for c in run.chars() {
             match c {
                 '0'..='9' => ascii_digit = true,
@@ -626,17 +632,35 @@ impl Needs {
                 c if is_cjk_numeral_char(c) => numeral = true,
                 _ => {}
             }
-            if sep_after_digit && is_digit(c) {
-                numeric_date = true;
+            if c.is_alphabetic() {
+                letters += 1;
+                word |= letters >= 3;
+            } else {
+                letters = 0;
             }
-            sep_after_digit = matches!(c, '-' | '/' | '.') && before.is_some_and(is_digit);
-            before = Some(c);
+            let sep = matches!(c, '-' | '/' | '.');
+            if is_digit(c) {
+                if sep_after_digit {
+                    digit_sep_digit = digit_sep_digit.saturating_add(1);
+                }
+                if digits == 0 {
+                    digits_after_sep = after_sep;
+                }
+                digits += 1;
+                year_at_sep |= digits >= 4 && digits_after_sep;
+                sep_after_digit = false;
+            } else {
+                year_at_sep |= sep && digits >= 4;
+                sep_after_digit = sep && digits > 0;
+                digits = 0;
+            }
+            after_sep = sep;
         }
         Needs {
             cjk_digit_date: month && (ascii_digit || wide_digit),
             cjk_numeral_date: month && year && numeral,
-            numeric_date,
-            latin_date: (ascii_digit || wide_digit) && latin,
+            numeric_date: digit_sep_digit >= 2 && year_at_sep,
+            latin_date: (ascii_digit || wide_digit) && latin && word,
         }
     }
 }
@@ -1033,6 +1057,12 @@ mod tests {
         "发布",
         "测试",
         "\u{212A}",
+        "\u{17F}ep",
+        "n",
+        "mai",
+        "12345",
+        "v1.2",
+        "http://127.0.0.1:8080/n/5",
         "okt",
         "October",
         "–",
@@ -1094,6 +1124,16 @@ mod tests {
         let n = Needs::of(runs[1]);
         assert!(!n.cjk_digit_date && !n.numeric_date && n.latin_date);
         assert!(Needs::of("2018-04-12 09:00").numeric_date);
+        assert!(Needs::of("12.04.2018").numeric_date);
+        // Addresses and paths: separators between digits, but no year at one; a letter
+        // between digits, but no month name.
+        let url = "http://127.0.0.1:34567/n/123";
+        for run in ["//127.0.0.1", "34567/n/123", "2018-04", "v1.2.3"] {
+            let n = Needs::of(run);
+            assert!(!n.numeric_date && !n.latin_date, "{run}");
+        }
+        assert!(find_dates(url).is_empty());
+        assert!(Needs::of("12 mai 2020").latin_date);
         assert!(Needs::of("二〇一八年四月十二日").cjk_numeral_date);
         assert!(date_runs("测试单位发布通知").is_empty());
         assert_eq!(find_dates(text).len(), 2);
