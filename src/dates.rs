@@ -704,17 +704,32 @@ pub fn url_date(url: &str) -> Option<NaiveDate> {
             Err(_) => url.split(['?', '#']).next().unwrap_or(url).to_owned(),
         },
     };
-    // Every pattern has a four-digit year: a path without four digits in a row (most
-    // paths) has no date.
-    let four_digits = path
-        .as_bytes()
-        .windows(4)
-        .any(|w| w.iter().all(u8::is_ascii_digit));
-    if path.is_ascii() && !four_digits {
+    if path.is_ascii() && !has_url_year(&path) {
         return None;
     }
+    path_date(&path)
+}
+
+/// Whether an ASCII path has what every pattern of [`URL_PATTERNS`] needs: four digits
+/// that are a year of `URL_YEARS`, after `/`, `t`, `_` or `-`. Most paths (numeric
+/// ids, no digits) have none and are not searched.
+fn has_url_year(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    (1..bytes.len().saturating_sub(3)).any(|i| {
+        let four = &bytes[i..i + 4];
+        four.iter().all(u8::is_ascii_digit)
+            && matches!(bytes[i - 1], b'/' | b't' | b'_' | b'-')
+            && std::str::from_utf8(four)
+                .ok()
+                .and_then(|y| y.parse::<i32>().ok())
+                .is_some_and(|y| URL_YEARS.contains(&y))
+    })
+}
+
+/// The first date of [`URL_PATTERNS`] in `path`.
+fn path_date(path: &str) -> Option<NaiveDate> {
     for re in URL_PATTERNS.iter() {
-        for caps in re.captures_iter(&path) {
+        for caps in re.captures_iter(path) {
             let (Some(y), Some(m), Some(d)) = (
                 cap_num(&caps, "y"),
                 cap_num(&caps, "m"),
@@ -987,7 +1002,19 @@ mod tests {
                 "http://www.example.com/2018/0318/123.html",
                 Some((2018, 3, 18)),
             ),
+            (
+                "http://www.gov.cn/zhengce/t20180402_123.html",
+                Some((2018, 4, 2)),
+            ),
+            (
+                "https://example.com/news_20180412.html",
+                Some((2018, 4, 12)),
+            ),
+            ("https://example.com/a-2018_04_12.html", Some((2018, 4, 12))),
+            ("https://example.com/2100/01/02/", Some((2100, 1, 2))),
             ("https://example.com/news/12345678/", None),
+            ("https://example.com/n/1234", None),
+            ("https://example.com/content_5280001.htm", None),
             ("https://example.com/2018/13/45/", None),
             ("https://example.com/1890/03/23/", None),
             ("https://example.com/about/", None),
@@ -996,6 +1023,27 @@ mod tests {
         for (url, expect) in cases {
             let expect = expect.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d));
             assert_eq!(url_date(url), expect, "url {url}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Paths shaped like dated ones (something, a separator or not, four digits, date
+        /// parts): those the pre-test turns away have no date for the patterns either.
+        #[test]
+        fn paths_without_a_year_at_a_separator_have_no_date(
+            head in proptest::sample::select(&["", "/", "/n/", "/a_b", "/5"][..]),
+            sep in proptest::sample::select(&["/", "t", "_", "-", ".", "x", ""][..]),
+            year in proptest::sample::select(&["2018", "1989", "2100", "2101", "1234", "0412"][..]),
+            rest in proptest::collection::vec(
+                proptest::sample::select(&["/", "-", "_", ".", "04", "4", "12", "0412"][..]),
+                0..5,
+            ),
+        ) {
+            let path = format!("{head}{sep}{year}{}", rest.concat());
+            if !has_url_year(&path) {
+                proptest::prop_assert_eq!(path_date(&path), None, "{}", path);
+            }
         }
     }
 

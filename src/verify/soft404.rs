@@ -80,6 +80,8 @@ static CHALLENGE_MARKUP_SEARCH: LazyLock<AhoCorasick> = LazyLock::new(|| {
 });
 static GONE_SEARCH: LazyLock<AhoCorasick> =
     LazyLock::new(|| AhoCorasick::new(GONE_PHRASES).expect("static patterns are valid"));
+static WEAK_SEARCH: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(WEAK_PHRASES).expect("static patterns are valid"));
 static CHALLENGE_SEARCH: LazyLock<AhoCorasick> =
     LazyLock::new(|| AhoCorasick::new(CHALLENGE_PHRASES).expect("static patterns are valid"));
 
@@ -115,11 +117,20 @@ const SHORT_TITLE_CHARS: usize = 40;
 /// Words per shingle in [`page_similarity`].
 const SHINGLE: usize = 4;
 
+/// The first of [`WEAK_PHRASES`] that `text` holds as a term ([`contains_term`]): one
+/// pass finds the phrases `text` holds at all; only those are tried as terms.
+///
+/// [`contains_term`]: crate::text::contains_term
 fn has_weak(text: &str) -> Option<&'static str> {
+    let mut held = [false; WEAK_PHRASES.len()];
+    for m in WEAK_SEARCH.find_overlapping_iter(text) {
+        held[m.pattern().as_usize()] = true;
+    }
     WEAK_PHRASES
         .iter()
-        .copied()
-        .find(|p| crate::text::contains_term(text, p))
+        .zip(held)
+        .find(|(p, held)| *held && crate::text::contains_term(text, p))
+        .map(|(p, _)| *p)
 }
 
 /// Why a page reads as "gone", if it does.
@@ -359,6 +370,31 @@ impl ProbePage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weak_phrases_are_the_first_held_as_terms_in_list_order() {
+        let reference = |text: &str| {
+            WEAK_PHRASES
+                .iter()
+                .copied()
+                .find(|p| crate::text::contains_term(text, p))
+        };
+        for text in [
+            "",
+            "error 404",
+            "error404 errors",
+            "errors: page not found",
+            "4040 not foundation",
+            "页面出错了，找不到",
+            "an error occurred, code 1404 then 404",
+            "not found",
+        ] {
+            assert_eq!(has_weak(text), reference(text), "{text:?}");
+        }
+        assert_eq!(has_weak("error 404"), Some("404"));
+        assert_eq!(has_weak("error404 errors"), None);
+        assert_eq!(has_weak("页面出错了，找不到"), Some("找不到"));
+    }
 
     #[test]
     fn recognises_soft_404_pages() {
