@@ -439,6 +439,9 @@ impl fmt::Display for CharsetSource {
 
 pub use crate::reason::Reason;
 pub use cited::Citations;
+/// A row with every field filled, for tests of the formatters.
+#[cfg(test)]
+pub(crate) use rows::tests::row as filled_row;
 pub use rows::{Brief, Rows, SPILL_AFTER, Spool};
 pub use run::{CitationResult, Mode, RunReport, Summary};
 

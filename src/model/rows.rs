@@ -162,9 +162,18 @@ impl Rows {
     /// checked, with a warning on stderr, rather than ending the report.
     #[must_use]
     pub fn iter(&self) -> Iter<'_> {
+        self.iter_range(0..self.slots.len())
+    }
+
+    /// The rows of `range` (clamped to the rows there are), as [`Rows::iter`] gives them:
+    /// passes over separate ranges can run side by side (each reads back on its own).
+    #[must_use]
+    pub fn iter_range(&self, range: std::ops::Range<usize>) -> Iter<'_> {
+        let end = range.end.min(self.slots.len());
         Iter {
             rows: self,
-            next: 0,
+            next: range.start.min(end),
+            end,
             buf: Bufs::default(),
         }
     }
@@ -237,6 +246,7 @@ impl Rows {
 pub struct Iter<'a> {
     rows: &'a Rows,
     next: usize,
+    end: usize,
     buf: Bufs,
 }
 
@@ -252,13 +262,16 @@ impl<'a> Iterator for Iter<'a> {
     type Item = Cow<'a, CitationResult>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.end {
+            return None;
+        }
         let slot = self.rows.slots.get(self.next)?;
         self.next += 1;
         Some(self.rows.load(slot, &mut self.buf))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.rows.slots.len() - self.next;
+        let left = self.end - self.next;
         (left, Some(left))
     }
 }
@@ -446,7 +459,7 @@ impl Spool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
 
     use chrono::{NaiveDate, TimeZone, Utc};
 
@@ -457,7 +470,7 @@ mod tests {
     };
 
     /// A row with every field of its result filled, differing by `i`.
-    fn row(i: usize) -> CitationResult {
+    pub(crate) fn row(i: usize) -> CitationResult {
         let when = Utc.with_ymd_and_hms(2026, 11, 1, 8, 30, 0).unwrap();
         let evidence = Evidence {
             matched_keywords: vec![format!("国务院{i}"), "policy".to_owned()],
