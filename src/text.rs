@@ -97,17 +97,22 @@ pub fn normalize_mapped(s: &str) -> (String, Vec<usize>) {
 /// the map; `None` past the end.
 #[must_use]
 pub fn original_offset(s: &str, at: usize) -> Option<usize> {
-    let mut len = 0;
-    let mut found = None;
-    normalize_chars(s, |c, offset| {
-        if found.is_none() {
-            len += c.len_utf8();
-            if len > at {
-                found = Some(offset);
+    let len = std::cell::Cell::new(0);
+    let found = std::cell::Cell::new(None);
+    // The rest of the text is not normalised once the character is found.
+    normalize_chars_while(
+        s,
+        || found.get().is_none(),
+        |c, offset| {
+            if found.get().is_none() {
+                len.set(len.get() + c.len_utf8());
+                if len.get() > at {
+                    found.set(Some(offset));
+                }
             }
-        }
-    });
-    found
+        },
+    );
+    found.get()
 }
 
 /// Whether NFKC leaves `c` as it is and it has no case: the CJK unified ideographs
@@ -120,12 +125,20 @@ fn is_plain_ideograph(c: char) -> bool {
 /// character it came from. NFKC is applied per character, as [`normalize`] documents;
 /// ASCII, CJK ideographs and characters that NFKC's quick check passes (most text) are
 /// taken as they are, without running the full algorithm.
-fn normalize_chars(s: &str, mut emit: impl FnMut(char, usize)) {
+fn normalize_chars(s: &str, emit: impl FnMut(char, usize)) {
+    normalize_chars_while(s, || true, emit);
+}
+
+/// [`normalize_chars`] while `go_on` says so (asked before each character of `s`).
+fn normalize_chars_while(s: &str, go_on: impl Fn() -> bool, mut emit: impl FnMut(char, usize)) {
     let mut state = Normalizer {
         pending_space: None,
         last_cjk: None,
     };
     for (offset, original) in s.char_indices() {
+        if !go_on() {
+            return;
+        }
         if original.is_ascii() || is_plain_ideograph(original) || nfkc_keeps(original) {
             state.push(original, offset, &mut emit);
         } else {
