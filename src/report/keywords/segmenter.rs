@@ -138,11 +138,8 @@ impl Dictionary {
             // `word freq tag`, one space apart (the file's own form; a line in another
             // form is left out, which the test of the whole dictionary would see).
             let line = raw.trim_ascii_end();
-            let mut fields = line.splitn(3, |&b| b == b' ');
-            let word = fields.next().unwrap_or_default();
-            let freq = fields
-                .next()
-                .and_then(|f| std::str::from_utf8(f).ok()?.parse::<usize>().ok());
+            let (word, rest) = split_at_space(line);
+            let freq = parse_count(split_at_space(rest).0);
             match (freq, first_char(word)) {
                 (Some(freq), Some(first)) if word > prev => {
                     prev = word;
@@ -356,6 +353,27 @@ impl Segmenter {
     }
 }
 
+/// `line` up to its first space, and what follows that space (empty without one).
+fn split_at_space(line: &[u8]) -> (&[u8], &[u8]) {
+    match line.iter().position(|&b| b == b' ') {
+        Some(i) => (&line[..i], &line[i + 1..]),
+        None => (line, &[]),
+    }
+}
+
+/// A frequency: what `usize::from_str` reads (an optional `+`, then at least one ASCII
+/// digit and nothing else, not overflowing), without going through a `str`.
+fn parse_count(field: &[u8]) -> Option<usize> {
+    let digits = field.strip_prefix(b"+").unwrap_or(field);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, &b| {
+        let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(usize::from(d))
+    })
+}
+
 /// The first character of a word given as UTF-8.
 fn first_char(word: &[u8]) -> Option<char> {
     let width = match *word.first()? {
@@ -441,6 +459,25 @@ mod tests {
 
     /// The embedded dictionary is sorted by word with each word once: the index keeps
     /// every line (a line out of order would be left out of every segmenter).
+    #[test]
+    fn frequencies_read_as_usize_from_str_reads_them() {
+        let max = usize::MAX.to_string();
+        let over = format!("{max}0");
+        for field in [
+            "", "0", "7", "+7", "++7", "-7", "12a", " 12", "12 ", "0012", "+", "٣", "１２", &max,
+            &over,
+        ] {
+            assert_eq!(
+                parse_count(field.as_bytes()),
+                field.parse::<usize>().ok(),
+                "{field:?}"
+            );
+        }
+        assert_eq!(split_at_space(b"word 5 n"), (&b"word"[..], &b"5 n"[..]));
+        assert_eq!(split_at_space(b"word"), (&b"word"[..], &b""[..]));
+        assert_eq!(split_at_space(b"word "), (&b"word"[..], &b""[..]));
+    }
+
     #[test]
     fn the_dictionary_is_sorted_and_indexed_whole() {
         let d = dictionary();
