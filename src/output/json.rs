@@ -104,15 +104,19 @@ fn write_rows(rows: &Rows, out: &mut impl Write) -> io::Result<()> {
     }
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        s.spawn(move || {
-            for piece in (1..pieces).step_by(2) {
-                if tx.send(render_piece(rows, piece)).is_err() {
-                    break;
+        let helper = std::thread::Builder::new()
+            .name("citecheck-json".to_owned())
+            .spawn_scoped(s, move || {
+                for piece in (1..pieces).step_by(2) {
+                    if tx.send(render_piece(rows, piece)).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+        // No second thread to be had: every piece here.
+        let alone = helper.is_err();
         for piece in 0..pieces {
-            let bytes = if piece % 2 == 0 {
+            let bytes = if alone || piece % 2 == 0 {
                 render_piece(rows, piece)?
             } else {
                 rx.recv()
