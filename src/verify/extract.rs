@@ -574,14 +574,14 @@ fn is_page_wrapper(html: &Html, id: NodeId) -> bool {
         .is_some_and(|el| matches!(el.value().name(), "body" | "html"))
 }
 
-fn first_text(html: &Html, selector: &Selector) -> Option<String> {
-    html.select(selector)
+fn first_text(html: &Html, name: &'static str, selector: &Selector) -> Option<String> {
+    super::select_named(html, name, selector)
         .map(|el| collapse(&el.text().collect::<String>()))
         .find(|t| !t.is_empty())
 }
 
 fn og_title(html: &Html) -> Option<String> {
-    html.select(&SEL_OG_TITLE)
+    super::select_named(html, "meta", &SEL_OG_TITLE)
         .filter_map(|el| el.attr("content"))
         .map(collapse)
         .find(|t| !t.is_empty())
@@ -603,8 +603,7 @@ fn strip_site_name(title: &str) -> String {
 /// Read the title, the main text and the chrome text of a parsed page.
 pub(crate) fn extract(html: &Html) -> Extracted {
     let root = html.root_element();
-    let body_chars = html
-        .select(&SEL_BODY)
+    let body_chars = super::select_named(html, "body", &SEL_BODY)
         .next()
         .map_or(0, |b| visible_chars(*b));
     let mut walker = Walker {
@@ -622,7 +621,7 @@ pub(crate) fn extract(html: &Html) -> Extracted {
     walker.flush();
     let mut blocks = walker.blocks;
     mark_chrome(&mut blocks);
-    let title = first_text(html, &SEL_TITLE).or_else(|| og_title(html));
+    let title = first_text(html, "title", &SEL_TITLE).or_else(|| og_title(html));
     if !blocks.iter().any(|b| b.headline) {
         // No `<h1>`: the headline is the block that repeats the title (`<div class="h-title">`).
         let candidates: Vec<String> = og_title(html)
@@ -663,7 +662,7 @@ pub(crate) fn extract(html: &Html) -> Extracted {
         .iter()
         .find(|b| b.headline)
         .map(|b| b.text.clone())
-        .or_else(|| first_text(html, &SEL_H1))
+        .or_else(|| first_text(html, "h1", &SEL_H1))
         .or_else(|| og_title(html));
     let main_text = main.join("\n");
     Extracted {

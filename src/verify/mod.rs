@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use regex::Regex;
-use scraper::{Html, Selector};
+use scraper::{ElementRef, Html, Selector};
 
 use serde::Serialize;
 
@@ -193,8 +193,24 @@ fn resolve(base: &str, target: &str) -> String {
         .map_or_else(|_| target.to_owned(), String::from)
 }
 
+/// What `html.select(selector)` gives, in the same order, for a selector that only
+/// matches elements named `name` (every selector of the page readers names its element):
+/// the selector is run on those elements only, not on every element of the page.
+pub(crate) fn select_named<'a>(
+    html: &'a Html,
+    name: &'static str,
+    selector: &'a Selector,
+) -> impl Iterator<Item = ElementRef<'a>> + 'a {
+    html.tree
+        .nodes()
+        .filter_map(ElementRef::wrap)
+        .filter(move |el| {
+            el.value().name() == name && el.parent().is_some() && selector.matches(el)
+        })
+}
+
 fn meta_refresh(html: &Html) -> Option<String> {
-    html.select(&SEL_META_REFRESH).find_map(|el| {
+    select_named(html, "meta", &SEL_META_REFRESH).find_map(|el| {
         let value = el.value();
         if !value
             .attr("http-equiv")?
@@ -220,7 +236,7 @@ fn meta_refresh(html: &Html) -> Option<String> {
 }
 
 fn script_redirect(html: &Html) -> Option<String> {
-    html.select(&SEL_SCRIPT)
+    select_named(html, "script", &SEL_SCRIPT)
         .filter(|el| el.value().attr("src").is_none())
         .find_map(|el| {
             let code: String = el.text().collect();

@@ -54,7 +54,7 @@ fn snippet_text(s: &str) -> String {
 
 /// The JSON-LD `articleBody`, if the page has one.
 pub(crate) fn jsonld_body(html: &Html) -> Option<String> {
-    html.select(&SEL_JSONLD)
+    super::select_named(html, "script", &SEL_JSONLD)
         .filter_map(|script| serde_json::from_str::<Value>(&script.text().collect::<String>()).ok())
         .filter_map(|json| {
             let mut found = Vec::new();
@@ -67,7 +67,7 @@ pub(crate) fn jsonld_body(html: &Html) -> Option<String> {
 
 /// The longest text in a Next.js/Nuxt data blob.
 fn next_data_body(html: &Html) -> Option<String> {
-    html.select(&SEL_NEXT)
+    super::select_named(html, "script", &SEL_NEXT)
         .filter_map(|script| serde_json::from_str::<Value>(&script.text().collect::<String>()).ok())
         .filter_map(|json| {
             let mut found = Vec::new();
@@ -84,7 +84,7 @@ fn next_data_body(html: &Html) -> Option<String> {
 
 /// The text of the `<noscript>` elements in the body (their content is markup in text).
 fn noscript_body(html: &Html) -> Option<String> {
-    html.select(&SEL_NOSCRIPT)
+    super::select_named(html, "noscript", &SEL_NOSCRIPT)
         .map(|n| snippet_text(&n.text().collect::<String>()))
         .max_by_key(String::len)
         .filter(|s| !s.is_empty())

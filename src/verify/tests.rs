@@ -462,3 +462,52 @@ fn sniffs_html_that_opens_with_a_script_and_names_html_late() {
     let text = read_page("https://example.com/a", None, b"a <b> plain note");
     assert!(!text.is_html);
 }
+
+/// `select_named` gives what `Html::select` gives for every selector the page readers
+/// run through it, on the fixture pages and on markup with the names in other places
+/// (upper case, SVG, nested bodies, scripts of each kind).
+#[test]
+fn selecting_by_name_first_selects_the_same_elements() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut pages: Vec<String> = ["pages", "zh-pages"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).expect("fixture folder"))
+        .map(|e| e.expect("fixture entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).expect("fixture")).into_owned())
+        .collect();
+    assert!(pages.len() >= 20, "fixture pages found");
+    pages.push(
+        r#"<!doctype html><HTML><HEAD><TITLE>T</TITLE><META HTTP-EQUIV="refresh" CONTENT="0;url=/x">
+        <meta property="og:title" content="O"><SCRIPT type="application/ld+json">{"a":1}</SCRIPT>
+        <script id="__NEXT_DATA__">{}</script></HEAD><BODY><svg><title>svg</title><script>s</script></svg>
+        <H1>h</H1><noscript>n</noscript><body><h1>second</h1></body><math><h1>m</h1></math>
+        <template><script>t</script><title>in template</title></template></BODY></HTML>"#
+            .to_owned(),
+    );
+    let pairs: [(&str, &str); 9] = [
+        ("meta", "meta[http-equiv][content]"),
+        ("script", "script"),
+        ("body", "body"),
+        ("title", "title"),
+        ("h1", "h1"),
+        ("meta", r#"meta[property="og:title"]"#),
+        ("script", r#"script[type="application/ld+json"]"#),
+        ("script", "script#__NEXT_DATA__, script#__NUXT_DATA__"),
+        ("noscript", "body noscript"),
+    ];
+    let mut seen = 0;
+    for page in &pages {
+        let html = scraper::Html::parse_document(page);
+        for (name, css) in pairs {
+            let selector = scraper::Selector::parse(css).expect("selector");
+            let all: Vec<_> = html.select(&selector).map(|e| e.id()).collect();
+            let named: Vec<_> = super::select_named(&html, name, &selector)
+                .map(|e| e.id())
+                .collect();
+            assert_eq!(named, all, "{css}");
+            seen += all.len();
+        }
+    }
+    assert!(seen > 100, "the selectors select something ({seen})");
+}
