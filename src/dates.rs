@@ -696,12 +696,12 @@ static URL_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// year (1990–2100).
 #[must_use]
 pub fn url_date(url: &str) -> Option<NaiveDate> {
-    let path = match crate::text::plain_url(url) {
-        // An address as the URL crate writes it: no parse needed.
-        Some((_, path)) => path.to_owned(),
+    let path: std::borrow::Cow<'_, str> = match crate::text::plain_url(url) {
+        // An address as the URL crate writes it: no parse (and no copy) needed.
+        Some((_, path)) => path.into(),
         None => match url::Url::parse(url) {
-            Ok(parsed) => parsed.path().to_owned(),
-            Err(_) => url.split(['?', '#']).next().unwrap_or(url).to_owned(),
+            Ok(parsed) => parsed.path().to_owned().into(),
+            Err(_) => url.split(['?', '#']).next().unwrap_or(url).into(),
         },
     };
     if path.is_ascii() && !has_url_year(&path) {
@@ -719,10 +719,7 @@ fn has_url_year(path: &str) -> bool {
         let four = &bytes[i..i + 4];
         four.iter().all(u8::is_ascii_digit)
             && matches!(bytes[i - 1], b'/' | b't' | b'_' | b'-')
-            && std::str::from_utf8(four)
-                .ok()
-                .and_then(|y| y.parse::<i32>().ok())
-                .is_some_and(|y| URL_YEARS.contains(&y))
+            && URL_YEARS.contains(&four.iter().fold(0, |y, &d| y * 10 + i32::from(d - b'0')))
     })
 }
 

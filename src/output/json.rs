@@ -61,36 +61,65 @@ const NO_ROWS: &[u8] = b"\n  \"citations\": []";
 
 impl Formatter for Json {
     /// The document `serde_json::to_writer_pretty` writes, byte for byte, but with the
-    /// rows (nearly all of a large report) serialised on two threads: the document around
-    /// them is written with no rows, and the rows, rendered in pieces in order, go where
-    /// its empty list is.
+    /// rows (nearly all of a large report) serialised on two threads: the document is
+    /// written with no rows, and the rows, rendered in pieces in order, go where its
+    /// empty list is ([`Splice`]); what follows them streams through as before.
     fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         // serde_json writes token by token: a buffer of our own takes those small writes
         // without a dynamic call each, and hands `out` large pieces.
         let mut buffered = io::BufWriter::with_capacity(64 * 1024, &mut *out);
-        let rows = &report.citations;
         let none = Rows::default();
-        let mut around = Vec::new();
-        serde_json::to_writer_pretty(&mut around, &doc(report, &none)).map_err(io_error)?;
-        // No string holds a raw newline: the one top-level `citations` is this.
-        let at = memchr::memmem::find(&around, NO_ROWS);
-        match at {
-            Some(at) if !rows.is_empty() => {
-                let open = at + NO_ROWS.len() - 1;
-                buffered.write_all(&around[..open])?;
-                write_rows(rows, &mut buffered)?;
-                buffered.write_all(b"\n  ")?;
-                buffered.write_all(&around[open..])?;
-            }
-            Some(_) => buffered.write_all(&around)?,
-            None => {
-                debug_assert!(false, "the JSON document has no empty citations list");
-                serde_json::to_writer_pretty(&mut buffered, &doc(report, rows))
-                    .map_err(io_error)?;
-            }
+        let mut splice = Splice {
+            out: &mut buffered,
+            rows: &report.citations,
+            head: Vec::new(),
+            spliced: false,
+        };
+        serde_json::to_writer_pretty(&mut splice, &doc(report, &none)).map_err(io_error)?;
+        if !splice.spliced {
+            debug_assert!(false, "the JSON document has no empty citations list");
+            serde_json::to_writer_pretty(&mut buffered, &doc(report, &report.citations))
+                .map_err(io_error)?;
         }
         buffered.write_all(b"\n")?;
         buffered.flush()
+    }
+}
+
+/// Takes the document written without rows: holds its head until the empty citations
+/// list ([`NO_ROWS`]; no string holds a raw newline, so only the top-level field looks
+/// like it), writes the rows into it, then passes the rest straight through. Until then
+/// nothing reaches `out` (a document without the list is written again, whole).
+struct Splice<'a, W: Write> {
+    out: W,
+    rows: &'a Rows,
+    head: Vec<u8>,
+    spliced: bool,
+}
+
+impl<W: Write> Write for Splice<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.spliced {
+            return self.out.write(buf);
+        }
+        self.head.extend_from_slice(buf);
+        if let Some(at) = memchr::memmem::find(&self.head, NO_ROWS) {
+            // Up to the list's `[`, its rows, then `]` and what follows.
+            let open = at + NO_ROWS.len() - 1;
+            self.out.write_all(&self.head[..open])?;
+            if !self.rows.is_empty() {
+                write_rows(self.rows, &mut self.out)?;
+                self.out.write_all(b"\n  ")?;
+            }
+            self.out.write_all(&self.head[open..])?;
+            self.head = Vec::new();
+            self.spliced = true;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }
 

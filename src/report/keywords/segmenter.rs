@@ -457,8 +457,6 @@ mod tests {
         assert!(words > 1000, "{words} words compared in the reports");
     }
 
-    /// The embedded dictionary is sorted by word with each word once: the index keeps
-    /// every line (a line out of order would be left out of every segmenter).
     #[test]
     fn frequencies_read_as_usize_from_str_reads_them() {
         let max = usize::MAX.to_string();
@@ -478,6 +476,8 @@ mod tests {
         assert_eq!(split_at_space(b"word "), (&b"word"[..], &b""[..]));
     }
 
+    /// The embedded dictionary is sorted by word with each word once: the index keeps
+    /// every line (a line out of order would be left out of every segmenter).
     #[test]
     fn the_dictionary_is_sorted_and_indexed_whole() {
         let d = dictionary();
