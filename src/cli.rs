@@ -239,7 +239,7 @@ pub struct CheckArgs {
     /// Requests in flight at once to one host.
     #[arg(long, value_name = "N")]
     pub host_concurrency: Option<usize>,
-    /// Requests per second to one host.
+    /// Requests per second to one host (`inf`: no pacing, for one's own servers).
     #[arg(long, value_name = "R")]
     pub host_rate: Option<f64>,
     /// Retries for transient failures (connect errors, timeouts, 408, 429, 5xx).

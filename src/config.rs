@@ -515,6 +515,23 @@ fn within<T: PartialOrd + Display>(
     }
 }
 
+/// A host rate: within [`fetch::HOST_RATE_RANGE`], or `inf` ([`fetch::UNPACED`]).
+fn host_rate(key: &str, v: f64) -> Result<f64, ConfigError> {
+    if v == fetch::UNPACED {
+        return Ok(v);
+    }
+    within(key, v, &fetch::HOST_RATE_RANGE).map_err(|_| {
+        invalid(
+            key,
+            format!(
+                "{v} is out of range: must be from {} to {}, or inf (no pacing)",
+                fetch::HOST_RATE_RANGE.start(),
+                fetch::HOST_RATE_RANGE.end()
+            ),
+        )
+    })
+}
+
 fn validate_fetch(f: FetchFile) -> Result<FetchOptions, ConfigError> {
     let timeout = within("fetch.timeout", f.timeout, &fetch::TIMEOUT_RANGE)?;
     let proxy = match f.proxy.trim() {
@@ -547,7 +564,7 @@ fn validate_fetch(f: FetchFile) -> Result<FetchOptions, ConfigError> {
             None => None,
         };
         if let Some(r) = h.rate {
-            within("fetch.hosts.rate", r, &fetch::HOST_RATE_RANGE)?;
+            host_rate("fetch.hosts.rate", r)?;
         }
         if let Some(c) = h.concurrency {
             within("fetch.hosts.concurrency", c, &fetch::HOST_CONCURRENCY_RANGE)?;
@@ -581,7 +598,7 @@ fn validate_fetch(f: FetchFile) -> Result<FetchOptions, ConfigError> {
             f.host_concurrency,
             &fetch::HOST_CONCURRENCY_RANGE,
         )?,
-        host_rate: within("fetch.host_rate", f.host_rate, &fetch::HOST_RATE_RANGE)?,
+        host_rate: host_rate("fetch.host_rate", f.host_rate)?,
         max_retries: within(
             "fetch.max_retries",
             f.max_retries,
@@ -691,6 +708,36 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let parsed = FileConfig::parse(&text, &path).unwrap();
         assert_eq!(parsed, FileConfig::default());
+    }
+
+    #[test]
+    fn an_infinite_host_rate_lifts_the_pacing_and_nothing_else_beyond_the_range() {
+        let p = Path::new("x.toml");
+        let resolve = |text: &str| {
+            Config::resolve(FileConfig::parse(text, p).unwrap(), &Overrides::default())
+        };
+        let c = resolve(
+            "[fetch]\nhost_rate = inf\n\n[[fetch.hosts]]\npattern = \"a.example\"\nrate = inf\n\n\
+             [[fetch.hosts]]\npattern = \"b.example\"\nrate = 2.0\n",
+        )
+        .unwrap();
+        assert_eq!(c.fetch.host_limits("a.example").1, f64::INFINITY);
+        assert_eq!(c.fetch.host_limits("b.example").1, 2.0);
+        assert_eq!(c.fetch.host_limits("c.example").1, f64::INFINITY);
+        for text in [
+            "[fetch]\nhost_rate = 20000\n",
+            "[fetch]\nhost_rate = -inf\n",
+            "[[fetch.hosts]]\npattern = \"*\"\nrate = 1e300\n",
+        ] {
+            let err = resolve(text).unwrap_err().to_string();
+            assert!(
+                err.contains("rate") && err.contains("or inf"),
+                "{text}: {err}"
+            );
+        }
+        // The archive's rate stays bounded: its hosts are never one's own.
+        let err = resolve("[archive]\nrate = inf\n").unwrap_err().to_string();
+        assert!(err.contains("archive.rate"), "{err}");
     }
 
     #[test]

@@ -392,6 +392,59 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
 }
 
 #[test]
+fn an_unpaced_host_still_keeps_its_concurrency_cap() {
+    // `--host-rate inf` lifts the time between requests, nothing else: eight 300 ms
+    // answers with three in flight leave in three waves, the first three at once.
+    let router = Router::new().route(
+        "/slow/{n}",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            html(PAGE)
+        }),
+    );
+    let s = Server::start(router);
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (0..8)
+        .map(|i| format!("- item {}\n", s.url(&format!("/slow/{i}"))))
+        .collect();
+    let r = report(dir.path(), "r.md", &text);
+    let (doc, code) = check_json(&[
+        r.to_str().unwrap(),
+        "--allow-private",
+        "--host-rate",
+        "inf",
+        "--host-concurrency",
+        "3",
+        "--max-concurrency",
+        "32",
+    ]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["summary"]["by_status"]["ok"], 8, "{doc:#}");
+    let mut at: Vec<Instant> = s
+        .log
+        .hits()
+        .iter()
+        .filter(|h| h.path.starts_with("/slow/"))
+        .map(|h| h.at)
+        .collect();
+    at.sort();
+    assert_eq!(at.len(), 8);
+    let max = s
+        .log
+        .max_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(max <= 3, "in flight per host {max} > 3");
+    assert_eq!(max, 3, "the cap is used");
+    // No pacing: the first wave leaves together (at the default rate, 1/s, its three
+    // requests would leave a second apart).
+    let wave = at[2] - at[0];
+    assert!(
+        wave < Duration::from_millis(150),
+        "first three spread over {wave:?}"
+    );
+}
+
+#[test]
 fn requests_go_through_the_proxy_flag_and_the_environment() {
     let origin = Server::start(status_router());
     let proxy = forward_proxy(origin.addr);

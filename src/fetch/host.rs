@@ -129,8 +129,14 @@ pub trait FleetGate: Send + Sync {
     fn back_off<'a>(&'a self, host: &'a str, wait: Duration) -> futures::future::BoxFuture<'a, ()>;
 }
 
-/// `1 / rate`, for a rate already validated to a sane range.
+/// `1 / rate`, for a rate already validated to a sane range; none for an unpaced host
+/// ([`super::options::UNPACED`]): every turn is due at once, so no request ever sleeps
+/// for its turn (a wait below the timer's millisecond would cost a timer, a wake-up and
+/// up to a millisecond for nothing).
 pub(crate) fn interval_for(rate: f64) -> Duration {
+    if rate == super::options::UNPACED {
+        return Duration::ZERO;
+    }
     Duration::try_from_secs_f64(1.0 / rate)
         .unwrap_or(Duration::MAX)
         .max(Duration::from_nanos(1))
@@ -322,6 +328,31 @@ mod tests {
         assert!(s.try_take(t0 + ms(5000)).is_ok());
         assert_eq!(interval_for(0.5), Duration::from_secs(2));
         assert_eq!(interval_for(4.0), ms(250));
+    }
+
+    #[test]
+    fn an_unpaced_host_never_waits_for_a_turn_but_for_a_backoff_or_crawl_delay() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // The fastest paced host makes the second request of one instant wait.
+        let mut paced = Schedule::new(*crate::fetch::options::HOST_RATE_RANGE.end());
+        assert!(paced.try_take(t0).is_ok());
+        assert!(paced.try_take(t0).is_err());
+        // Unpaced: every turn is due at once, however many are taken in one instant.
+        let mut s = Schedule::new(crate::fetch::options::UNPACED);
+        assert_eq!(interval_for(crate::fetch::options::UNPACED), Duration::ZERO);
+        for _ in 0..3 {
+            assert!(s.try_take(t0).is_ok());
+            assert_eq!(s.wait_until(t0), None);
+        }
+        s.restamp(t0);
+        assert!(s.try_take(t0).is_ok());
+        // A `Retry-After` and a robots.txt crawl delay still hold.
+        s.back_off_until(t0 + ms(500));
+        assert_eq!(s.try_take(t0 + ms(1)), Err(t0 + ms(500)));
+        s.set_crawl_delay(ms(200));
+        assert!(s.try_take(t0 + ms(500)).is_ok());
+        assert_eq!(s.try_take(t0 + ms(600)), Err(t0 + ms(700)));
     }
 
     #[tokio::test]

@@ -40,8 +40,13 @@ pub const MAX_CONCURRENCY_RANGE: RangeInclusive<usize> = 1..=4096;
 /// `fetch.host_concurrency` (and `[[fetch.hosts]] concurrency`).
 pub const HOST_CONCURRENCY_RANGE: RangeInclusive<usize> = 1..=256;
 /// `fetch.host_rate` (and `[[fetch.hosts]] rate`), requests per second: one request a
-/// day at least, 10,000 a second at most.
+/// day at least, 10,000 a second at most; or [`UNPACED`].
 pub const HOST_RATE_RANGE: RangeInclusive<f64> = 0.000_011_6..=10_000.0;
+/// `fetch.host_rate = inf` (and `[[fetch.hosts]] rate = inf`, `--host-rate inf`): no
+/// time between two requests to a host; only the concurrency limits, `Retry-After` and
+/// robots.txt `Crawl-delay` hold. For one's own servers, a mirror, a replayed WARC (what
+/// lychee's `--host-request-interval 0ms` does); never the default.
+pub const UNPACED: f64 = f64::INFINITY;
 /// `fetch.max_retries`.
 pub const MAX_RETRIES_RANGE: RangeInclusive<u32> = 0..=20;
 /// `fetch.retry_base_ms`.
