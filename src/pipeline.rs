@@ -222,6 +222,44 @@ pub fn is_failing_brief(b: &Brief, config: &Config) -> bool {
 struct Job {
     key: String,
     citations: Vec<usize>,
+    /// The first citation's URL as written, when it is not `key` (a fragment, spaces):
+    /// the URL is requested without reading its citations first.
+    written: Option<Box<str>>,
+}
+
+impl Job {
+    fn new(key: String, first: usize, written: &str) -> Job {
+        Job {
+            written: (written != key).then(|| written.into()),
+            key,
+            citations: vec![first],
+        }
+    }
+
+    /// The URL to request: the first citation's, as written.
+    fn url(&self) -> &str {
+        self.written.as_deref().unwrap_or(&self.key)
+    }
+}
+
+/// The claims to verify against one URL's page: read already, or to be read from the
+/// run's table (a large run's are in its spill file) by the CPU worker that reads the
+/// page, so that the async side does no file reads and no parsing.
+enum Claims {
+    Read(Vec<(usize, Arc<Citation>)>),
+    Table(Arc<Citations>, Vec<usize>, String),
+}
+
+impl Claims {
+    fn read(self) -> Vec<(usize, Arc<Citation>)> {
+        match self {
+            Claims::Read(claims) => claims,
+            Claims::Table(table, indices, key) => indices
+                .into_iter()
+                .map(|i| (i, table.get_or(i, &key)))
+                .collect(),
+        }
+    }
 }
 
 /// The result for one distinct URL.
@@ -304,10 +342,7 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
             }
             continue;
         }
-        let job = Job {
-            key: key.clone(),
-            citations: vec![i],
-        };
+        let job = Job::new(key.clone(), i, &c.url);
         let place = match checked {
             Err(link) => {
                 decided.push(Done {
@@ -413,10 +448,8 @@ impl UrlContext {
         memory: Option<&dyn Memory>,
     ) -> Option<(UrlCheck, Vec<CitationResult>)> {
         let first = citations.first()?;
-        let job = Job {
-            key: url_key(&first.url),
-            citations: (0..citations.len()).collect(),
-        };
+        let mut job = Job::new(url_key(&first.url), 0, &first.url);
+        job.citations = (0..citations.len()).collect();
         let done = match self.resolver.fetcher().precheck(&first.url) {
             Err(link) => Done {
                 verdicts: unverifiable(&job.citations, &link),
@@ -430,7 +463,7 @@ impl UrlContext {
                 permit: None,
             },
             Ok(_) => {
-                let claims = citations.iter().cloned().enumerate().collect();
+                let claims = Claims::Read(citations.iter().cloned().enumerate().collect());
                 let done = Box::pin(process(self, claims, memory, job)).await;
                 if wants_archive(self, &done) {
                     look_up(self, memory, &AtomicBool::new(false), done).await
@@ -485,11 +518,11 @@ fn run(
                         if shared.stop.load(Ordering::Relaxed) {
                             return None;
                         }
-                        let claims = job
-                            .citations
-                            .iter()
-                            .map(|&i| (i, shared.citations.get_or(i, &job.key)))
-                            .collect();
+                        let claims = Claims::Table(
+                            Arc::clone(&shared.citations),
+                            job.citations.clone(),
+                            job.key.clone(),
+                        );
                         Some(Box::pin(process(&shared.ctx, claims, shared.memory(), job)).await)
                     }
                 })
@@ -533,9 +566,19 @@ async fn archive_stage(
     tx: mpsc::UnboundedSender<Done>,
 ) {
     futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|d| (d, rx)) })
-        .map(|done| {
+        .map(|mut done| {
             let shared = Arc::clone(&shared);
-            async move { look_up(&shared.ctx, shared.memory(), &shared.stop, done).await }
+            async move {
+                // A URL without a page read had its citations read by no CPU worker.
+                if done.cited.len() != done.citations.len() {
+                    done.cited = done
+                        .citations
+                        .iter()
+                        .map(|&i| shared.citations.get_or(i, &done.key))
+                        .collect();
+                }
+                look_up(&shared.ctx, shared.memory(), &shared.stop, done).await
+            }
         })
         .buffer_unordered(ARCHIVE_IN_FLIGHT)
         .for_each(|done| {
@@ -796,6 +839,8 @@ fn unverifiable(citations: &[usize], link: &LinkResult) -> Vec<(usize, Verdict, 
 
 /// What the CPU worker that read a page made of it.
 struct Verified {
+    /// The citations, as read there (in the order of the job's).
+    cited: Vec<Arc<Citation>>,
     verdicts: Vec<(usize, Verdict, Evidence)>,
     fingerprint: Option<String>,
     snapshot: Option<PageSnapshot>,
@@ -818,18 +863,16 @@ fn verify_all(
 
 /// Resolve one URL (or reuse a fresh earlier result) and verify every citing claim
 /// against its page.
-async fn process(
-    ctx: &UrlContext,
-    claims: Vec<(usize, Arc<Citation>)>,
-    memory: Option<&dyn Memory>,
-    job: Job,
-) -> Done {
-    // Claims are verified on the CPU worker that reads the page: one trip per page, and
-    // no CPU work on the async side. The fingerprint and the snapshot for the history
-    // store are taken there too.
-    let cited: Vec<Arc<Citation>> = claims.iter().map(|(_, c)| Arc::clone(c)).collect();
-    let url = cited.first().map_or(job.key.as_str(), |c| c.url.as_str());
+async fn process(ctx: &UrlContext, claims: Claims, memory: Option<&dyn Memory>, job: Job) -> Done {
+    // Claims are read and verified on the CPU worker that reads the page: one trip per
+    // page, and no CPU work (nor file reads) on the async side. The fingerprint and the
+    // snapshot for the history store are taken there too.
     let opts = ctx.verify;
+    // Claims read already stay at hand for the rows when no page is read.
+    let kept: Vec<Arc<Citation>> = match &claims {
+        Claims::Read(claims) => claims.iter().map(|(_, c)| Arc::clone(c)).collect(),
+        Claims::Table(..) => Vec::new(),
+    };
     let cached = match memory {
         Some(m) => m.cached(&job.key).await,
         None => None,
@@ -841,10 +884,14 @@ async fn process(
             let verified = ctx
                 .resolver
                 .cpu()
-                .run(move || Verified {
-                    verdicts: verify_all(&claims, &PageInfo::from_snapshot(snapshot), &opts),
-                    fingerprint: None,
-                    snapshot: None,
+                .run(move || {
+                    let claims = claims.read();
+                    Verified {
+                        verdicts: verify_all(&claims, &PageInfo::from_snapshot(snapshot), &opts),
+                        cited: claims.into_iter().map(|(_, c)| c).collect(),
+                        fingerprint: None,
+                        snapshot: None,
+                    }
                 })
                 .await;
             (link, verified)
@@ -853,18 +900,35 @@ async fn process(
             // Only a run with a history store compares pages across runs or keeps them.
             let remembers = memory.is_some();
             let wants_pages = memory.is_some_and(Memory::wants_pages);
-            let work: PageWork<Verified> = Arc::new(move |page| Verified {
-                verdicts: verify_all(&claims, page, &opts),
-                fingerprint: remembers.then(|| page.fingerprint()),
-                snapshot: wants_pages.then(|| page.snapshot()),
+            // Read once, on the first page read (a page-level redirect reads another).
+            let claims = std::sync::Mutex::new(Some(claims));
+            let read = std::sync::OnceLock::new();
+            let work: PageWork<Verified> = Arc::new(move |page| {
+                let claims: &Vec<(usize, Arc<Citation>)> = read.get_or_init(|| {
+                    claims
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take()
+                        .map(Claims::read)
+                        .unwrap_or_default()
+                });
+                Verified {
+                    verdicts: verify_all(claims, page, &opts),
+                    cited: claims.iter().map(|(_, c)| Arc::clone(c)).collect(),
+                    fingerprint: remembers.then(|| page.fingerprint()),
+                    snapshot: wants_pages.then(|| page.snapshot()),
+                }
             });
-            let (Resolved { link, page }, verified) = ctx.resolver.resolve_then(url, work).await;
+            let (Resolved { link, page }, verified) =
+                ctx.resolver.resolve_then(job.url(), work).await;
             (link, verified.filter(|_| page.is_some()))
         }
     };
-    let (verdicts, fingerprint, page) = match verified {
-        Some(v) if link.status.is_alive() => (v.verdicts, v.fingerprint, v.snapshot),
-        _ => (unverifiable(&job.citations, &link), None, None),
+    let (cited, verdicts, fingerprint, page) = match verified {
+        Some(v) if link.status.is_alive() => (v.cited, v.verdicts, v.fingerprint, v.snapshot),
+        Some(v) => (v.cited, unverifiable(&job.citations, &link), None, None),
+        // No page read: the rows read the citations not at hand (see [`fold`]).
+        None => (kept, unverifiable(&job.citations, &link), None, None),
     };
     Done {
         key: job.key,
