@@ -336,13 +336,24 @@ fn finish_document(
     citations.shrink_to_fit();
     raw_unc.sort_by_key(|u| u.line);
     // Dates, and the claims (in their final order) for the keywords.
+    let texts: Vec<&str> = citations
+        .iter()
+        .map(|c| c.claim.text.as_str())
+        .chain(raw_unc.iter().map(|u| u.text.as_str()))
+        .collect();
+    let mut dated = dated_claims(&texts, ctx).into_iter();
+    drop(texts);
     for c in &mut citations {
-        (c.claim.date, c.claim.date_end) = dated_claim(&c.claim.text, ctx, masks);
+        if let Some(((date, end), masked)) = dated.next() {
+            (c.claim.date, c.claim.date_end) = (date, end);
+            masks.push_masked(masked);
+        }
     }
     let uncited = raw_unc
         .into_iter()
-        .map(|u| {
-            let (date, date_end) = dated_claim(&u.text, ctx, masks);
+        .zip(dated)
+        .map(|(u, ((date, date_end), masked))| {
+            masks.push_masked(masked);
             UncitedClaim {
                 source: SourceSpan {
                     path: Arc::from(path),
@@ -397,16 +408,46 @@ impl RawCitation {
     }
 }
 
-/// The claim's date and range end; the claim goes to `masks` with its date mentions.
-fn dated_claim(
-    text: &str,
-    ctx: &YearContext,
-    masks: &mut keywords::Masks,
-) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
-    let mentions = find_mentions(text);
-    let date = claim_date_of(&mentions, ctx);
-    masks.push(text, mentions.iter().map(|m| (m.start, m.end)).collect());
-    date
+/// A claim's date and the end of its range.
+type ClaimDates = (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>);
+
+/// Claims from which [`dated_claims`] spreads over the cores: below, a thread costs
+/// more than it saves.
+const PARALLEL_CLAIMS: usize = 2048;
+
+/// Each claim's date and range end, and its masked ranges for the keywords (its date
+/// mentions among them), in the order of `texts`; a large report's claims are spread
+/// over the cores (on one thread when no other can be started).
+fn dated_claims(texts: &[&str], ctx: &YearContext) -> Vec<(ClaimDates, keywords::Masked)> {
+    let one = |text: &&str| {
+        let mentions = find_mentions(text);
+        let date = claim_date_of(&mentions, ctx);
+        let dates = mentions.iter().map(|m| (m.start, m.end)).collect();
+        (date, keywords::Masked::of(text, dates))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if texts.len() < PARALLEL_CLAIMS || threads < 2 {
+        return texts.iter().map(one).collect();
+    }
+    let per = texts.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let one = &one;
+        let parts: Vec<_> = texts
+            .chunks(per)
+            .map(|part| {
+                let spawned = std::thread::Builder::new()
+                    .spawn_scoped(s, move || part.iter().map(one).collect::<Vec<_>>());
+                (part, spawned.ok())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|(part, worker)| match worker {
+                Some(w) => w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                None => part.iter().map(one).collect(),
+            })
+            .collect()
+    })
 }
 
 /// The base URL of an HTML report: its `<base href>` (itself resolved against the

@@ -15,6 +15,31 @@ fn code_blocks_are_not_citations() {
     assert_eq!(urls, vec!["https://a.com/x"]);
 }
 
+#[test]
+fn claims_dated_on_several_threads_equal_claims_dated_one_by_one() {
+    // Enough claims to be spread over the threads, of every kind of date and mask.
+    let forms = [
+        "4月12日，国务院发布通知。",
+        "On 3 March 2021 the council met, see https://example.org/a?b=1.",
+        "2018年4月12日至13日，会议召开。",
+        "No date here, write to a@example.org.",
+        "The rule of 2021-03-14 applies; April 2, 2021 too.",
+        "",
+    ];
+    let texts: Vec<String> = (0..PARALLEL_CLAIMS * 2 + 7)
+        .map(|i| format!("{} {i}", forms[i % forms.len()]))
+        .collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let ctx = YearContext::detect("# 报告\n\n(2018 年 4 月)\n", Path::new("x.md"));
+    let together = dated_claims(&texts, &ctx);
+    assert_eq!(together.len(), texts.len());
+    for (text, got) in texts.iter().zip(&together) {
+        let alone = dated_claims(&[text], &ctx).pop().unwrap();
+        assert_eq!(got, &alone, "{text}");
+    }
+    assert!(together.iter().any(|((d, _), _)| d.is_some()));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]

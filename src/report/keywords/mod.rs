@@ -14,7 +14,7 @@ mod store;
 mod terms;
 mod weight;
 
-pub(crate) use store::{Candidates, Masks, prefetch_segmenter};
+pub(crate) use store::{Candidates, Masked, Masks, prefetch_segmenter};
 pub(crate) use weight::weigh;
 
 #[cfg(test)]

@@ -71,10 +71,28 @@ pub(crate) struct Masks {
     ends: Vec<usize>,
 }
 
+/// One claim's masked ranges, found apart from the [`Masks`] they go to (so that the
+/// claims of a large report can be masked on several threads).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Masked(Vec<Span>);
+
+impl Masked {
+    /// The masked ranges of `text`, given the byte ranges of its date mentions.
+    pub(crate) fn of(text: &str, dates: Vec<Span>) -> Masked {
+        Masked(masked_ranges_with(text, dates))
+    }
+}
+
 impl Masks {
     /// Add the next claim, given the byte ranges of its date mentions.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, text: &str, dates: Vec<Span>) {
-        self.spans.extend(masked_ranges_with(text, dates));
+        self.push_masked(Masked::of(text, dates));
+    }
+
+    /// Add the next claim, masked already.
+    pub(crate) fn push_masked(&mut self, masked: Masked) {
+        self.spans.extend(masked.0);
         self.ends.push(self.spans.len());
     }
 
