@@ -448,6 +448,33 @@ fn mentions_in(text: &str, run: &Range<usize>) -> Vec<DateMention> {
     earliest_longest(all)
 }
 
+/// The date of `text` when it opens with `YYYY-MM-DD` (or `/`, `.` twice) in ASCII
+/// digits and nothing is glued on (a digit, the separator again): the first mention
+/// [`date_mentions`] finds then, found without a regex search. `None` when the text does
+/// not open so or the date is not valid: search the text then. Metadata and JSON-LD
+/// dates are written so (`2018-04-12`, `2018-04-12T09:00:00+08:00`).
+#[must_use]
+pub fn leading_ymd(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .map(|d| d.iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0')))
+    };
+    let sep = *b.get(4)?;
+    if !matches!(sep, b'-' | b'/' | b'.') || b.get(7) != Some(&sep) {
+        return None;
+    }
+    if b.get(10).is_some_and(|&c| c.is_ascii_digit() || c == sep) {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let year = i32::try_from(year).ok()?;
+    valid(Some(year), month, day)
+        .then(|| NaiveDate::from_ymd_opt(year, month, day))
+        .flatten()
+}
+
 /// The first mention of [`find_dates`] when it opens `text` (starts at byte 0).
 ///
 /// Such a mention lies in a run that starts at 0: when the first run does not, no
@@ -1141,6 +1168,129 @@ mod tests {
         "12 ſeptembre 2019",
         "１２ April ２０１８",
     ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn a_leading_ymd_is_the_first_date_the_search_finds(
+            year in 1890i32..2110,
+            month in 0u32..14,
+            day in 0u32..33,
+            seps in proptest::sample::select(vec!["--", "//", "..", "-/", "./"]),
+            wide in proptest::bool::ANY,
+            tail in "[-/.T :0-9+Z年月日号至a-z ]{0,10}",
+            noise in "[0-9１２０./ -]{6,14}",
+        ) {
+            let (s1, s2) = (&seps[..1], &seps[1..]);
+            let month = if wide { format!("{month}") } else { format!("{month:02}") };
+            let written = format!("{year}{s1}{month}{s2}{day:02}{tail}");
+            for text in [written.as_str(), noise.as_str()] {
+                let fast = leading_ymd(text);
+                if fast.is_some() {
+                    proptest::prop_assert_eq!(
+                        fast,
+                        date_mentions(text).find_map(|m| m.date()),
+                        "{}", text
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_leading_ymd_never_panics(text in "\\PC{0,16}") {
+            if let Some(date) = leading_ymd(&text) {
+                proptest::prop_assert_eq!(
+                    Some(date),
+                    date_mentions(&text).find_map(|m| m.date()),
+                    "{}", text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_leading_ymd_is_the_first_date_the_search_finds_for_every_tail() {
+        let tails = [
+            "",
+            "T09:00:00+08:00",
+            " 09:00",
+            "Z",
+            "-3",
+            "-20:31:56",
+            "-2018",
+            "/5",
+            ".1",
+            ".12.3",
+            "1",
+            "12",
+            "日",
+            "日至13日",
+            "号",
+            "年",
+            "月",
+            " 至 13日",
+            "-13",
+            "~13",
+            " 12 April 2018",
+            "/04/2019",
+            ".2019",
+            " (2019-05-06)",
+            "a",
+            " ",
+            "T",
+            ":",
+            "-",
+            "/",
+            ".",
+        ];
+        let mut fast_ones = 0;
+        for date in [
+            "2018-04-12",
+            "1999-12-31",
+            "2100-01-01",
+            "1900-02-28",
+            "2018-02-30",
+        ] {
+            for sep in ["-", "/", "."] {
+                for tail in tails {
+                    let text = format!("{}{tail}", date.replace('-', sep));
+                    let fast = leading_ymd(&text);
+                    if fast.is_some() {
+                        fast_ones += 1;
+                        assert_eq!(fast, date_mentions(&text).find_map(|m| m.date()), "{text}");
+                    }
+                }
+            }
+        }
+        assert!(fast_ones > 100, "{fast_ones}");
+    }
+
+    #[test]
+    fn a_leading_ymd_is_read_only_when_nothing_is_glued_on() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        for (text, want) in [
+            ("2018-04-12", d(2018, 4, 12)),
+            ("2018-04-12T09:00:00+08:00", d(2018, 4, 12)),
+            ("2018/04/12 09:00", d(2018, 4, 12)),
+            ("2018.04.12", d(2018, 4, 12)),
+            ("2018-04-123", None),
+            ("2018-04-12-3", None),
+            ("2018-04/12", None),
+            ("2018-02-30", None),
+            ("1776-07-04", None),
+            (" 2018-04-12", None),
+            ("2018-4-12", None),
+            ("２０１８-04-12", None),
+        ] {
+            assert_eq!(leading_ymd(text), want, "{text}");
+            if want.is_some() {
+                assert_eq!(date_mentions(text).find_map(|m| m.date()), want, "{text}");
+            }
+        }
+    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]

@@ -42,7 +42,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 
 use super::extract::{Block, in_chrome};
-use crate::dates::{date_at_start, date_mentions, url_date};
+use crate::dates::{date_at_start, date_mentions, leading_ymd, url_date};
 use crate::model::DateSource;
 
 /// `<meta name|property|itemprop>` values that carry the publication date.
@@ -307,7 +307,7 @@ pub(crate) fn parse_date_value(value: &str) -> Option<NaiveDate> {
         let d = caps.get(3)?.as_str().parse().ok()?;
         return NaiveDate::from_ymd_opt(y, m, d);
     }
-    date_mentions(value).find_map(|m| m.date())
+    leading_ymd(value).or_else(|| date_mentions(value).find_map(|m| m.date()))
 }
 
 fn meta_dates(marked: &Marked<'_>, out: &mut Vec<Dated>) {
