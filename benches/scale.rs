@@ -391,6 +391,18 @@ struct Usage {
     cpu: f64,
     peak_rss_mb: f64,
     ok: bool,
+    /// CPU seconds of this process (the test web) over the run: what the tool cost the
+    /// server that shares the cores.
+    web_cpu: f64,
+}
+
+/// User + system CPU seconds of this process (the bench, whose only busy thread during a
+/// measured run is the test web's).
+fn own_cpu() -> f64 {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let u = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    secs(u.user_time()) + secs(u.system_time())
 }
 
 /// The measuring child: run `cmd`, wait, print wall seconds, CPU seconds (getrusage of
@@ -419,6 +431,7 @@ fn measure(dir: &std::path::Path, name: &str, cmd: &[String]) -> Option<Usage> {
     let exe = std::env::current_exe().expect("exe");
     let out = dir.join(format!("{name}.out"));
     let err = dir.join(format!("{name}.err"));
+    let web_before = own_cpu();
     let child = std::process::Command::new(exe)
         .arg("--rusage-child")
         .arg(&out)
@@ -434,6 +447,7 @@ fn measure(dir: &std::path::Path, name: &str, cmd: &[String]) -> Option<Usage> {
         cpu: num(1)?,
         peak_rss_mb: num(2)?,
         ok: f.get(3) == Some(&"true"),
+        web_cpu: own_cpu() - web_before,
     })
 }
 
@@ -492,11 +506,13 @@ fn lychee_counts(json: &std::path::Path) -> (u64, u64) {
 
 fn usage_line(tool: &str, n: usize, u: &Usage, counts: &str) -> String {
     format!(
-        "  {tool:<9} wall {:.2} s, {:.0} URLs/s, CPU {:.0} ms per 1,000 URLs, peak RSS {:.0} MB ({counts})",
+        "  {tool:<9} wall {:.2} s, {:.0} URLs/s, CPU {:.0} ms per 1,000 URLs, peak RSS {:.0} MB \
+         ({counts}); test web {:.0} ms per 1,000",
         u.wall,
         n as f64 / u.wall,
         u.cpu * 1e6 / n as f64,
-        u.peak_rss_mb
+        u.peak_rss_mb,
+        u.web_cpu * 1e6 / n as f64,
     )
 }
 
