@@ -345,14 +345,19 @@ fn a_url_cited_twice_is_fetched_once() {
     assert_eq!(code, 0);
 }
 
-#[test]
-fn per_host_rate_and_concurrency_hold_at_the_server() {
+/// Eight URLs of one host, each answered after `answer`, checked with `--host-rate` and
+/// `--host-concurrency`: the report, the exit code, the arrival times of every request
+/// to the host (sorted: the eight and the soft-404 probe, paced alike) and the most
+/// requests it had in flight at once.
+fn eight_slow_urls(
+    answer: Duration,
+    rate: &str,
+    concurrency: &str,
+) -> (serde_json::Value, i32, Vec<Instant>, usize) {
     let router = Router::new().route(
         "/slow/{n}",
-        get(|| async {
-            // Long enough that consecutive requests (200 ms apart) overlap even on a
-            // loaded machine, so the in-flight cap is exercised.
-            tokio::time::sleep(Duration::from_millis(600)).await;
+        get(move || async move {
+            tokio::time::sleep(answer).await;
             html(PAGE)
         }),
     );
@@ -366,16 +371,35 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
         r.to_str().unwrap(),
         "--allow-private",
         "--host-rate",
-        "5",
+        rate,
         "--host-concurrency",
-        "2",
+        concurrency,
         "--max-concurrency",
         "32",
     ]);
-    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        s.log
+            .hits()
+            .iter()
+            .filter(|h| h.path.starts_with("/slow/"))
+            .count(),
+        8
+    );
     let mut at: Vec<Instant> = s.log.hits().iter().map(|h| h.at).collect();
     at.sort();
-    assert!(at.len() >= 8);
+    let max = s
+        .log
+        .max_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    (doc, code, at, max)
+}
+
+#[test]
+fn per_host_rate_and_concurrency_hold_at_the_server() {
+    // Answers long enough that consecutive requests (200 ms apart) overlap even on a
+    // loaded machine, so the in-flight cap is exercised.
+    let (doc, code, at, max) = eight_slow_urls(Duration::from_millis(600), "5", "2");
+    assert_eq!(code, 0, "{doc:#}");
     for w in at.windows(2) {
         let gap = w[1] - w[0];
         assert!(
@@ -383,10 +407,6 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
             "requests to one host closer than 1/rate: {gap:?}"
         );
     }
-    let max = s
-        .log
-        .max_in_flight
-        .load(std::sync::atomic::Ordering::SeqCst);
     assert!(max <= 2, "in flight per host {max} > 2");
     assert_eq!(max, 2, "the cap is used: 600 ms answers at 5/s overlap");
 }
@@ -395,44 +415,9 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
 fn an_unpaced_host_still_keeps_its_concurrency_cap() {
     // `--host-rate inf` lifts the time between requests, nothing else: eight 300 ms
     // answers with three in flight leave in three waves, the first three at once.
-    let router = Router::new().route(
-        "/slow/{n}",
-        get(|| async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            html(PAGE)
-        }),
-    );
-    let s = Server::start(router);
-    let dir = tempfile::tempdir().unwrap();
-    let text: String = (0..8)
-        .map(|i| format!("- item {}\n", s.url(&format!("/slow/{i}"))))
-        .collect();
-    let r = report(dir.path(), "r.md", &text);
-    let (doc, code) = check_json(&[
-        r.to_str().unwrap(),
-        "--allow-private",
-        "--host-rate",
-        "inf",
-        "--host-concurrency",
-        "3",
-        "--max-concurrency",
-        "32",
-    ]);
+    let (doc, code, at, max) = eight_slow_urls(Duration::from_millis(300), "inf", "3");
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["summary"]["by_status"]["ok"], 8, "{doc:#}");
-    let mut at: Vec<Instant> = s
-        .log
-        .hits()
-        .iter()
-        .filter(|h| h.path.starts_with("/slow/"))
-        .map(|h| h.at)
-        .collect();
-    at.sort();
-    assert_eq!(at.len(), 8);
-    let max = s
-        .log
-        .max_in_flight
-        .load(std::sync::atomic::Ordering::SeqCst);
     assert!(max <= 3, "in flight per host {max} > 3");
     assert_eq!(max, 3, "the cap is used");
     // No pacing: the first wave leaves together (at the default rate, 1/s, its three
