@@ -199,7 +199,10 @@ impl Resolver {
                 link.status = LinkStatus::Blocked;
                 link.reason = Some(Reason::BotChallenge);
                 link.error = Some(format!("bot challenge: {reason}"));
-            } else if let Some((reason, message)) = self.soft_404(url, &link, p).await {
+            } else if let Some((reason, message)) = self
+                .soft_404(url, &link, fetched.final_parsed.as_ref(), p)
+                .await
+            {
                 link.status = LinkStatus::Soft404;
                 link.reason = Some(reason);
                 link.error = Some(message);
@@ -315,6 +318,7 @@ impl Resolver {
         &self,
         cited: &str,
         link: &LinkResult,
+        final_parsed: Option<&url::Url>,
         page: &PageInfo,
     ) -> Option<(Reason, String)> {
         if let Some(r) = &page.soft_404 {
@@ -330,12 +334,19 @@ impl Resolver {
         if !self.probe || !page.is_html {
             return None;
         }
-        let url = url::Url::parse(final_url).ok()?;
+        let parsed_here;
+        let url = match final_parsed {
+            Some(u) => u,
+            None => {
+                parsed_here = url::Url::parse(final_url).ok()?;
+                &parsed_here
+            }
+        };
         if url.path() == "/" && url.query().is_none() {
             // A cited home page is expected to look like the host's fallback page.
             return None;
         }
-        let key = format!("{}://{}", url.scheme(), host_key(&url));
+        let key = format!("{}://{}", url.scheme(), host_key(url));
         let cell = self.probes.cell(&key);
         let probe = cell.get_or_init(|| self.probe_host(&key)).await.as_ref()?;
         let sim = probe.similarity(page);

@@ -69,6 +69,8 @@ pub struct Fetched {
     pub truncated: bool,
     /// The HTTP version and headers of the last answer (for the WARC evidence).
     pub head: Option<Arc<ResponseHead>>,
+    /// `link.final_url` as parsed (when there is one), so that it is not parsed again.
+    pub final_parsed: Option<Url>,
 }
 
 /// The HTTP version and headers of an answer, as received.
@@ -96,6 +98,7 @@ impl Fetched {
             content_type: None,
             truncated: false,
             head: None,
+            final_parsed: None,
         }
     }
 }
@@ -383,6 +386,7 @@ impl Fetcher {
                     content_type: None,
                     truncated: false,
                     head: None,
+                    final_parsed: None,
                 };
             }
         };
@@ -457,6 +461,7 @@ impl Fetcher {
                     content_type: answer.content_type,
                     truncated: false,
                     head: Some(answer.head),
+                    final_parsed: Some(current),
                 };
             }
             let Some(location) = redirect_to else {
@@ -498,6 +503,7 @@ impl Fetcher {
                     content_type: answer.content_type,
                     truncated: answer.truncated,
                     head: Some(answer.head),
+                    final_parsed: Some(current),
                 };
             };
             redirects.push(Redirect {
@@ -832,13 +838,11 @@ fn robots_url(url: &Url) -> String {
 /// The URL without its fragment (what is actually requested).
 #[must_use]
 pub fn without_fragment(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_fragment(None);
-    u.to_string()
+    url[..url::Position::AfterQuery].to_owned()
 }
 
 fn same_page(a: &Url, b: &Url) -> bool {
-    without_fragment(a) == without_fragment(b)
+    a[..url::Position::AfterQuery] == b[..url::Position::AfterQuery]
 }
 
 /// The result for a relative link that no base URL resolved (`page.html`, `/about/`):
@@ -1002,6 +1006,31 @@ mod tests {
             precheck("http://例子.测试/", &cfg).unwrap().host_str(),
             Some("xn--fsqu00a.xn--0zwm56d")
         );
+    }
+
+    #[test]
+    fn without_fragment_is_the_serialisation_with_the_fragment_unset() {
+        for raw in [
+            "http://example.org/a?b=1#c",
+            "http://example.org/a#",
+            "https://user:pw@Example.org:8443/x/../y?q#f#g",
+            "http://[::1]:8080/p?x=%20#frag",
+            "http://example.org",
+            "http://127.0.0.1:34567/n/5",
+            "https://例え.jp/パス?クエリ#片",
+        ] {
+            let u = Url::parse(raw).unwrap();
+            let mut unset = u.clone();
+            unset.set_fragment(None);
+            assert_eq!(without_fragment(&u), unset.to_string(), "{raw}");
+            let other = Url::parse(&format!("{}#other", unset)).unwrap();
+            assert!(same_page(&u, &other), "{raw}");
+        }
+        let (a, b) = (
+            Url::parse("http://a.example/x?1").unwrap(),
+            Url::parse("http://a.example/x?2").unwrap(),
+        );
+        assert!(!same_page(&a, &b));
     }
 
     #[test]
