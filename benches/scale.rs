@@ -399,8 +399,12 @@ struct Usage {
 /// User + system CPU seconds of this process (the bench, whose only busy thread during a
 /// measured run is the test web's).
 fn own_cpu() -> f64 {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let u = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
+    cpu_of(nix::sys::resource::UsageWho::RUSAGE_SELF)
+}
+
+/// User + system CPU seconds of `who` (`getrusage`).
+fn cpu_of(who: nix::sys::resource::UsageWho) -> f64 {
+    let u = nix::sys::resource::getrusage(who).expect("getrusage");
     let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
     secs(u.user_time()) + secs(u.system_time())
 }
@@ -897,10 +901,7 @@ fn machine_busy() -> f64 {
 
 /// CPU seconds of this process's children that have been waited for.
 fn children_cpu() -> f64 {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let u = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
-    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    secs(u.user_time()) + secs(u.system_time())
+    cpu_of(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
 }
 
 /// One timed round of workers: wall seconds, items done, the workers' CPU seconds and the

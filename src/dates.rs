@@ -456,11 +456,7 @@ fn mentions_in(text: &str, run: &Range<usize>) -> Vec<DateMention> {
 #[must_use]
 pub fn leading_ymd(text: &str) -> Option<NaiveDate> {
     let b = text.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        b.get(r.clone())
-            .filter(|d| d.iter().all(u8::is_ascii_digit))
-            .map(|d| d.iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0')))
-    };
+    let digits = |r: std::ops::Range<usize>| b.get(r).and_then(ascii_number);
     let sep = *b.get(4)?;
     if !matches!(sep, b'-' | b'/' | b'.') || b.get(7) != Some(&sep) {
         return None;
@@ -468,8 +464,11 @@ pub fn leading_ymd(text: &str) -> Option<NaiveDate> {
     if b.get(10).is_some_and(|&c| c.is_ascii_digit() || c == sep) {
         return None;
     }
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let year = i32::try_from(year).ok()?;
+    let year = digits(0..4)?;
+    let (month, day) = (
+        u32::try_from(digits(5..7)?).ok()?,
+        u32::try_from(digits(8..10)?).ok()?,
+    );
     valid(Some(year), month, day)
         .then(|| NaiveDate::from_ymd_opt(year, month, day))
         .flatten()
@@ -743,10 +742,17 @@ pub fn url_date(url: &str) -> Option<NaiveDate> {
 fn has_url_year(path: &str) -> bool {
     let bytes = path.as_bytes();
     (1..bytes.len().saturating_sub(3)).any(|i| {
-        let four = &bytes[i..i + 4];
-        four.iter().all(u8::is_ascii_digit)
-            && matches!(bytes[i - 1], b'/' | b't' | b'_' | b'-')
-            && URL_YEARS.contains(&four.iter().fold(0, |y, &d| y * 10 + i32::from(d - b'0')))
+        matches!(bytes[i - 1], b'/' | b't' | b'_' | b'-')
+            && ascii_number(&bytes[i..i + 4]).is_some_and(|y| URL_YEARS.contains(&y))
+    })
+}
+
+/// The value of a short run of ASCII digits (at most 9, so it cannot overflow; none is
+/// 0); `None` if any byte is not one.
+fn ascii_number(digits: &[u8]) -> Option<i32> {
+    debug_assert!(digits.len() <= 9);
+    digits.iter().try_fold(0, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + i32::from(c - b'0'))
     })
 }
 

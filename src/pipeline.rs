@@ -251,13 +251,13 @@ enum Claims {
 }
 
 impl Claims {
-    fn read(self) -> Vec<(usize, Arc<Citation>)> {
+    /// The claims with their indices (shared, not copied, when read already).
+    fn read(&self) -> Vec<(usize, Arc<Citation>)> {
         match self {
-            Claims::Read(claims) => claims,
-            Claims::Table(table, indices, key) => indices
-                .into_iter()
-                .map(|i| (i, table.get_or(i, &key)))
-                .collect(),
+            Claims::Read(claims) => claims.clone(),
+            Claims::Table(table, indices, key) => {
+                indices.iter().map(|&i| (i, table.get_or(i, key))).collect()
+            }
         }
     }
 }
@@ -901,17 +901,9 @@ async fn process(ctx: &UrlContext, claims: Claims, memory: Option<&dyn Memory>, 
             let remembers = memory.is_some();
             let wants_pages = memory.is_some_and(Memory::wants_pages);
             // Read once, on the first page read (a page-level redirect reads another).
-            let claims = std::sync::Mutex::new(Some(claims));
             let read = std::sync::OnceLock::new();
             let work: PageWork<Verified> = Arc::new(move |page| {
-                let claims: &Vec<(usize, Arc<Citation>)> = read.get_or_init(|| {
-                    claims
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .take()
-                        .map(Claims::read)
-                        .unwrap_or_default()
-                });
+                let claims = read.get_or_init(|| claims.read());
                 Verified {
                     verdicts: verify_all(claims, page, &opts),
                     cited: claims.iter().map(|(_, c)| Arc::clone(c)).collect(),

@@ -414,19 +414,14 @@ fn per_host_rate_and_concurrency_hold_at_the_server() {
 #[test]
 fn an_unpaced_host_still_keeps_its_concurrency_cap() {
     // `--host-rate inf` lifts the time between requests, nothing else: eight 300 ms
-    // answers with three in flight leave in three waves, the first three at once.
-    let (doc, code, at, max) = eight_slow_urls(Duration::from_millis(300), "inf", "3");
+    // answers leave three at a time. Paced at any rate up to 3.3/s (the default is 1/s)
+    // no two would ever be in flight together, so three at once shows the pacing is
+    // lifted, with no bound on how fast this machine is.
+    let (doc, code, _, max) = eight_slow_urls(Duration::from_millis(300), "inf", "3");
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["summary"]["by_status"]["ok"], 8, "{doc:#}");
     assert!(max <= 3, "in flight per host {max} > 3");
-    assert_eq!(max, 3, "the cap is used");
-    // No pacing: the first wave leaves together (at the default rate, 1/s, its three
-    // requests would leave a second apart).
-    let wave = at[2] - at[0];
-    assert!(
-        wave < Duration::from_millis(150),
-        "first three spread over {wave:?}"
-    );
+    assert_eq!(max, 3, "the cap is used, so nothing paces the requests");
 }
 
 #[test]
