@@ -1045,7 +1045,13 @@ fn distributed(scale: f64) -> String {
     out
 }
 
+/// The binary's allocator and options: the `memory` and `store` scenarios run the
+/// check in this process.
+#[global_allocator]
+static ALLOCATOR: citecheck::heap::Allocator = citecheck::heap::Allocator {};
+
 fn main() {
+    citecheck::heap::configure();
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--bench"))

@@ -35,7 +35,12 @@ const EXIT_ERROR: u8 = 2;
 /// signal number, the shell's convention).
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// mimalloc (see [`citecheck::heap`]).
+#[global_allocator]
+static ALLOCATOR: citecheck::heap::Allocator = citecheck::heap::Allocator {};
+
 fn main() -> ExitCode {
+    citecheck::heap::configure();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("CITECHECK_LOG"))
         .with_writer(io::stderr)
