@@ -29,6 +29,37 @@ pub fn async_workers() -> usize {
     (cores() / 2).max(1)
 }
 
+/// `f` of each of `items`, in their order, spread over the cores in one piece per core
+/// when there are at least `min` items (below that a thread costs more than it saves;
+/// on one thread too when no other can be started). For the serial stages before and
+/// between the fetching (a large report's claims, a run's plan), while no CPU worker
+/// has work yet.
+pub fn spread<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = cores();
+    if items.len() < min.max(2) || threads < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let f = &f;
+        let parts: Vec<_> = items
+            .chunks(per)
+            .map(|part| {
+                let spawned = std::thread::Builder::new()
+                    .spawn_scoped(s, move || part.iter().map(f).collect::<Vec<_>>());
+                (part, spawned.ok())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|(part, worker)| match worker {
+                Some(w) => w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                None => part.iter().map(f).collect(),
+            })
+            .collect()
+    })
+}
+
 /// The queue and the workers' state, behind one lock.
 #[derive(Default)]
 struct State {
@@ -172,6 +203,22 @@ fn run_job(job: Job) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spread_keeps_the_order_and_uses_other_threads_only_from_min() {
+        let here = std::thread::current().id();
+        for (n, min) in [(0, 4), (3, 4), (4, 4), (1001, 4), (1001, 5000)] {
+            let items: Vec<usize> = (0..n).collect();
+            let out = spread(&items, min, |&i| (i * 3, std::thread::current().id()));
+            assert_eq!(
+                out.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+                items.iter().map(|i| i * 3).collect::<Vec<_>>(),
+                "{n} items, min {min}"
+            );
+            let elsewhere = out.iter().any(|(_, t)| *t != here);
+            assert_eq!(elsewhere, n >= min && cores() >= 2, "{n} items, min {min}");
+        }
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn runs_every_job_on_the_workers_and_survives_a_panic() {

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use crate::cpu::CpuPool;
-use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, host_key};
+use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, origin_key};
 use crate::model::{LinkResult, LinkStatus, Reason, Redirect};
 use crate::verify::{self, PageInfo, ProbePage};
 use crate::warc::{Exchange, WarcSink};
@@ -346,7 +346,7 @@ impl Resolver {
             // A cited home page is expected to look like the host's fallback page.
             return None;
         }
-        let key = format!("{}://{}", url.scheme(), host_key(url));
+        let key = origin_key(url);
         let cell = self.probes.cell(&key);
         let probe = cell.get_or_init(|| self.probe_host(&key)).await.as_ref()?;
         let sim = probe.similarity(page);

@@ -536,7 +536,7 @@ impl Fetcher {
     /// Whether robots.txt of `url`'s host lets us fetch it; robots.txt is fetched once
     /// per host (politely, like any request) and its Crawl-delay applied to the host.
     async fn robots_allow(&self, url: &Url) -> bool {
-        let key = format!("{}://{}", url.scheme(), host_key(url));
+        let key = origin_key(url);
         let cell = self.robots.cell(&key);
         let robots = cell
             .get_or_init(|| async {
@@ -818,10 +818,30 @@ fn location_of(value: &HeaderValue) -> String {
 /// The host key of politeness: lower-case host, with the port when it is explicit.
 #[must_use]
 pub fn host_key(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
+    let mut key = String::with_capacity(url.host_str().map_or(0, str::len) + 6);
+    push_host_key(&mut key, url);
+    key
+}
+
+/// `scheme://` and the [`host_key`]: what a host's robots.txt and soft-404 probe are
+/// kept by. Built without `format!`: it is taken for every request.
+#[must_use]
+pub fn origin_key(url: &Url) -> String {
+    let scheme = url.scheme();
+    let mut key = String::with_capacity(scheme.len() + 3 + url.host_str().map_or(0, str::len) + 6);
+    key.push_str(scheme);
+    key.push_str("://");
+    push_host_key(&mut key, url);
+    key
+}
+
+fn push_host_key(key: &mut String, url: &Url) {
+    let from = key.len();
+    key.push_str(url.host_str().unwrap_or_default());
+    key[from..].make_ascii_lowercase();
+    if let Some(p) = url.port() {
+        key.push(':');
+        key.push_str(itoa::Buffer::new().format(p));
     }
 }
 
@@ -832,7 +852,7 @@ fn loop_error(redirects: &[Redirect], back_to: &Url) -> String {
 }
 
 fn robots_url(url: &Url) -> String {
-    format!("{}://{}/robots.txt", url.scheme(), host_key(url))
+    format!("{}/robots.txt", origin_key(url))
 }
 
 /// The URL without its fragment (what is actually requested).
@@ -1038,5 +1058,30 @@ mod tests {
         let u = Url::parse("http://Example.org:8080/x").unwrap();
         assert_eq!(host_key(&u), "example.org:8080");
         assert_eq!(host_key(&Url::parse("https://a.b/").unwrap()), "a.b");
+        for raw in [
+            "http://Example.org:8080/x",
+            "https://a.b/",
+            "https://A.B:443/",
+            "http://127.0.0.1:65535/x?y#z",
+            "http://[::1]:8080/",
+            "http://user:pw@Bücher.example:1/",
+        ] {
+            let u = Url::parse(raw).unwrap();
+            let host = u.host_str().unwrap().to_ascii_lowercase();
+            let by_format = match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host,
+            };
+            assert_eq!(host_key(&u), by_format, "{raw}");
+            assert_eq!(
+                origin_key(&u),
+                format!("{}://{by_format}", u.scheme()),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            robots_url(&Url::parse("http://H.example:81/a").unwrap()),
+            "http://h.example:81/robots.txt"
+        );
     }
 }

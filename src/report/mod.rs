@@ -425,29 +425,7 @@ fn dated_claims(texts: &[&str], ctx: &YearContext) -> Vec<(ClaimDates, keywords:
         let dates = mentions.iter().map(|m| (m.start, m.end)).collect();
         (date, keywords::Masked::of(text, dates))
     };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if texts.len() < PARALLEL_CLAIMS || threads < 2 {
-        return texts.iter().map(one).collect();
-    }
-    let per = texts.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let one = &one;
-        let parts: Vec<_> = texts
-            .chunks(per)
-            .map(|part| {
-                let spawned = std::thread::Builder::new()
-                    .spawn_scoped(s, move || part.iter().map(one).collect::<Vec<_>>());
-                (part, spawned.ok())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|(part, worker)| match worker {
-                Some(w) => w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                None => part.iter().map(one).collect(),
-            })
-            .collect()
-    })
+    crate::cpu::spread(texts, PARALLEL_CLAIMS, one)
 }
 
 /// The base URL of an HTML report: its `<base href>` (itself resolved against the
