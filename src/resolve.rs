@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use crate::cpu::CpuPool;
-use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, origin_key};
+use crate::fetch::{FetchError, FetchOptions, Fetched, Fetcher, OnceMap, ResponseHead, origin_key};
 use crate::model::{LinkResult, LinkStatus, Reason, Redirect};
 use crate::verify::{self, PageInfo, ProbePage};
 use crate::warc::{Exchange, WarcSink};
@@ -126,12 +126,14 @@ impl Resolver {
             return;
         };
         let head = f.head.as_deref();
+        let version = head.map(ResponseHead::version_name);
+        let headers = head.map(ResponseHead::header_lines).unwrap_or_default();
         sink.keep(&Exchange {
             url,
             user_agent: &self.user_agent,
-            version: head.map_or("HTTP/1.1", |h| h.version.as_str()),
+            version: version.as_deref().unwrap_or("HTTP/1.1"),
             code: f.link.http_status.unwrap_or(200),
-            headers: head.map_or(&[], |h| h.headers.as_slice()),
+            headers: &headers,
             body,
             truncated: f.truncated,
         });

@@ -119,6 +119,14 @@ fn verified_pages_live_and_archived_are_kept_as_warc_records() {
                     citecheck::warc::sha1_digest(&block)
                 );
                 assert!(block.starts_with(b"HTTP/1.1 200 OK\r\n"), "{uri}");
+                if uri.ends_with("/alive") {
+                    // The answer's own headers are kept (the length is the payload's).
+                    let head = String::from_utf8_lossy(&block[..end]);
+                    assert!(
+                        head.contains("\r\ncontent-type: text/html; charset=utf-8\r\n"),
+                        "{head}"
+                    );
+                }
                 responses.insert(uri, (record.warc_id().to_owned(), payload.to_vec()));
             }
             RecordType::Request => {

@@ -73,12 +73,34 @@ pub struct Fetched {
     pub final_parsed: Option<Url>,
 }
 
-/// The HTTP version and headers of an answer, as received.
+/// The HTTP version and headers of an answer, as received (kept as they came: put
+/// into text only when the exchange is written to the evidence, not for every answer).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResponseHead {
+    pub version: reqwest::Version,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl ResponseHead {
     /// `HTTP/1.1`, `HTTP/2.0`.
-    pub version: String,
-    pub headers: Vec<(String, String)>,
+    #[must_use]
+    pub fn version_name(&self) -> String {
+        format!("{:?}", self.version)
+    }
+
+    /// Each header line as sent: its name and value (bytes that are not UTF-8 replaced).
+    #[must_use]
+    pub fn header_lines(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    }
 }
 
 impl Fetched {
@@ -739,17 +761,8 @@ impl Fetcher {
             .as_deref()
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let head = Arc::new(ResponseHead {
-            version: format!("{:?}", resp.version()),
-            headers: resp
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
+            version: resp.version(),
+            headers: resp.headers().clone(),
         });
         let mut answer = Answer {
             code,
