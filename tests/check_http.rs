@@ -185,6 +185,52 @@ fn every_status_class_against_a_local_server() {
     assert!(ua.starts_with("citecheck/"), "{ua}");
 }
 
+/// A cookie set on a redirect goes with the next hop (a consent wall's way): without
+/// it, `/members` would send the request on to a 403.
+#[test]
+fn a_cookie_set_on_a_redirect_is_sent_back() {
+    let router = Router::new()
+        .route(
+            "/start",
+            get(|| async {
+                (
+                    [(header::SET_COOKIE, "consent=yes; Path=/; HttpOnly")],
+                    Redirect::temporary("/members"),
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/members",
+            get(|headers: HeaderMap| async move {
+                let consented = headers
+                    .get_all(header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .any(|v| v.split("; ").any(|c| c == "consent=yes"));
+                if consented {
+                    html(PAGE)
+                } else {
+                    Redirect::temporary("/denied").into_response()
+                }
+            }),
+        )
+        .route("/denied", get(|| async { StatusCode::FORBIDDEN }));
+    let s = Server::start(router);
+    let dir = tempfile::tempdir().unwrap();
+    let r = report(
+        dir.path(),
+        "r.md",
+        &format!("# Sources\n\n- See {} for details.\n", s.url("/start")),
+    );
+    let cfg = fast_config(dir.path(), "");
+    let (doc, _) = check_json(&[r.to_str().unwrap(), "--config", &cfg, "--allow-private"]);
+    let link = &citation(&doc, &s.url("/start"))["link"];
+    assert_eq!(link["status"], "redirected", "{link}");
+    assert_eq!(link["final_url"], s.url("/members"), "{link}");
+    assert_eq!(s.log.count("/denied"), 0);
+}
+
 #[test]
 fn retry_after_short_is_honoured_and_long_ends_retries_at_once() {
     let short = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));

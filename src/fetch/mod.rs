@@ -7,6 +7,7 @@
 //! A failure on one URL is data (a [`LinkResult`]), never an `Err`.
 
 mod classify;
+mod cookies;
 mod decode;
 mod dns;
 mod guard;
@@ -21,7 +22,8 @@ use std::time::{Duration, SystemTime};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::header::{
-    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER,
+    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, COOKIE, HeaderValue, LOCATION,
+    RETRY_AFTER,
 };
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
@@ -208,6 +210,7 @@ pub struct Fetcher {
     proxied_names: OnceMap<Option<Vec<std::net::IpAddr>>>,
     /// The fleet's politeness (distributed runs only).
     fleet: Option<Arc<dyn host::FleetGate>>,
+    cookies: cookies::Jar,
 }
 
 /// Values computed once per key (per host) and shared by every request that needs them.
@@ -269,7 +272,6 @@ impl Fetcher {
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .retry(reqwest::retry::never())
-            .cookie_store(true)
             .connect_timeout(config.timeout)
             .pool_idle_timeout(Duration::from_secs(10))
             .dns_resolver(Arc::new(resolver))
@@ -302,6 +304,7 @@ impl Fetcher {
             overrides,
             proxied_names: OnceMap::new(),
             fleet: None,
+            cookies: cookies::Jar::default(),
         })
     }
 
@@ -742,7 +745,12 @@ impl Fetcher {
 
     /// Send one GET and read a 2xx body up to the cap, decoded (see [`decode`]).
     async fn send(&self, url: &Url) -> Result<Answer, reqwest::Error> {
-        let resp = self.client.get(url.clone()).send().await?;
+        let mut request = self.client.get(url.clone());
+        if let Some(cookies) = self.cookies.header_for(url) {
+            request = request.header(COOKIE, cookies);
+        }
+        let resp = request.send().await?;
+        self.cookies.keep(resp.headers(), url);
         let code = resp.status().as_u16();
         let header = |name| {
             resp.headers()
