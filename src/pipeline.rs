@@ -25,6 +25,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use url::Url;
 
 use crate::archive::{self, Archive};
 use crate::config::Config;
@@ -220,25 +221,26 @@ pub fn is_failing_brief(b: &Brief, config: &Config) -> bool {
 /// One distinct URL and the citations (indices into [`Plan::citations`]) that cite it;
 /// the URL as requested is the first citation's.
 struct Job {
-    key: String,
+    /// The first citation's URL as the plan's precheck parsed it (fragment kept): the
+    /// request starts from it without parsing it again.
+    url: Url,
     citations: Vec<usize>,
-    /// The first citation's URL as written, when it is not `key` (a fragment, spaces):
-    /// the URL is requested without reading its citations first.
+    /// The first citation's URL as written, when it is not `url` (spaces around it).
     written: Option<Box<str>>,
 }
 
 impl Job {
-    fn new(key: String, first: usize, written: &str) -> Job {
+    fn new(url: Url, first: usize, written: &str) -> Job {
         Job {
-            written: (written != key).then(|| written.into()),
-            key,
+            written: (written != url.as_str()).then(|| written.into()),
+            url,
             citations: vec![first],
         }
     }
 
-    /// The URL to request: the first citation's, as written.
-    fn url(&self) -> &str {
-        self.written.as_deref().unwrap_or(&self.key)
+    /// The URL's key: as requested, without its fragment.
+    fn key(&self) -> &str {
+        &self.url[..url::Position::AfterQuery]
     }
 }
 
@@ -342,13 +344,12 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
             }
             continue;
         }
-        let job = Job::new(key.clone(), i, &c.url);
         let place = match checked {
             Err(link) => {
                 decided.push(Done {
-                    verdicts: unverifiable(&job.citations, &link),
-                    key: job.key,
-                    citations: job.citations,
+                    verdicts: unverifiable(&[i], &link),
+                    key: key.clone(),
+                    citations: vec![i],
                     cited: Vec::new(),
                     link,
                     fingerprint: None,
@@ -364,7 +365,7 @@ fn plan(extraction: Extraction, resolver: &Resolver) -> Plan {
                 if h == queued.len() {
                     queued.push(Vec::new());
                 }
-                queued[h].push(job);
+                queued[h].push(Job::new(u, i, &c.url));
                 Place::Queued(h, queued[h].len() - 1)
             }
         };
@@ -448,13 +449,12 @@ impl UrlContext {
         memory: Option<&dyn Memory>,
     ) -> Option<(UrlCheck, Vec<CitationResult>)> {
         let first = citations.first()?;
-        let mut job = Job::new(url_key(&first.url), 0, &first.url);
-        job.citations = (0..citations.len()).collect();
+        let all: Vec<usize> = (0..citations.len()).collect();
         let done = match self.resolver.fetcher().precheck(&first.url) {
             Err(link) => Done {
-                verdicts: unverifiable(&job.citations, &link),
-                key: job.key,
-                citations: job.citations,
+                verdicts: unverifiable(&all, &link),
+                key: url_key(&first.url),
+                citations: all,
                 cited: citations.to_vec(),
                 link,
                 fingerprint: None,
@@ -462,7 +462,9 @@ impl UrlContext {
                 archive: Vec::new(),
                 permit: None,
             },
-            Ok(_) => {
+            Ok(url) => {
+                let mut job = Job::new(url, 0, &first.url);
+                job.citations = all;
                 let claims = Claims::Read(citations.iter().cloned().enumerate().collect());
                 let done = Box::pin(process(self, claims, memory, job)).await;
                 if wants_archive(self, &done) {
@@ -521,7 +523,7 @@ fn run(
                         let claims = Claims::Table(
                             Arc::clone(&shared.citations),
                             job.citations.clone(),
-                            job.key.clone(),
+                            job.key().to_owned(),
                         );
                         Some(Box::pin(process(&shared.ctx, claims, shared.memory(), job)).await)
                     }
@@ -873,8 +875,14 @@ async fn process(ctx: &UrlContext, claims: Claims, memory: Option<&dyn Memory>, 
         Claims::Read(claims) => claims.iter().map(|(_, c)| Arc::clone(c)).collect(),
         Claims::Table(..) => Vec::new(),
     };
+    let Job {
+        url,
+        citations,
+        written,
+    } = job;
+    let key = url[..url::Position::AfterQuery].to_owned();
     let cached = match memory {
-        Some(m) => m.cached(&job.key).await,
+        Some(m) => m.cached(&key).await,
         None => None,
     };
     let (link, verified) = match cached {
@@ -911,20 +919,21 @@ async fn process(ctx: &UrlContext, claims: Claims, memory: Option<&dyn Memory>, 
                     snapshot: wants_pages.then(|| page.snapshot()),
                 }
             });
+            let cited = written.map_or_else(|| url.as_str().to_owned(), String::from);
             let (Resolved { link, page }, verified) =
-                ctx.resolver.resolve_then(job.url(), work).await;
+                ctx.resolver.resolve_checked_then(&cited, url, work).await;
             (link, verified.filter(|_| page.is_some()))
         }
     };
     let (cited, verdicts, fingerprint, page) = match verified {
         Some(v) if link.status.is_alive() => (v.cited, v.verdicts, v.fingerprint, v.snapshot),
-        Some(v) => (v.cited, unverifiable(&job.citations, &link), None, None),
+        Some(v) => (v.cited, unverifiable(&citations, &link), None, None),
         // No page read: the rows read the citations not at hand (see [`fold`]).
-        None => (kept, unverifiable(&job.citations, &link), None, None),
+        None => (kept, unverifiable(&citations, &link), None, None),
     };
     Done {
-        key: job.key,
-        citations: job.citations,
+        key,
+        citations,
         cited,
         fingerprint,
         page,

@@ -165,7 +165,22 @@ impl Resolver {
         url: &str,
         work: PageWork<T>,
     ) -> (Resolved, Option<T>) {
-        let mut fetched = self.fetcher.fetch(url).await;
+        match self.fetcher.precheck(url) {
+            Ok(checked) => self.resolve_checked_then(url, checked, work).await,
+            // Nothing to fetch: the link as the precheck found it, no page.
+            Err(link) => (Resolved { link, page: None }, None),
+        }
+    }
+
+    /// [`Resolver::resolve_then`] of `url` (as cited) that passed the fetcher's
+    /// [`Fetcher::precheck`] as `checked` (a run's planned URL): not parsed again.
+    pub async fn resolve_checked_then<T: Send + 'static>(
+        &self,
+        url: &str,
+        checked: url::Url,
+        work: PageWork<T>,
+    ) -> (Resolved, Option<T>) {
+        let mut fetched = self.fetcher.fetch_checked(checked).await;
         let (mut page, mut done) = self.read_then(&fetched, Some(&work)).await;
         let mut hops = 0;
         while let Some((target, kind)) = page.as_ref().and_then(|p| p.redirect.clone()) {

@@ -418,8 +418,12 @@ fn politeness_holds_across_three_workers() {
         assert_eq!(stamps.len(), 10, "{host}");
         let gaps: Vec<Duration> = stamps.windows(2).map(|w| w[1].at - w[0].at).collect();
         let min = gaps.iter().min().unwrap();
+        // Stamped on arrival: the fleet spaces the turns 100 ms apart, and each request
+        // then crosses its worker's scheduling on a loaded 2-core machine (seen: one gap
+        // of 94.98 ms while nine such tests ran at once). Without the fleet's limits the
+        // workers' requests to a host arrive close together (gaps near 0).
         assert!(
-            *min >= Duration::from_millis(95),
+            *min >= Duration::from_millis(90),
             "two requests to {host} left {min:?} apart (1/rate = 100 ms): {gaps:?}"
         );
     }

@@ -401,20 +401,32 @@ impl Fetcher {
         self.fetch_hops(url, Vec::new(), false).await
     }
 
-    async fn fetch_hops(&self, url: &str, mut redirects: Vec<Redirect>, follow: bool) -> Fetched {
-        let mut current = match self.precheck(url) {
-            Ok(u) => u,
-            Err(link) => {
-                return Fetched {
-                    link: LinkResult { redirects, ..link },
-                    body: None,
-                    content_type: None,
-                    truncated: false,
-                    head: None,
-                    final_parsed: None,
-                };
-            }
-        };
+    /// [`Fetcher::fetch`] of a URL that passed [`Fetcher::precheck`] already (a run's
+    /// planned URL): it is not parsed again.
+    pub async fn fetch_checked(&self, url: Url) -> Fetched {
+        self.fetch_hops_from(url, Vec::new(), true).await
+    }
+
+    async fn fetch_hops(&self, url: &str, redirects: Vec<Redirect>, follow: bool) -> Fetched {
+        match self.precheck(url) {
+            Ok(u) => self.fetch_hops_from(u, redirects, follow).await,
+            Err(link) => Fetched {
+                link: LinkResult { redirects, ..link },
+                body: None,
+                content_type: None,
+                truncated: false,
+                head: None,
+                final_parsed: None,
+            },
+        }
+    }
+
+    async fn fetch_hops_from(
+        &self,
+        mut current: Url,
+        mut redirects: Vec<Redirect>,
+        follow: bool,
+    ) -> Fetched {
         let cited = redirects
             .first()
             .and_then(|r| Url::parse(&r.url).ok())
