@@ -31,9 +31,8 @@ pub fn async_workers() -> usize {
 
 /// `f` of each of `items`, in their order, spread over the cores in one piece per core
 /// when there are at least `min` items (below that a thread costs more than it saves;
-/// on one thread too when no other can be started). For the serial stages before and
-/// between the fetching (a large report's claims, a run's plan), while no CPU worker
-/// has work yet.
+/// on one thread too when no other can be started). For the serial stages before the
+/// fetching (a large report's claims), while no CPU worker has work yet.
 pub fn spread<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = cores();
     if items.len() < min.max(2) || threads < 2 {

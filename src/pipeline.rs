@@ -225,7 +225,8 @@ struct Job {
     /// request starts from it without parsing it again.
     url: Url,
     citations: Vec<usize>,
-    /// The first citation's URL as written, when it is not `url` (spaces around it).
+    /// The first citation's URL as written, when it is not `url`'s serialisation (spaces
+    /// around it, an upper-case host, no path): the cited form the soft-404 check reads.
     written: Option<Box<str>>,
 }
 
