@@ -238,11 +238,6 @@ impl Job {
             citations: vec![first],
         }
     }
-
-    /// The URL's key: as requested, without its fragment.
-    fn key(&self) -> &str {
-        &self.url[..url::Position::AfterQuery]
-    }
 }
 
 /// The claims to verify against one URL's page: read already, or to be read from the
@@ -464,10 +459,11 @@ impl UrlContext {
                 permit: None,
             },
             Ok(url) => {
+                let key = without_fragment(&url);
                 let mut job = Job::new(url, 0, &first.url);
                 job.citations = all;
                 let claims = Claims::Read(citations.iter().cloned().enumerate().collect());
-                let done = Box::pin(process(self, claims, memory, job)).await;
+                let done = Box::pin(process(self, claims, memory, job, key)).await;
                 if wants_archive(self, &done) {
                     look_up(self, memory, &AtomicBool::new(false), done).await
                 } else {
@@ -521,12 +517,14 @@ fn run(
                         if shared.stop.load(Ordering::Relaxed) {
                             return None;
                         }
+                        let key = without_fragment(&job.url);
                         let claims = Claims::Table(
                             Arc::clone(&shared.citations),
                             job.citations.clone(),
-                            job.key().to_owned(),
+                            key.clone(),
                         );
-                        Some(Box::pin(process(&shared.ctx, claims, shared.memory(), job)).await)
+                        let done = process(&shared.ctx, claims, shared.memory(), job, key);
+                        Some(Box::pin(done).await)
                     }
                 })
                 .buffer_unordered(concurrency)
@@ -865,8 +863,14 @@ fn verify_all(
 }
 
 /// Resolve one URL (or reuse a fresh earlier result) and verify every citing claim
-/// against its page.
-async fn process(ctx: &UrlContext, claims: Claims, memory: Option<&dyn Memory>, job: Job) -> Done {
+/// against its page; `key` is the job's URL without its fragment ([`without_fragment`]).
+async fn process(
+    ctx: &UrlContext,
+    claims: Claims,
+    memory: Option<&dyn Memory>,
+    job: Job,
+    key: String,
+) -> Done {
     // Claims are read and verified on the CPU worker that reads the page: one trip per
     // page, and no CPU work (nor file reads) on the async side. The fingerprint and the
     // snapshot for the history store are taken there too.
@@ -881,7 +885,6 @@ async fn process(ctx: &UrlContext, claims: Claims, memory: Option<&dyn Memory>, 
         citations,
         written,
     } = job;
-    let key = url[..url::Position::AfterQuery].to_owned();
     let cached = match memory {
         Some(m) => m.cached(&key).await,
         None => None,
